@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// The executable. Runs main() and ends the process the way the run ended: with its exit code, or, when a
+// signal stopped the run, by re-raising that signal (the signal listeners are gone by then), so a parent
+// shell sees a death by SIGINT, not a plain exit code.
+import { constants } from 'node:os';
+import { main } from './main.js';
+
+const code = await main(process.argv.slice(2));
+const signal = Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0];
+if (code > 128 && signal !== undefined) {
+  // Let stdout and stderr drain first: the re-raise ends the process at once.
+  await new Promise<void>((resolve) => process.stdout.write('', () => process.stderr.write('', () => resolve())));
+  process.kill(process.pid, signal as NodeJS.Signals);
+  // SIGQUIT's default action is a core dump, which may be disabled; make sure we still end with 128+N.
+  setTimeout(() => process.exit(code), 1000).unref();
+} else {
+  process.exitCode = code;
+}

@@ -1,0 +1,38 @@
+// The validated, expanded configuration that the rest of syncmail works from. Produced by loadConfig();
+// nothing outside src/config/ ever sees raw file contents.
+
+/** Where the server Maildir lives. `path` never begins with '-'; `host` never begins with '-'. */
+export type Remote =
+  | { readonly kind: 'ssh'; readonly user: string | undefined; readonly host: string; readonly path: string }
+  | { readonly kind: 'local'; readonly path: string };
+
+/** What to do with a server message whose unique name already exists locally with different content. */
+export type OnConflict = 'keep' | 'rename';
+
+export interface Mailbox {
+  readonly name: string; // [A-Za-z0-9._-]+, unique
+  readonly remote: Remote;
+  /** The remote as the user wrote it (after ~ and $VAR expansion), for messages. */
+  readonly remoteText: string;
+  readonly local: string; // absolute, expanded
+  readonly ssh: readonly string[]; // mailbox list if given, else the top-level list; ~ expanded
+  readonly rsyncArgs: readonly string[];
+}
+
+export interface Config {
+  /** The file the config came from, or undefined when built in code (tests). */
+  readonly file: string | undefined;
+  readonly log: string; // absolute path of the JSON Lines transfer log
+  readonly onConflict: OnConflict;
+  /** Seconds ssh waits for a connection (ssh -o ConnectTimeout). */
+  readonly connectTimeout: number;
+  /** Seconds of silence on the connection before rsync gives up (rsync --timeout). */
+  readonly ioTimeout: number;
+  /** Hard limit in minutes for one rsync process; it stops cleanly and resumes next run (--stop-after). */
+  readonly maxMinutes: number;
+  /** Extra attempts after a transient failure, and the pause before the first (doubled each time). */
+  readonly retries: number;
+  readonly retryDelay: number; // seconds
+  readonly rsync: string; // the rsync program, default "rsync"
+  readonly mailboxes: readonly Mailbox[];
+}

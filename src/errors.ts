@@ -1,0 +1,85 @@
+// Every failure syncmail reports is a value of one of these classes, and each class maps to exactly one
+// documented exit code (sysexits.h). The README's exit-code table is generated from the same numbers.
+
+export const EXIT = {
+  ok: 0,
+  usage: 64, // EX_USAGE: bad command line
+  data: 65, // EX_DATAERR: a mailbox finished but mail stayed on the server for a data reason
+  software: 70, // EX_SOFTWARE: internal error, a bug in syncmail
+  ioerr: 74, // EX_IOERR: local disk trouble (full, read-only, permission denied)
+  tempfail: 75, // EX_TEMPFAIL: try again later (unreachable, ssh failure, timeout, mailbox busy)
+  noperm: 77, // EX_NOPERM: the server refused us (authentication, host key): a person must act
+  config: 78, // EX_CONFIG: configuration error, nothing was run
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+// With several mailboxes every one is attempted and the worst code wins. "Worst" means "needs a person
+// soonest": a bug beats a broken config beats refused credentials beats a local disk problem beats data
+// left on the server beats a transient failure that the next cron run will likely fix.
+const SEVERITY: readonly number[] = [
+  EXIT.ok,
+  EXIT.tempfail,
+  EXIT.data,
+  EXIT.ioerr,
+  EXIT.noperm,
+  EXIT.usage,
+  EXIT.config,
+  EXIT.software,
+];
+
+export function worstExit(codes: Iterable<number>): number {
+  let worst: number = EXIT.ok;
+  for (const code of codes) {
+    if (SEVERITY.indexOf(code) > SEVERITY.indexOf(worst)) worst = code;
+  }
+  return worst;
+}
+
+export abstract class SyncmailError extends Error {
+  abstract readonly exitCode: ExitCode;
+  /** What the person should do next; printed on its own line after the message. */
+  readonly hint: string | undefined;
+  constructor(message: string, hint?: string) {
+    super(message);
+    this.name = new.target.name;
+    this.hint = hint;
+  }
+}
+
+export class UsageError extends SyncmailError {
+  readonly exitCode = EXIT.usage;
+}
+
+/** A config file problem. `problems` holds one line per problem: "mailboxes[1].local: expected ...". */
+export class ConfigError extends SyncmailError {
+  readonly exitCode = EXIT.config;
+  readonly file: string | undefined;
+  readonly problems: readonly string[];
+  constructor(file: string | undefined, problems: readonly string[], hint?: string) {
+    const where = file === undefined ? 'configuration' : file;
+    super(problems.length === 1 ? `${where}: ${problems[0]}` : `${where}:\n  ${problems.join('\n  ')}`, hint);
+    this.file = file;
+    this.problems = problems;
+  }
+}
+
+export class DataError extends SyncmailError {
+  readonly exitCode = EXIT.data;
+}
+
+export class TransientError extends SyncmailError {
+  readonly exitCode = EXIT.tempfail;
+}
+
+export class PermissionError extends SyncmailError {
+  readonly exitCode = EXIT.noperm;
+}
+
+export class LocalIoError extends SyncmailError {
+  readonly exitCode = EXIT.ioerr;
+}
+
+export class InternalError extends SyncmailError {
+  readonly exitCode = EXIT.software;
+}

@@ -1,0 +1,38 @@
+// One sync per mailbox at a time, with a kernel lock (flock): it is freed the instant its holder dies,
+// survives a laptop suspend (nothing is judged stale by age), and is inherited by rsync, so an rsync that
+// outlives a killed syncmail still keeps the mailbox locked. Node has no flock(), so util-linux flock(1)
+// takes the lock on the open file description we share with it, then exits; the lock stays with our fd.
+import { closeSync, openSync } from 'node:fs';
+import { execa } from 'execa';
+
+export type LockResult =
+  | { readonly kind: 'locked'; readonly fd: number; release(): void }
+  | { readonly kind: 'busy' }
+  | { readonly kind: 'interrupted' }
+  | { readonly kind: 'failed'; readonly message: string };
+
+export async function lockMailbox(file: string, waitSeconds: number, abort: AbortSignal): Promise<LockResult> {
+  const fd = openSync(file, 'a', 0o600);
+  const mode = waitSeconds > 0 ? ['--timeout', String(waitSeconds)] : ['--nonblock'];
+  const result = await execa('flock', ['--exclusive', ...mode, '--conflict-exit-code', '75', '3'], {
+    // execa's types do not list a bare fd for extra stdio entries; Node's spawn accepts it (tested).
+    stdio: ['ignore', 'pipe', 'pipe', fd] as unknown as ['ignore', 'pipe', 'pipe'],
+    reject: false,
+    cancelSignal: abort,
+  });
+  if (result.exitCode === 0) {
+    let released = false;
+    return {
+      kind: 'locked',
+      fd,
+      release() {
+        if (!released) closeSync(fd);
+        released = true;
+      },
+    };
+  }
+  closeSync(fd);
+  if (result.isCanceled) return { kind: 'interrupted' };
+  if (result.exitCode === 75) return { kind: 'busy' };
+  return { kind: 'failed', message: `flock failed on ${file}: ${result.stderr || result.shortMessage}` };
+}

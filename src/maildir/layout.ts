@@ -1,0 +1,51 @@
+// Where syncmail keeps its working files for one mailbox. Everything lives inside the local Maildir's own
+// tmp/, which Maildir readers ignore and which must be on the same filesystem as new/: that is what makes
+// the final link() into new/ atomic, and rsync's temp-to-stage rename atomic too.
+import path from 'node:path';
+
+export interface MailboxPaths {
+  readonly local: string;
+  readonly cur: string;
+  readonly new: string;
+  readonly tmp: string;
+  /** tmp/syncmail/NAME: private to this mailbox, 0700. */
+  readonly work: string;
+  /** The kernel lock (flock) that keeps two syncs of this mailbox apart. */
+  readonly lock: string;
+  /** A copy of the server Maildir's shape: stage/new holds complete messages until the server copy is gone. */
+  readonly stage: string;
+  readonly stageNew: string;
+  /** rsync --temp-dir: files being received. Anything here at the start of a run is an orphan: removed. */
+  readonly temp: string;
+  /** rsync --partial-dir: partial files kept after an interruption, so the next run resumes them. */
+  readonly partial: string;
+}
+
+export function mailboxPaths(local: string, mailboxName: string): MailboxPaths {
+  const tmp = path.join(local, 'tmp');
+  const work = path.join(tmp, 'syncmail', mailboxName);
+  const stage = path.join(work, 'stage');
+  return {
+    local,
+    cur: path.join(local, 'cur'),
+    new: path.join(local, 'new'),
+    tmp,
+    work,
+    lock: path.join(work, 'lock'),
+    stage,
+    stageNew: path.join(stage, 'new'),
+    temp: path.join(work, 'temp'),
+    partial: path.join(work, 'partial'),
+  };
+}
+
+/** A Maildir message's unique name is everything before the first ':' (the rest is flags, "2,S"). */
+export function uniqueName(name: Buffer): Buffer {
+  const colon = name.indexOf(0x3a);
+  return colon === -1 ? name : name.subarray(0, colon);
+}
+
+/** Joins a directory (a normal string) and a file name (raw bytes) into a Buffer path for node:fs. */
+export function joinName(dir: string, name: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(dir.endsWith('/') ? dir : `${dir}/`), name]);
+}

@@ -1,0 +1,23 @@
+// --print: the exact commands a run would execute for each mailbox, shell-quoted so one can be pasted.
+import type { Config } from './config/types.js';
+import { mailboxPaths } from './maildir/layout.js';
+import { fetchArgv, removeArgv } from './rsync/argv.js';
+import { shellCommand } from './output/shell-quote.js';
+
+export function printCommands(config: Config, names: readonly string[]): string {
+  const lines: string[] = [];
+  for (const mailbox of config.mailboxes.filter((m) => names.includes(m.name))) {
+    const paths = mailboxPaths(mailbox.local, mailbox.name);
+    lines.push(
+      `# ${mailbox.name}: ${mailbox.remoteText} -> ${mailbox.local}`,
+      '# 1. fetch the server\'s new/ into the stage (nothing is removed)',
+      `LC_ALL=C ${shellCommand([config.rsync, ...fetchArgv(mailbox, config, paths)])}`,
+      '# 2. link each staged message into new/ (never replacing a name), then flush the filesystem',
+      shellCommand(['sync', '-f', paths.new]),
+      '# 3. remove on the server exactly the delivered messages; their names, NUL-separated, on stdin',
+      `LC_ALL=C ${shellCommand([config.rsync, ...removeArgv(mailbox, config, paths)])} < delivered-names`,
+      '',
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,144 @@
+// Builds every rsync command line syncmail runs. Pure: the same config always gives the same argv, and
+// `syncmail --print` shows exactly these. Each flag says why it is there; the essay's flags that are
+// gone say where their purpose went.
+//
+// The essay ran one command: rsync --ignore-existing --links --safe-links --one-file-system
+// --partial-dir=tmp --recursive --remove-source-files --times SERVER:new/ new. Under faults that leaves
+// copies on the server for ever (--ignore-existing), dot-temp files and a tmp/ directory inside new/
+// (the relative partial dir), and removes server copies before the local directory entry is on disk.
+// syncmail splits it into a fetch pass (into a private stage inside the local tmp/), a local delivery
+// with link() and one flush, and a remove pass over exactly the delivered names.
+import type { Config, Mailbox, Remote } from '../config/types.js';
+import type { MailboxPaths } from '../maildir/layout.js';
+import { rshOption } from './rsh.js';
+
+type RunConfig = Pick<Config, 'connectTimeout' | 'ioTimeout' | 'maxMinutes'>;
+
+/** `host:path`, `user@host:path` or a local path, with a trailing slash: "the contents of". */
+export function remoteSpec(remote: Remote, subdir = ''): string {
+  const base = remote.path.endsWith('/') ? remote.path : `${remote.path}/`;
+  const path = `${base}${subdir}${subdir === '' || subdir.endsWith('/') ? '' : '/'}`;
+  if (remote.kind === 'local') return path;
+  return `${remote.user === undefined ? '' : `${remote.user}@`}${remote.host}:${path}`;
+}
+
+function transportArgs(mailbox: Mailbox, config: RunConfig): string[] {
+  const args: string[] = [];
+  if (mailbox.remote.kind === 'ssh') args.push(`--rsh=${rshOption(mailbox, config)}`);
+  args.push(
+    // Gives up when the connection is silent this long (it misses a stall mid-transfer, hence ssh's
+    // ServerAlive options in --rsh and --stop-after below).
+    `--timeout=${config.ioTimeout}`,
+    // A wall-clock bound: a hung server process cannot hold the mailbox for ever. rsync stops cleanly,
+    // keeps the partial file, and the next run resumes it.
+    `--stop-after=${config.maxMinutes}`,
+  );
+  return args;
+}
+
+function commonArgs(paths: MailboxPaths): string[] {
+  return [
+    // Keeps the server's mtime: the remove pass relies on size+mtime to know the stage copy is current.
+    '--times',
+    // Never cross into another filesystem on the server (the essay's flag, same purpose).
+    '--one-file-system',
+    // Files being received live here, never in new/ (the essay's relative partial dir put a tmp/ and
+    // .NAME.XXXXXX dot-files inside new/). Absolute, no "..": rsync 3.5 refuses ".." in these paths.
+    `--temp-dir=${paths.temp}`,
+    // An interrupted file is kept here and resumed by the next run (the essay's --partial-dir purpose).
+    `--partial-dir=${paths.partial}`,
+    // Mail is private: new files 0600, directories 0700, whatever the server's modes.
+    '--chmod=Du=rwx,Dgo=,Fu=rw,Fgo=',
+    // Line-buffered output, so the transfer log follows the run instead of arriving at the end.
+    '--outbuf=L',
+  ];
+}
+
+/**
+ * Fetch pass: copy the server's new/ into the stage. No --links: a symlink on the server is never
+ * recreated locally (rsync reports it as a non-regular file and syncmail leaves it there, which covers
+ * the essay's --safe-links purpose and more). The filters take new/ and its files, plus the bare cur/ and
+ * tmp/ directories so syncmail can check that the remote really is a Maildir before it removes anything;
+ * nothing inside cur/, tmp/ or subdirectories of new/ is read.
+ * No --ignore-existing: the stage is private, an up-to-date stage file is simply not sent again, and
+ * "never overwrite a local message" is enforced by link(), which cannot replace an existing name.
+ */
+export function fetchArgv(mailbox: Mailbox, config: RunConfig, paths: MailboxPaths): string[] {
+  return [
+    ...transportArgs(mailbox, config),
+    '--recursive',
+    ...commonArgs(paths),
+    '--filter=+ /new/',
+    '--filter=+ /new/*',
+    '--filter=+ /cur/',
+    '--filter=+ /tmp/',
+    '--filter=- *',
+    // NONREG1: name each symlink, FIFO, socket or device left behind. STATS2: end-of-run counts, as plain
+    // numbers. No NAME1 or SKIP: those lines begin with a server-chosen file name and could be forged.
+    '--info=NONREG1,STATS2',
+    '--no-human-readable',
+    ...mailbox.rsyncArgs,
+    '--',
+    remoteSpec(mailbox.remote),
+    `${paths.stage}/`,
+  ];
+}
+
+/**
+ * Remove pass: the names (NUL-separated on stdin) of messages that are durably in the local Maildir.
+ * --existing means rsync never creates a file here, and the stage copies are up to date, so rsync sends
+ * nothing and only unlinks the server copies (after re-checking size and mtime, refusing a changed file).
+ * --ignore-missing-args: a name already gone on the server is not an error.
+ */
+export function removeArgv(mailbox: Mailbox, config: RunConfig, paths: MailboxPaths): string[] {
+  return [
+    ...transportArgs(mailbox, config),
+    '--files-from=-',
+    '--from0',
+    '--existing',
+    '--ignore-missing-args',
+    '--remove-source-files',
+    ...commonArgs(paths),
+    // REMOVE1: `sender removed NAME`, the only proof that a server copy is gone.
+    '--info=REMOVE1,NONREG1',
+    ...mailbox.rsyncArgs,
+    '--',
+    remoteSpec(mailbox.remote, 'new'),
+    `${paths.stageNew}/`,
+  ];
+}
+
+/** Dry run: list what the server holds without copying anything. */
+export function listArgv(mailbox: Mailbox, config: RunConfig): string[] {
+  return [
+    ...transportArgs(mailbox, config),
+    '--list-only',
+    '--recursive',
+    '--one-file-system',
+    '--filter=+ /new/',
+    '--filter=+ /new/*',
+    '--filter=+ /cur/',
+    '--filter=+ /tmp/',
+    '--filter=- *',
+    ...mailbox.rsyncArgs.filter((arg) => !arg.startsWith('--bwlimit')),
+    '--',
+    remoteSpec(mailbox.remote),
+  ];
+}
+
+/**
+ * The environment rsync runs in. LC_ALL=C makes rsync escape every byte >= 0x80 in names, so its output
+ * is plain ASCII that decodes back to the exact bytes. The RSYNC_* variables would silently change
+ * argument splitting (RSYNC_OLD_ARGS lets the server's shell split paths), where partial files go, or
+ * which remote shell runs: syncmail decides those itself.
+ */
+export function rsyncEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const clean: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined) continue;
+    if (key.startsWith('RSYNC_') || key.startsWith('LC_') || key === 'LANG' || key === 'LANGUAGE') continue;
+    clean[key] = value;
+  }
+  clean['LC_ALL'] = 'C';
+  return clean;
+}

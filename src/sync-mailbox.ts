@@ -1,0 +1,307 @@
+// Syncs one mailbox: the sequence that makes "never lose, never duplicate" hold whatever interrupts it.
+//
+//   lock → fetch server new/ into the stage (tmp/syncmail/NAME/stage) → link every complete staged
+//   message into new/ (never replacing a name; a unique name already in new/ or cur/ is compared
+//   byte for byte) → syncfs → remove exactly the delivered names on the server → drop their stage links.
+//
+// A kill at any point leaves: partial data in tmp/ (resumed next run), complete messages in the stage
+// (delivered next run without fetching again), or links in new/ whose server copy still exists (found
+// as "exists" next run and removed then). new/ only ever gains complete files, through link().
+import { lstat, readdir, unlink } from 'node:fs/promises';
+import type { Config, Mailbox } from './config/types.js';
+import { EXIT, LocalIoError, ConfigError, TransientError, worstExit, type SyncmailError } from './errors.js';
+import { type Delivery, deliverStaged } from './maildir/deliver.js';
+import { flushFilesystem } from './maildir/flush.js';
+import { joinName, mailboxPaths, type MailboxPaths } from './maildir/layout.js';
+import { scanLocal } from './maildir/local-index.js';
+import { clearDir, prepareLocalMaildir } from './maildir/prepare.js';
+import type { LogRecord } from './log/record.js';
+import { lockMailbox } from './lock.js';
+import { fetchArgv, removeArgv, rsyncEnv } from './rsync/argv.js';
+import { classifyRun, type Outcome } from './rsync/classify.js';
+import type { RsyncEvent } from './rsync/events.js';
+import { spawnRsync } from './rsync/run.js';
+import type { SignalGuard } from './signals.js';
+
+export interface MailboxContext {
+  readonly config: Config;
+  readonly runId: string;
+  readonly wait: number;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly guard: SignalGuard;
+  readonly log: (record: LogRecord) => void;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+export interface MailboxResult {
+  readonly name: string;
+  readonly exitCode: number;
+  readonly delivered: number;
+  readonly removed: number;
+  /** Messages or entries that stay on the server for a person to look at. */
+  readonly leftOnServer: number;
+  readonly busy: boolean;
+  readonly errors: readonly SyncmailError[];
+}
+
+/** Strips the "new/" that fetch-pass names carry (they are relative to the Maildir root). */
+function inNew(name: Buffer): Buffer {
+  return name.subarray(0, 4).toString('latin1') === 'new/' ? name.subarray(4) : name;
+}
+
+function basename(path: Buffer): Buffer {
+  const slash = path.lastIndexOf(0x2f);
+  return slash === -1 ? path : path.subarray(slash + 1);
+}
+
+class MailboxRun {
+  readonly errors: SyncmailError[] = [];
+  readonly codes: number[] = [];
+  delivered = 0;
+  removed = 0;
+  leftOnServer = 0;
+  readonly paths: MailboxPaths;
+
+  constructor(
+    readonly mailbox: Mailbox,
+    readonly ctx: MailboxContext,
+  ) {
+    this.paths = mailboxPaths(mailbox.local, mailbox.name);
+  }
+
+  log(record: Omit<LogRecord, 'mailbox'>): void {
+    this.ctx.log({ ...record, mailbox: this.mailbox.name } as LogRecord);
+  }
+
+  fail(error: SyncmailError, extra: Record<string, unknown> = {}): void {
+    this.errors.push(error);
+    this.codes.push(error.exitCode);
+    this.log({ event: 'error', class: error.name, code: error.exitCode, message: error.message, hint: error.hint, ...extra });
+  }
+
+  dataProblem(): void {
+    this.leftOnServer += 1;
+    this.codes.push(EXIT.data);
+  }
+
+  /** Runs one rsync pass, retrying transient failures with backoff unless a signal asked us to stop. */
+  async pass(label: 'fetch' | 'remove', argv: string[], onEvent: (event: RsyncEvent) => void, input?: Buffer): Promise<Outcome> {
+    const { config, guard } = this.ctx;
+    for (let attempt = 0; ; attempt += 1) {
+      let sawChanged = false;
+      const handle = spawnRsync({
+        program: config.rsync,
+        argv,
+        env: rsyncEnv(this.ctx.env),
+        cwd: this.paths.work,
+        ...(input === undefined ? {} : { input }),
+        ...(this.lockFd === undefined ? {} : { lockFd: this.lockFd }),
+        onEvent: (event) => {
+          if (event.kind === 'changed') sawChanged = true;
+          onEvent(event);
+        },
+      });
+      guard.setForce(() => handle.terminate());
+      const run = await handle.done;
+      guard.setForce(undefined);
+      const outcome = classifyRun({ run, mailbox: this.mailbox.name, server: this.mailbox.remoteText, rsyncProgram: config.rsync, sawChanged });
+      if (outcome.ok || !outcome.transient || attempt >= config.retries || guard.pending !== undefined) return outcome;
+      const delay = config.retryDelay * 1000 * 2 ** attempt;
+      this.log({ event: 'warning', pass: label, message: `${outcome.error.message}; retrying in ${delay / 1000} s` });
+      await this.ctx.sleep(delay);
+      if (guard.pending !== undefined) return outcome;
+    }
+  }
+
+  lockFd: number | undefined;
+
+  /** Shared handling of what rsync reports, whichever pass it comes from. */
+  onRsyncEvent = (event: RsyncEvent): void => {
+    switch (event.kind) {
+      case 'nonregular':
+        this.log({ event: 'nonregular', file: inNew(event.name) });
+        this.dataProblem();
+        break;
+      case 'unsafe-symlink':
+        this.log({ event: 'nonregular', file: inNew(event.name), target: event.target });
+        this.dataProblem();
+        break;
+      case 'vanished':
+        this.log({ event: 'vanished', file: basename(event.path) });
+        break;
+      case 'changed':
+        this.log({ event: 'changed', file: inNew(event.name) });
+        this.dataProblem();
+        break;
+      case 'stat':
+        this.stats[event.key] = event.value;
+        break;
+      case 'message':
+        if (event.stream === 'stderr') this.log({ event: 'warning', message: event.text });
+        break;
+      default:
+        break;
+    }
+  };
+
+  stats: Record<string, number> = {};
+
+  async run(): Promise<void> {
+    const { config, guard } = this.ctx;
+    await prepareLocalMaildir(this.paths);
+    const lock = await lockMailbox(this.paths.lock, this.ctx.wait, guard.abortSignal);
+    if (lock.kind === 'busy') {
+      this.log({ event: 'busy', message: 'another syncmail is syncing this mailbox' });
+      this.codes.push(EXIT.tempfail);
+      this.busy = true;
+      return;
+    }
+    if (lock.kind === 'interrupted') return;
+    if (lock.kind === 'failed') throw new LocalIoError(lock.message, 'check that util-linux flock is installed and the Maildir is writable');
+    this.lockFd = lock.fd;
+    try {
+      await this.locked(config);
+    } finally {
+      lock.release();
+    }
+  }
+
+  busy = false;
+
+  async locked(config: Config): Promise<void> {
+    const { paths } = this;
+    // Nothing else can be writing here while we hold the lock (an orphaned rsync would still hold it).
+    await clearDir(paths.temp);
+
+    const fetch = await this.pass('fetch', fetchArgv(this.mailbox, config, paths), this.onRsyncEvent);
+    if (Object.keys(this.stats).length > 0) this.log({ event: 'stats', pass: 'fetch', ...this.stats });
+    if (!fetch.ok) this.fail(fetch.error);
+    const fetched = fetch.ok && (await this.remoteLooksLikeMaildir());
+    if (fetched) await clearDir(paths.partial); // partials of messages that are no longer on the server
+    if (!fetch.ok && fetch.error instanceof LocalIoError) await clearDir(paths.partial); // give the space back
+
+    // Whatever is complete in the stage is delivered, even after a failed fetch: those files are whole.
+    const index = await scanLocal(paths);
+    const deliveries = await deliverStaged(paths, index, config.onConflict, this.ctx.runId);
+    const confirm = this.report(deliveries);
+    if (confirm.length === 0) return;
+    // Durable before removed: after this syncfs returns, every message linked into new/ (and every stage
+    // file that "exists" relies on) is on disk. Only then may a server copy go.
+    await flushFilesystem(paths.new);
+    if (!fetched) return;
+    await this.removeOnServer(confirm, index);
+  }
+
+  /** The fetch filters copy the server's cur/, new/ and tmp/ directories (empty): all three must be there. */
+  async remoteLooksLikeMaildir(): Promise<boolean> {
+    const present = new Set((await readdir(this.paths.stage)).filter((n) => ['cur', 'new', 'tmp'].includes(n)));
+    if (present.size === 3) return true;
+    const missing = ['cur', 'new', 'tmp'].filter((n) => !present.has(n)).map((n) => `${n}/`);
+    this.fail(
+      new ConfigError(undefined, [`${this.mailbox.name}: ${this.mailbox.remoteText} is not a Maildir (no ${missing.join(', ')} there)`], 'check the mailbox\'s "remote" in the config; nothing was removed from the server'),
+    );
+    return false;
+  }
+
+  /** Logs each delivery and returns the stage files whose server copy may now go, with their inodes. */
+  report(deliveries: readonly Delivery[]): Array<{ name: Buffer; ino: number }> {
+    const confirm: Array<{ name: Buffer; ino: number }> = [];
+    for (const d of deliveries) {
+      switch (d.kind) {
+        case 'delivered':
+          this.delivered += 1;
+          this.log({ event: 'delivered', file: d.name, size: d.size, ...(d.renamed ? { as: d.as } : {}) });
+          confirm.push({ name: d.name, ino: d.ino });
+          break;
+        case 'exists':
+          this.log({ event: 'exists', file: d.name, local: d.local });
+          confirm.push({ name: d.name, ino: d.ino });
+          break;
+        case 'conflict':
+          this.log({ event: 'conflict', file: d.name, local: d.local, message: 'a different message with this unique name is already in the local Maildir; left on the server' });
+          this.dataProblem();
+          break;
+        case 'not-a-message':
+          this.log({ event: 'not-a-message', file: d.name, message: `${d.what} in the server's new/; left there` });
+          this.dataProblem();
+          break;
+      }
+    }
+    return confirm;
+  }
+
+  async removeOnServer(confirm: Array<{ name: Buffer; ino: number }>, index: Awaited<ReturnType<typeof scanLocal>>): Promise<void> {
+    const { paths } = this;
+    const gone = new Set<string>();
+    const input = Buffer.concat(confirm.flatMap(({ name }) => [name, Buffer.from([0])]));
+    const outcome = await this.pass('remove', removeArgv(this.mailbox, this.ctx.config, paths), (event) => {
+      if (event.kind === 'removed' || event.kind === 'already-removed') {
+        gone.add(event.name.toString('latin1'));
+        if (event.kind === 'removed') {
+          this.removed += 1;
+          this.log({ event: 'removed', file: event.name });
+        }
+      } else {
+        this.onRsyncEvent(event);
+      }
+    }, input);
+    if (!outcome.ok && !outcome.changed) this.fail(outcome.error);
+    // After a clean pass, a name rsync did not report was already missing on the server (--ignore-missing-args).
+    const clean = outcome.ok;
+    const redeliver: Buffer[] = [];
+    for (const { name, ino } of confirm) {
+      if (!clean && !gone.has(name.toString('latin1'))) continue;
+      const staged = joinName(paths.stageNew, name);
+      const info = await lstat(staged).catch(() => undefined);
+      if (info === undefined) continue;
+      // A different inode means the server file changed after the fetch and rsync sent the new version
+      // before removing it: that version exists only in the stage now and must be delivered too.
+      if (info.ino !== ino) redeliver.push(name);
+      else await unlink(staged);
+    }
+    if (redeliver.length > 0) {
+      const wanted = (name: Buffer): boolean => redeliver.some((n) => n.equals(name));
+      const again = await deliverStaged(paths, index, 'rename', this.ctx.runId, wanted);
+      for (const d of again) {
+        if (d.kind === 'delivered') {
+          this.delivered += 1;
+          this.log({ event: 'delivered', file: d.name, size: d.size, as: d.as, message: 'changed on the server during the sync' });
+        }
+      }
+      await flushFilesystem(paths.new);
+      for (const name of redeliver) await unlink(joinName(paths.stageNew, name));
+    }
+  }
+}
+
+export async function syncMailbox(mailbox: Mailbox, ctx: MailboxContext): Promise<MailboxResult> {
+  const run = new MailboxRun(mailbox, ctx);
+  const started = Date.now();
+  ctx.log({ event: 'mailbox-start', mailbox: mailbox.name, remote: mailbox.remoteText, local: mailbox.local });
+  try {
+    await run.run();
+  } catch (error) {
+    if (error instanceof LocalIoError || error instanceof ConfigError || error instanceof TransientError) run.fail(error);
+    else throw error;
+  }
+  const exitCode = worstExit(run.codes);
+  ctx.log({
+    event: 'mailbox-end',
+    mailbox: mailbox.name,
+    delivered: run.delivered,
+    removed: run.removed,
+    leftOnServer: run.leftOnServer,
+    busy: run.busy,
+    code: exitCode,
+    ms: Date.now() - started,
+  });
+  return {
+    name: mailbox.name,
+    exitCode,
+    delivered: run.delivered,
+    removed: run.removed,
+    leftOnServer: run.leftOnServer,
+    busy: run.busy,
+    errors: run.errors,
+  };
+}
