@@ -93,7 +93,12 @@ async function runMailboxes(options: Options, config: Config, mailboxes: readonl
   for (const mailbox of mailboxes) {
     // After a signal the mailbox that was running finishes; the rest wait for the next run.
     if (guard.pending !== undefined) break;
-    results.push(await (options.dryRun ? dryRunMailbox : syncMailbox)(mailbox, ctx));
+    const started = Date.now();
+    emit({ event: 'mailbox-start', mailbox: mailbox.name, remote: mailbox.remoteText, local: mailbox.local });
+    const result = await (options.dryRun ? dryRunMailbox : syncMailbox)(mailbox, ctx);
+    const { name, exitCode, errors, ...counts } = result;
+    emit({ event: 'mailbox-end', mailbox: name, ...counts, code: exitCode, ms: Date.now() - started });
+    results.push(result);
   }
   const signal = guard.pending;
   const code = signal !== undefined ? 128 + signalNumber(signal) : worstExit(results.map((r) => r.exitCode));

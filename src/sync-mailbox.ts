@@ -276,8 +276,6 @@ class MailboxRun {
 
 export async function syncMailbox(mailbox: Mailbox, ctx: MailboxContext): Promise<MailboxResult> {
   const run = new MailboxRun(mailbox, ctx);
-  const started = Date.now();
-  ctx.log({ event: 'mailbox-start', mailbox: mailbox.name, remote: mailbox.remoteText, local: mailbox.local });
   try {
     await run.run();
   } catch (error) {
@@ -285,16 +283,6 @@ export async function syncMailbox(mailbox: Mailbox, ctx: MailboxContext): Promis
     else throw error;
   }
   const exitCode = worstExit(run.codes);
-  ctx.log({
-    event: 'mailbox-end',
-    mailbox: mailbox.name,
-    delivered: run.delivered,
-    removed: run.removed,
-    leftOnServer: run.leftOnServer,
-    busy: run.busy,
-    code: exitCode,
-    ms: Date.now() - started,
-  });
   return {
     name: mailbox.name,
     exitCode,

@@ -1,0 +1,111 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseOptions } from '../../src/args.js';
+import { EXIT, UsageError, worstExit } from '../../src/errors.js';
+import { joinName, uniqueName } from '../../src/maildir/layout.js';
+import { renamedName } from '../../src/maildir/deliver.js';
+import { parseListLine } from '../../src/rsync/parse-list.js';
+import { isSupported, parseRsyncVersion } from '../../src/rsync/version.js';
+import { shellCommand, shellQuote } from '../../src/output/shell-quote.js';
+import { colorLevel } from '../../src/output/reporter.js';
+import { planDryRun } from '../../src/dry-run.js';
+import { LocalIndex } from '../../src/maildir/local-index.js';
+
+test('worstExit: a bug beats config beats auth beats disk beats data beats transient beats ok', () => {
+  assert.is(worstExit([]), EXIT.ok);
+  assert.is(worstExit([0, 75, 0]), 75);
+  assert.is(worstExit([75, 65]), 65);
+  assert.is(worstExit([65, 74, 75]), 74);
+  assert.is(worstExit([74, 77]), 77);
+  assert.is(worstExit([77, 78, 0]), 78);
+  assert.is(worstExit([78, 70]), 70);
+});
+
+test('parseOptions: flags, names and defaults', () => {
+  const o = parseOptions(['-q', '--wait', '30', 'inbox', 'lists']);
+  assert.is(o.quiet, true);
+  assert.is(o.wait, 30);
+  assert.equal(o.mailboxes, ['inbox', 'lists']);
+  assert.is(parseOptions([]).wait, 0);
+  assert.is(parseOptions(['--no-color']).color, false);
+  assert.is(parseOptions(['-n', '--json']).dryRun, true);
+});
+
+test('parseOptions: bad command lines are UsageErrors (exit 64) with a hint', () => {
+  for (const argv of [['--bogus'], ['--wait', 'soon'], ['-q', '-v'], ['--config'], ['--json', '--print'], ['--wait=-1']]) {
+    try {
+      parseOptions(argv);
+      assert.unreachable(`accepted ${argv.join(' ')}`);
+    } catch (error) {
+      assert.instance(error, UsageError, argv.join(' '));
+      assert.is((error as UsageError).exitCode, 64);
+      assert.match((error as UsageError).hint ?? '', /--help/);
+    }
+  }
+});
+
+test('uniqueName: the part before the first colon', () => {
+  assert.equal(uniqueName(Buffer.from('123.M1P2.host:2,S')), Buffer.from('123.M1P2.host'));
+  assert.equal(uniqueName(Buffer.from('plain')), Buffer.from('plain'));
+  assert.equal(uniqueName(Buffer.from(':2,')), Buffer.from(''));
+  assert.equal(joinName('/a/b', Buffer.from([0xff, 0x0a])), Buffer.from([...Buffer.from('/a/b/'), 0xff, 0x0a]));
+});
+
+test('renamedName: a fresh unique name that keeps the flags part', () => {
+  assert.equal(renamedName(Buffer.from('123.host:2,S'), 'RUN', 2).toString(), '123.host.syncmail-RUN-2:2,S');
+  assert.equal(renamedName(Buffer.from('123.host'), 'RUN', 1).toString(), '123.host.syncmail-RUN-1');
+});
+
+test('parseListLine: rsync --list-only lines, escapes decoded', () => {
+  assert.equal(parseListLine('-rw-r--r--          1,234 2026/11/28 20:00:00 new/a b'), { type: 'file', size: 1234, path: Buffer.from('new/a b') });
+  assert.equal(parseListLine('drwxr-xr-x          4,096 2026/11/28 20:13:57 cur')?.type, 'dir');
+  assert.equal(parseListLine('lrwxrwxrwx             11 2026/11/28 20:13:57 new/unsafe')?.type, 'symlink');
+  assert.equal(parseListLine('prw-r--r--              0 2026/11/28 20:13:57 new/fifo')?.type, 'other');
+  assert.equal(parseListLine('-rw-r--r--              2 2026/11/28 20:13:57 new/nl\\#012x\\#377')?.path, Buffer.from([...Buffer.from('new/nl\nx'), 0xff]));
+  assert.is(parseListLine('receiving incremental file list'), undefined);
+});
+
+test('rsync version: parsed and compared against 3.4.0', () => {
+  assert.equal(parseRsyncVersion('rsync  version 3.5.0  protocol version 32\nCopyright'), [3, 5, 0]);
+  assert.equal(parseRsyncVersion('rsync  version v3.2.7  protocol version 31'), [3, 2, 7]);
+  assert.is(parseRsyncVersion('openrsync: protocol version 29'), undefined);
+  assert.ok(isSupported([3, 4, 0]));
+  assert.ok(isSupported([3, 5, 0]));
+  assert.ok(isSupported([4, 0, 0]));
+  assert.not.ok(isSupported([3, 3, 9]));
+  assert.not.ok(isSupported([3, 2, 7]));
+  assert.not.ok(isSupported([2, 6, 9]));
+});
+
+test('shellQuote: pasteable POSIX words', () => {
+  assert.is(shellQuote('--times'), '--times');
+  assert.is(shellQuote("it's here"), `'it'\\''s here'`);
+  assert.is(shellCommand(['rsync', '--filter=+ /new/', '$HOME']), `rsync '--filter=+ /new/' '$HOME'`);
+});
+
+test('colorLevel: NO_COLOR, --no-color, pipes and dumb terminals are plain', () => {
+  assert.is(colorLevel(undefined, {}, true), 1);
+  assert.is(colorLevel(undefined, { NO_COLOR: '1' }, true), 0);
+  assert.is(colorLevel(undefined, { NO_COLOR: '' }, true), 1);
+  assert.is(colorLevel(false, {}, true), 0);
+  assert.is(colorLevel(undefined, {}, false), 0);
+  assert.is(colorLevel(undefined, { TERM: 'dumb' }, true), 0);
+  assert.is(colorLevel(true, {}, false), 1);
+  assert.is(colorLevel(true, { NO_COLOR: 'x' }, false), 0);
+});
+
+test('planDryRun: moves, already-here by unique name, non-messages left', () => {
+  const index = new LocalIndex();
+  index.add({ dir: 'cur', name: Buffer.from('old.host:2,S'), path: Buffer.from('/m/cur/old.host:2,S') });
+  const f = (p: string, type: 'file' | 'dir' | 'symlink' | 'other' = 'file') => ({ type, size: 1, path: Buffer.from(p) });
+  const plan = planDryRun([f('cur', 'dir'), f('new', 'dir'), f('new/a.host'), f('new/old.host'), f('new/sub', 'dir'), f('new/ln', 'symlink'), f('new/.hidden'), f('tmp/x')], index);
+  assert.equal(plan.map((p) => [p.name.toString(), p.verdict]), [
+    ['a.host', 'would-move'],
+    ['old.host', 'already-here'],
+    ['sub', 'would-leave'],
+    ['ln', 'would-leave'],
+    ['.hidden', 'would-leave'],
+  ]);
+});
+
+test.run();
