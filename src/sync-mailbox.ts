@@ -1,19 +1,21 @@
 // Syncs one mailbox: the sequence that makes "never lose, never duplicate" hold whatever interrupts it.
 //
-//   lock → fetch server new/ into the stage (tmp/syncmail/NAME/stage) → link every complete staged
-//   message into new/ (never replacing a name; a unique name already in new/ or cur/ is compared
-//   byte for byte) → syncfs → remove exactly the delivered names on the server → drop their stage links.
+//   lock → settle what an interrupted remove pass left → fetch the server's new/ into the stage
+//   (tmp/syncmail/NAME/stage) → link every complete staged message into new/, never replacing a name, a
+//   unique name already in new/ or cur/ being compared byte for byte → syncfs → remove on the server
+//   exactly the delivered names → forget them.
 //
 // A kill at any point leaves: partial data in tmp/ (resumed next run), complete messages in the stage
-// (delivered next run without fetching again), or links in new/ whose server copy still exists (found
-// as "exists" next run and removed then). new/ only ever gains complete files, through link().
-import { lstat, readdir, unlink } from 'node:fs/promises';
+// (delivered next run without fetching again), or delivered messages whose server copy still exists
+// (kept in delivered/, never fetched or delivered again, removed next run). new/ only ever gains
+// complete files, through link(). The layout is described in maildir/layout.ts, the moves in deliver.ts.
+import { link, readdir, unlink } from 'node:fs/promises';
 import type { Config, Mailbox } from './config/types.js';
 import { EXIT, LocalIoError, ConfigError, TransientError, worstExit, type SyncmailError } from './errors.js';
-import { type Delivery, deliverStaged } from './maildir/deliver.js';
+import { clearRemoving, type Delivery, deliverStaged, settleRemoving } from './maildir/deliver.js';
 import { flushFilesystem } from './maildir/flush.js';
 import { joinName, mailboxPaths, type MailboxPaths } from './maildir/layout.js';
-import { scanLocal } from './maildir/local-index.js';
+import { type LocalIndex, scanLocal } from './maildir/local-index.js';
 import { clearDir, prepareLocalMaildir } from './maildir/prepare.js';
 import type { LogRecord } from './log/record.js';
 import { lockMailbox } from './lock.js';
@@ -172,6 +174,9 @@ class MailboxRun {
     const { paths } = this;
     // Nothing else can be writing here while we hold the lock (an orphaned rsync would still hold it).
     await clearDir(paths.temp);
+    const index = await scanLocal(paths);
+    // A remove pass that was cut short may have left the only copy of a changed message in removing/.
+    await this.settle(index);
 
     const fetch = await this.pass('fetch', fetchArgv(this.mailbox, config, paths), this.onRsyncEvent);
     if (Object.keys(this.stats).length > 0) this.log({ event: 'stats', pass: 'fetch', ...this.stats });
@@ -181,15 +186,27 @@ class MailboxRun {
     if (!fetch.ok && fetch.error instanceof LocalIoError) await clearDir(paths.partial); // give the space back
 
     // Whatever is complete in the stage is delivered, even after a failed fetch: those files are whole.
-    const index = await scanLocal(paths);
-    const deliveries = await deliverStaged(paths, index, config.onConflict, this.ctx.runId);
-    const confirm = this.report(deliveries);
-    if (confirm.length === 0) return;
-    // Durable before removed: after this syncfs returns, every message linked into new/ (and every stage
-    // file that "exists" relies on) is on disk. Only then may a server copy go.
+    this.report(await deliverStaged(paths, index, config.onConflict, this.ctx.runId));
+    const pending = await readdir(paths.deliveredNew, { encoding: 'buffer' });
+    if (pending.length === 0) return;
+    // Durable before removed: once this syncfs returns, every message linked into new/ is on disk, data
+    // and directory entry. Only then may a server copy go, and only for names in delivered/.
     await flushFilesystem(paths.new);
     if (!fetched) return;
-    await this.removeOnServer(confirm, index);
+    await this.removeOnServer(pending, index);
+  }
+
+  /** Delivers what an earlier remove pass left in removing/ (see deliver.ts), then empties it. */
+  async settle(index: LocalIndex): Promise<void> {
+    const again = await settleRemoving(this.paths, index, this.ctx.runId);
+    for (const d of again) {
+      if (d.kind === 'delivered') {
+        this.delivered += 1;
+        this.log({ event: 'delivered', file: d.name, size: d.size, as: d.as, message: 'changed on the server during the sync; delivered as a separate message' });
+      }
+    }
+    if (again.length > 0) await flushFilesystem(this.paths.new);
+    await clearRemoving(this.paths);
   }
 
   /** The fetch filters copy the server's cur/, new/ and tmp/ directories (empty): all three must be there. */
@@ -203,19 +220,16 @@ class MailboxRun {
     return false;
   }
 
-  /** Logs each delivery and returns the stage files whose server copy may now go, with their inodes. */
-  report(deliveries: readonly Delivery[]): Array<{ name: Buffer; ino: number }> {
-    const confirm: Array<{ name: Buffer; ino: number }> = [];
+  /** Logs each delivery and counts what stays on the server. */
+  report(deliveries: readonly Delivery[]): void {
     for (const d of deliveries) {
       switch (d.kind) {
         case 'delivered':
           this.delivered += 1;
           this.log({ event: 'delivered', file: d.name, size: d.size, ...(d.renamed ? { as: d.as } : {}) });
-          confirm.push({ name: d.name, ino: d.ino });
           break;
         case 'exists':
           this.log({ event: 'exists', file: d.name, local: d.local });
-          confirm.push({ name: d.name, ino: d.ino });
           break;
         case 'conflict':
           this.log({ event: 'conflict', file: d.name, local: d.local, message: 'a different message with this unique name is already in the local Maildir; left on the server' });
@@ -227,13 +241,14 @@ class MailboxRun {
           break;
       }
     }
-    return confirm;
   }
 
-  async removeOnServer(confirm: Array<{ name: Buffer; ino: number }>, index: Awaited<ReturnType<typeof scanLocal>>): Promise<void> {
+  /** Removes on the server exactly the messages in delivered/, then forgets those whose server copy is gone. */
+  async removeOnServer(pending: readonly Buffer[], index: LocalIndex): Promise<void> {
     const { paths } = this;
+    for (const name of pending) await link(joinName(paths.deliveredNew, name), joinName(paths.removingNew, name));
     const gone = new Set<string>();
-    const input = Buffer.concat(confirm.flatMap(({ name }) => [name, Buffer.from([0])]));
+    const input = Buffer.concat(pending.flatMap((name) => [name, Buffer.from([0])]));
     const outcome = await this.pass('remove', removeArgv(this.mailbox, this.ctx.config, paths), (event) => {
       if (event.kind === 'removed' || event.kind === 'already-removed') {
         gone.add(event.name.toString('latin1'));
@@ -246,30 +261,10 @@ class MailboxRun {
       }
     }, input);
     if (!outcome.ok && !outcome.changed) this.fail(outcome.error);
-    // After a clean pass, a name rsync did not report was already missing on the server (--ignore-missing-args).
-    const clean = outcome.ok;
-    const redeliver: Buffer[] = [];
-    for (const { name, ino } of confirm) {
-      if (!clean && !gone.has(name.toString('latin1'))) continue;
-      const staged = joinName(paths.stageNew, name);
-      const info = await lstat(staged).catch(() => undefined);
-      if (info === undefined) continue;
-      // A different inode means the server file changed after the fetch and rsync sent the new version
-      // before removing it: that version exists only in the stage now and must be delivered too.
-      if (info.ino !== ino) redeliver.push(name);
-      else await unlink(staged);
-    }
-    if (redeliver.length > 0) {
-      const wanted = (name: Buffer): boolean => redeliver.some((n) => n.equals(name));
-      const again = await deliverStaged(paths, index, 'rename', this.ctx.runId, wanted);
-      for (const d of again) {
-        if (d.kind === 'delivered') {
-          this.delivered += 1;
-          this.log({ event: 'delivered', file: d.name, size: d.size, as: d.as, message: 'changed on the server during the sync' });
-        }
-      }
-      await flushFilesystem(paths.new);
-      for (const name of redeliver) await unlink(joinName(paths.stageNew, name));
+    await this.settle(index);
+    // After a clean pass, a name rsync did not report was already gone on the server (--ignore-missing-args).
+    for (const name of pending) {
+      if (outcome.ok || gone.has(name.toString('latin1'))) await unlink(joinName(paths.deliveredNew, name));
     }
   }
 }

@@ -1,7 +1,12 @@
-// Moves complete messages from the stage into new/ with link(2): atomic, and it can never replace an
-// existing name, so a local message is never overwritten. The stage keeps its link until the server copy
-// is gone, which is what lets an interrupted run be finished by the next one without fetching again.
-import { link, readdir, rm, stat } from 'node:fs/promises';
+// Moves complete messages into new/ with link(2): atomic, and it can never replace an existing name, so a
+// local message is never overwritten. What happens to each staged file:
+//
+//   stage/new/X --link--> new/X            then stage/new/X --rename--> delivered/new/X   (delivered)
+//   same bytes already in new/ or cur/     then stage/new/X --rename--> delivered/new/X   (exists)
+//   other bytes under the same unique name: stays in stage/new/X, server copy kept         (conflict)
+//
+// Every step is idempotent, so a run killed anywhere in here is finished by the next one.
+import { link, lstat, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import type { OnConflict } from '../config/types.js';
 import type { MailboxPaths } from './layout.js';
 import { joinName, uniqueName } from './layout.js';
@@ -10,9 +15,9 @@ import { sameContent } from './same-content.js';
 
 export type Delivery =
   /** Linked into new/ as `as` (equal to `name` unless renamed after a conflict). */
-  | { readonly kind: 'delivered'; readonly name: Buffer; readonly as: Buffer; readonly ino: number; readonly size: number; readonly renamed: boolean }
+  | { readonly kind: 'delivered'; readonly name: Buffer; readonly as: Buffer; readonly size: number; readonly renamed: boolean }
   /** The same bytes are already in the local Maildir (a leftover of an interrupted run). */
-  | { readonly kind: 'exists'; readonly name: Buffer; readonly local: Buffer; readonly ino: number }
+  | { readonly kind: 'exists'; readonly name: Buffer; readonly local: Buffer }
   /** Same unique name, different bytes: left on the server, nothing local touched. */
   | { readonly kind: 'conflict'; readonly name: Buffer; readonly local: Buffer }
   /** Not a message: a subdirectory or a dot-file in the server's new/. Left on the server. */
@@ -25,9 +30,9 @@ export function renamedName(name: Buffer, runId: string, attempt: number): Buffe
   return Buffer.concat([unique, Buffer.from(`.syncmail-${runId}-${attempt}`), info]);
 }
 
-async function linkNew(staged: Buffer, paths: MailboxPaths, as: Buffer): Promise<boolean> {
+async function linkNew(source: Buffer, paths: MailboxPaths, as: Buffer): Promise<boolean> {
   try {
-    await link(staged, joinName(paths.new, as));
+    await link(source, joinName(paths.new, as));
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -35,57 +40,72 @@ async function linkNew(staged: Buffer, paths: MailboxPaths, as: Buffer): Promise
   }
 }
 
-async function deliverOne(
+/** Puts the message at `source` (a file named `name`) into new/, unless the local Maildir already has it. */
+export async function deliverFile(
+  source: Buffer,
   name: Buffer,
   paths: MailboxPaths,
   index: LocalIndex,
   onConflict: OnConflict,
   runId: string,
 ): Promise<Delivery> {
-  const staged = joinName(paths.stageNew, name);
-  const info = await stat(staged);
+  const info = await stat(source);
   const existing = index.find(name);
   for (const entry of existing) {
-    if (await sameContent(staged, entry.path)) return { kind: 'exists', name, local: entry.path, ino: info.ino };
+    if (await sameContent(source, entry.path)) return { kind: 'exists', name, local: entry.path };
   }
-  if (existing.length === 0 && (await linkNew(staged, paths, name))) {
+  if (existing.length === 0 && (await linkNew(source, paths, name))) {
     index.add({ dir: 'new', name, path: joinName(paths.new, name) });
-    return { kind: 'delivered', name, as: name, ino: info.ino, size: info.size, renamed: false };
+    return { kind: 'delivered', name, as: name, size: info.size, renamed: false };
   }
   const clash = existing[0]?.path ?? joinName(paths.new, name);
-  if (onConflict === 'keep') {
-    // Both copies stay (server and stage) until a person decides: the stage copy may be the only one
-    // left if the server copy changed and went during an earlier remove pass.
-    return { kind: 'conflict', name, local: clash };
-  }
+  if (onConflict === 'keep') return { kind: 'conflict', name, local: clash };
   for (let attempt = 1; ; attempt += 1) {
     const as = renamedName(name, runId, attempt);
-    if (index.find(as).length === 0 && (await linkNew(staged, paths, as))) {
+    if (index.find(as).length === 0 && (await linkNew(source, paths, as))) {
       index.add({ dir: 'new', name: as, path: joinName(paths.new, as) });
-      return { kind: 'delivered', name, as, ino: info.ino, size: info.size, renamed: true };
+      return { kind: 'delivered', name, as, size: info.size, renamed: true };
     }
   }
 }
 
-/** Delivers every complete message in the stage. Idempotent: running it twice delivers nothing twice. */
-export async function deliverStaged(
-  paths: MailboxPaths,
-  index: LocalIndex,
-  onConflict: OnConflict,
-  runId: string,
-  only?: (name: Buffer) => boolean,
-): Promise<Delivery[]> {
+/** Delivers every complete message in stage/new and moves it on to delivered/new. */
+export async function deliverStaged(paths: MailboxPaths, index: LocalIndex, onConflict: OnConflict, runId: string): Promise<Delivery[]> {
   const results: Delivery[] = [];
   for (const entry of await readdir(paths.stageNew, { encoding: 'buffer', withFileTypes: true })) {
     const name = entry.name;
-    if (only !== undefined && !only(name)) continue;
+    const staged = joinName(paths.stageNew, name);
     const what = entry.isDirectory() ? 'a directory' : !entry.isFile() ? 'not a regular file' : name[0] === 0x2e ? 'a dot-file' : undefined;
     if (what !== undefined) {
-      await rm(joinName(paths.stageNew, name), { recursive: true, force: true });
+      await rm(staged, { recursive: true, force: true });
       results.push({ kind: 'not-a-message', name, what });
       continue;
     }
-    results.push(await deliverOne(name, paths, index, onConflict, runId));
+    const delivery = await deliverFile(staged, name, paths, index, onConflict, runId);
+    if (delivery.kind === 'delivered' || delivery.kind === 'exists') await rename(staged, joinName(paths.deliveredNew, name));
+    results.push(delivery);
   }
   return results;
+}
+
+/**
+ * Settles removing/new after a remove pass, or at the start of the next run if one was cut short: a file
+ * still linked to its delivered/new twin is just a link and goes; any other file is a newer version of a
+ * message that rsync fetched and then removed on the server, so it is delivered (under a fresh name when
+ * the old version holds its name) before it goes. Call flushFilesystem() before removing anything else.
+ */
+export async function settleRemoving(paths: MailboxPaths, index: LocalIndex, runId: string): Promise<Delivery[]> {
+  const results: Delivery[] = [];
+  for (const name of await readdir(paths.removingNew, { encoding: 'buffer' })) {
+    const file = joinName(paths.removingNew, name);
+    const [mine, twin] = await Promise.all([lstat(file), lstat(joinName(paths.deliveredNew, name)).catch(() => undefined)]);
+    if (twin !== undefined && twin.ino === mine.ino && twin.dev === mine.dev) continue;
+    if (mine.isFile()) results.push(await deliverFile(file, name, paths, index, 'rename', runId));
+  }
+  return results;
+}
+
+/** Empties removing/new; only after settleRemoving() and a flush. */
+export async function clearRemoving(paths: MailboxPaths): Promise<void> {
+  for (const name of await readdir(paths.removingNew, { encoding: 'buffer' })) await unlink(joinName(paths.removingNew, name));
 }

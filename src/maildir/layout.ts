@@ -12,9 +12,22 @@ export interface MailboxPaths {
   readonly work: string;
   /** The kernel lock (flock) that keeps two syncs of this mailbox apart. */
   readonly lock: string;
-  /** A copy of the server Maildir's shape: stage/new holds complete messages until the server copy is gone. */
+  /** The fetch destination, a copy of the server Maildir's shape: stage/new holds complete, undelivered messages. */
   readonly stage: string;
   readonly stageNew: string;
+  /**
+   * delivered/new: messages already linked into the local new/, kept until their server copy is gone. rsync
+   * never writes here: the fetch only compares against it (--compare-dest), so a message delivered by an
+   * interrupted run is neither fetched nor delivered again, even after the reader deleted it.
+   */
+  readonly delivered: string;
+  readonly deliveredNew: string;
+  /**
+   * removing/new: hard links to delivered/new made just before the remove pass, which is the only rsync that
+   * writes here (when a server file changed after the fetch, rsync sends the new version before removing
+   * it). A file here whose inode differs from its delivered/new twin is such a version, still undelivered.
+   */
+  readonly removingNew: string;
   /** rsync --temp-dir: files being received. Anything here at the start of a run is an orphan: removed. */
   readonly temp: string;
   /** rsync --partial-dir: partial files kept after an interruption, so the next run resumes them. */
@@ -34,6 +47,9 @@ export function mailboxPaths(local: string, mailboxName: string): MailboxPaths {
     lock: path.join(work, 'lock'),
     stage,
     stageNew: path.join(stage, 'new'),
+    delivered: path.join(work, 'delivered'),
+    deliveredNew: path.join(work, 'delivered', 'new'),
+    removingNew: path.join(work, 'removing', 'new'),
     temp: path.join(work, 'temp'),
     partial: path.join(work, 'partial'),
   };

@@ -34,7 +34,7 @@ export async function prepareLocalMaildir(paths: MailboxPaths): Promise<void> {
       'put the whole Maildir on one filesystem (syncmail moves mail into new/ with link(), which needs that)',
     );
   }
-  for (const dir of [paths.work, paths.stage, paths.stageNew, paths.temp, paths.partial]) await ensureDir(dir, path.basename(dir));
+  for (const dir of [paths.work, paths.stage, paths.stageNew, paths.deliveredNew, paths.removingNew, paths.temp, paths.partial]) await ensureDir(dir, path.basename(dir));
 }
 
 /** rsync's temp files from a run that was killed; safe to remove because we hold the mailbox lock. */

@@ -73,6 +73,9 @@ export function fetchArgv(mailbox: Mailbox, config: RunConfig, paths: MailboxPat
     '--filter=+ /cur/',
     '--filter=+ /tmp/',
     '--filter=- *',
+    // A message already delivered by an interrupted run (delivered/new/X, same size and mtime) is not sent
+    // again; it stays on the server until the remove pass below.
+    `--compare-dest=${paths.delivered}`,
     // NONREG1: name each symlink, FIFO, socket or device left behind. STATS2: end-of-run counts, as plain
     // numbers. No NAME1 or SKIP: those lines begin with a server-chosen file name and could be forged.
     '--info=NONREG1,STATS2',
@@ -86,8 +89,10 @@ export function fetchArgv(mailbox: Mailbox, config: RunConfig, paths: MailboxPat
 
 /**
  * Remove pass: the names (NUL-separated on stdin) of messages that are durably in the local Maildir.
- * --existing means rsync never creates a file here, and the stage copies are up to date, so rsync sends
- * nothing and only unlinks the server copies (after re-checking size and mtime, refusing a changed file).
+ * The destination holds links to exactly those messages: --existing means rsync creates nothing new
+ * there, and the copies are up to date, so rsync sends nothing and only unlinks the server copies (after
+ * re-checking size and mtime). A server file that changed since the fetch is sent again before it is
+ * removed; deliver.ts settleRemoving() finds and delivers that version.
  * --ignore-missing-args: a name already gone on the server is not an error.
  */
 export function removeArgv(mailbox: Mailbox, config: RunConfig, paths: MailboxPaths): string[] {
@@ -104,7 +109,7 @@ export function removeArgv(mailbox: Mailbox, config: RunConfig, paths: MailboxPa
     ...mailbox.rsyncArgs,
     '--',
     remoteSpec(mailbox.remote, 'new'),
-    `${paths.stageNew}/`,
+    `${paths.removingNew}/`,
   ];
 }
 

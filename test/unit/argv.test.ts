@@ -33,6 +33,7 @@ test('fetch pass: stage destination, absolute temp and partial dirs in the local
   }
   assert.ok(argv.includes('--times'));
   assert.ok(argv.includes('--one-file-system'));
+  assert.ok(argv.includes('--compare-dest=/home/me/mail/inbox/tmp/syncmail/inbox/delivered'), 'delivered messages are not fetched again');
   assert.ok(argv.includes('--timeout=300'));
   assert.ok(argv.includes('--stop-after=120'));
   assert.ok(argv.includes('--bwlimit=500'), 'rsyncArgs are appended');
@@ -49,7 +50,7 @@ test('remove pass: names on stdin, only existing stage files, removal confirmed 
   for (const flag of ['--files-from=-', '--from0', '--existing', '--ignore-missing-args', '--remove-source-files', '--info=REMOVE1,NONREG1']) {
     assert.ok(argv.includes(flag), flag);
   }
-  assert.equal(argv.slice(-2), ['me@mail-server:mail/My Inbox/new/', '/home/me/mail/inbox/tmp/syncmail/inbox/stage/new/']);
+  assert.equal(argv.slice(-2), ['me@mail-server:mail/My Inbox/new/', '/home/me/mail/inbox/tmp/syncmail/inbox/removing/new/']);
   assert.not.ok(argv.includes('--recursive'));
 });
 
