@@ -1,0 +1,46 @@
+// The packed tarball works after `npm install -g`: the bin link, the shebang, the dependencies.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { deliverAll, expectedOf, assertExactlyOnce, makeMaildir, makeTempDir, randomMessages } from '../helpers/maildir.js';
+import { VERSION } from '../../src/version.js';
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+
+test('src/version.ts matches package.json', () => {
+  assert.is(VERSION, pkg.version);
+});
+
+test('npm pack, npm install -g, then the installed syncmail moves mail', async () => {
+  const dir = await makeTempDir('pack');
+  await execa('npm', ['pack', '--pack-destination', dir], { stdin: 'ignore' });
+  const tarball = path.join(dir, `syncmail-${pkg.version}.tgz`);
+  const listing = await execa('tar', ['tzf', tarball]);
+  assert.ok(listing.stdout.includes('package/dist/cli.js'));
+  assert.not.ok(listing.stdout.includes('package/src/'), 'sources are not shipped, only dist');
+  assert.not.ok(listing.stdout.includes('package/test/'));
+  // --offline: the dependencies come from the npm cache that `npm ci` filled.
+  await execa('npm', ['install', '-g', '--prefix', path.join(dir, 'prefix'), '--offline', '--no-audit', '--no-fund', tarball], { stdin: 'ignore' });
+  const bin = path.join(dir, 'prefix', 'bin', 'syncmail');
+  const version = await execa(bin, ['--version']);
+  assert.is(version.stdout, `syncmail ${pkg.version}`);
+  const usage = await execa(bin, ['--bogus'], { reject: false });
+  assert.is(usage.exitCode, 64);
+  assert.match(String(usage.stderr), /--help/);
+
+  const server = await makeMaildir(path.join(dir, 'server'));
+  const messages = randomMessages(5, { seed: 77 });
+  await deliverAll(server, messages);
+  const config = path.join(dir, 'c.yaml');
+  writeFileSync(config, `log: ${path.join(dir, 'log')}\nmailboxes:\n  - name: inbox\n    remote: ${server}\n    local: ${path.join(dir, 'local')}\n`, { mode: 0o600 });
+  const run = await execa(bin, ['--config', config], { reject: false });
+  assert.is(run.exitCode, 0, String(run.stderr));
+  assert.is(run.stdout, 'inbox: 5 new');
+  await assertExactlyOnce(expectedOf(messages), path.join(dir, 'local'));
+  assert.equal(await readdir(path.join(server, 'new')), []);
+});
+
+test.run();
