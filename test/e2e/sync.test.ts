@@ -193,6 +193,51 @@ e2e('an unreachable server gives 75 quickly and names the server', async ({ sshd
   assert.is((await readdir(path.join(server, 'new'))).length, 2, 'the server keeps its mail');
 });
 
+e2e('a black-hole server (TCP accepted, no SSH banner) is bounded by connectTimeout: 75', async ({ sshd }) => {
+  const { dir, server, local } = await setup(sshd, 1, { seed: 33 });
+  const file = path.join(dir, 'blackhole.yaml');
+  writeFileSync(file, [
+    `ssh: ["-F", ${JSON.stringify(sshd.sshConfig)}]`,
+    `log: ${JSON.stringify(path.join(dir, 'transfer.log'))}`,
+    'connectTimeout: 2',
+    'retries: 0',
+    'mailboxes:',
+    '  - name: inbox',
+    `    remote: ${JSON.stringify(`mail-server-blackhole:${server}`)}`,
+    `    local: ${JSON.stringify(local)}`,
+  ].join('\n'), { mode: 0o600 });
+  const started = Date.now();
+  const result = await run(['--config', file]);
+  const took = Date.now() - started;
+  assert.is(result.code, 75, result.err);
+  assert.match(result.err, /timed out/);
+  assert.ok(took < 15_000, `took ${took} ms`);
+});
+
+e2e('a stall mid-transfer (server frozen) is caught by the ssh keepalives, and the next run finishes the move', async ({ sshd }) => {
+  const { dir, server, local, messages } = await setup(sshd, 6, { minSize: 300_000, maxSize: 400_000, seed: 35 });
+  const config = writeConfig(dir, sshd, [{ name: 'inbox', server, local, rsyncArgs: ['--bwlimit=300'] }]);
+  // Users' ssh arguments come first and win: a short keepalive makes the stall visible in seconds.
+  const text = readFileSync(config, 'utf8').replace(/^ssh: \[(.*)\]$/m, 'ssh: [$1, "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=2"]').replace('retryDelay: 0.2', 'retries: 0');
+  writeFileSync(config, text, { mode: 0o600 });
+  const pending = run(['--config', config, '--quiet']);
+  const work = path.join(local, 'tmp', 'syncmail', 'inbox', 'temp');
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline && !(existsSync(work) && readdirSyncSafe(work).length > 0)) await new Promise((r) => setTimeout(r, 50));
+  await sshd.pause();
+  const started = Date.now();
+  const result = await pending;
+  const took = Date.now() - started;
+  await sshd.resume();
+  assert.is(result.code, 75, result.err);
+  assert.ok(took < 30_000, `noticed after ${took} ms`);
+  assert.match(result.err, /cannot reach|not responding|unexpectedly closed|timeout/i);
+  const again = await run(['--config', config]);
+  assert.is(again.code, 0, again.err);
+  await assertExactlyOnce(expectedOf(messages), local);
+  assert.equal(await readdir(path.join(server, 'new')), []);
+});
+
 e2e('Ctrl-C to the whole process group plus SIGTERM to syncmail: the transfer finishes, exit by the signal', async ({ sshd }) => {
   const { dir, server, local, messages } = await setup(sshd, 12, { minSize: 150_000, maxSize: 250_000, seed: 41 });
   const config = writeConfig(dir, sshd, [{ name: 'inbox', server, local, rsyncArgs: ['--bwlimit=500'] }]);
