@@ -5,6 +5,10 @@
 import { constants } from 'node:os';
 import { main } from './main.js';
 
+// A reader that goes away (`syncmail | head -1`) must not crash a run halfway: the transfer log still
+// records everything, so output errors are dropped.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
 const code = await main(process.argv.slice(2));
 const signal = Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0];
 if (code > 128 && signal !== undefined) {

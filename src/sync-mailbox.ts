@@ -62,6 +62,11 @@ class MailboxRun {
   delivered = 0;
   removed = 0;
   leftOnServer = 0;
+  busy = false;
+  /** rsync's STATS2 numbers from the fetch pass. */
+  readonly stats: Record<string, number> = {};
+  /** The mailbox lock, passed to every rsync so an orphaned one still holds it. */
+  lockFd: number | undefined;
   readonly paths: MailboxPaths;
 
   constructor(
@@ -115,8 +120,6 @@ class MailboxRun {
     }
   }
 
-  lockFd: number | undefined;
-
   /** Shared handling of what rsync reports, whichever pass it comes from. */
   onRsyncEvent = (event: RsyncEvent): void => {
     switch (event.kind) {
@@ -146,8 +149,6 @@ class MailboxRun {
     }
   };
 
-  stats: Record<string, number> = {};
-
   async run(): Promise<void> {
     const { config, guard } = this.ctx;
     await prepareLocalMaildir(this.paths);
@@ -167,8 +168,6 @@ class MailboxRun {
       lock.release();
     }
   }
-
-  busy = false;
 
   async locked(config: Config): Promise<void> {
     const { paths } = this;
