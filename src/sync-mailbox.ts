@@ -11,7 +11,7 @@
 // complete files, through link(). The layout is described in maildir/layout.ts, the moves in deliver.ts.
 import { link, readdir, unlink } from 'node:fs/promises';
 import type { Config, Mailbox } from './config/types.js';
-import { EXIT, LocalIoError, ConfigError, TransientError, worstExit, type SyncmailError } from './errors.js';
+import { ConfigError, EXIT, InternalError, LocalIoError, SyncmailError, worstExit } from './errors.js';
 import { clearRemoving, type Delivery, deliverStaged, settleRemoving } from './maildir/deliver.js';
 import { flushFilesystem } from './maildir/flush.js';
 import { joinName, mailboxPaths, type MailboxPaths } from './maildir/layout.js';
@@ -273,8 +273,10 @@ export async function syncMailbox(mailbox: Mailbox, ctx: MailboxContext): Promis
   try {
     await run.run();
   } catch (error) {
-    if (error instanceof LocalIoError || error instanceof ConfigError || error instanceof TransientError) run.fail(error);
-    else throw error;
+    // One mailbox's failure, even a bug, must not keep the others from syncing: it is logged with its
+    // exit code, and whatever it left is safe for the next run to finish (see the top of this file).
+    if (error instanceof SyncmailError) run.fail(error);
+    else run.fail(new InternalError(`${mailbox.name}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, 'please report this; nothing was removed from the server that is not safely in the local Maildir'));
   }
   const exitCode = worstExit(run.codes);
   return {

@@ -23,11 +23,19 @@ export type Delivery =
   /** Not a message: a subdirectory or a dot-file in the server's new/. Left on the server. */
   | { readonly kind: 'not-a-message'; readonly name: Buffer; readonly what: string };
 
-/** A fresh unique name for a message whose name is taken: NAME.syncmail-RUN-N, keeping any ":2,…" part. */
+const NAME_MAX = 255;
+
+/**
+ * A fresh unique name for a message whose name is taken: NAME.syncmail-RUN-N, keeping any ":2,…" part.
+ * Still at most 255 bytes (NAME_MAX): the unique part is shortened, and a very long info part dropped.
+ */
 export function renamedName(name: Buffer, runId: string, attempt: number): Buffer {
-  const unique = uniqueName(name);
-  const info = name.subarray(unique.length);
-  return Buffer.concat([unique, Buffer.from(`.syncmail-${runId}-${attempt}`), info]);
+  const suffix = Buffer.from(`.syncmail-${runId}-${attempt}`);
+  let unique = uniqueName(name);
+  let info = name.subarray(unique.length);
+  if (unique.length + suffix.length + info.length > NAME_MAX && NAME_MAX - suffix.length - info.length < 16) info = Buffer.alloc(0);
+  unique = unique.subarray(0, Math.max(0, NAME_MAX - suffix.length - info.length));
+  return Buffer.concat([unique, suffix, info]);
 }
 
 async function linkNew(source: Buffer, paths: MailboxPaths, as: Buffer): Promise<boolean> {

@@ -14,12 +14,23 @@ import { rshOption } from './rsh.js';
 
 type RunConfig = Pick<Config, 'connectTimeout' | 'ioTimeout' | 'maxMinutes'>;
 
+/**
+ * The server-side rsync expands wildcards in the paths it is given (rsync 3.2.4+ protects them from the
+ * remote shell, not from rsync's own glob), so "box[a]" would also match a sibling "boxa" and move its
+ * mail. A backslash makes each of these characters literal for that glob.
+ */
+export function escapeRemoteGlob(path: string): string {
+  // Not the backslash itself: rsync 3.5 finds a directory named a\b as written, and misses it once the
+  // backslash is doubled (verified against the real server rsync).
+  return path.replace(/[*?[]/g, (c) => `\\${c}`);
+}
+
 /** `host:path`, `user@host:path` or a local path, with a trailing slash: "the contents of". */
 export function remoteSpec(remote: Remote, subdir = ''): string {
   const base = remote.path.endsWith('/') ? remote.path : `${remote.path}/`;
   const path = `${base}${subdir}${subdir === '' || subdir.endsWith('/') ? '' : '/'}`;
   if (remote.kind === 'local') return path;
-  return `${remote.user === undefined ? '' : `${remote.user}@`}${remote.host}:${path}`;
+  return `${remote.user === undefined ? '' : `${remote.user}@`}${remote.host}:${escapeRemoteGlob(path)}`;
 }
 
 function transportArgs(mailbox: Mailbox, config: RunConfig): string[] {

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Config, Mailbox } from '../../src/config/types.js';
-import { fetchArgv, listArgv, remoteSpec, removeArgv, rsyncEnv } from '../../src/rsync/argv.js';
+import { escapeRemoteGlob, fetchArgv, listArgv, remoteSpec, removeArgv, rsyncEnv } from '../../src/rsync/argv.js';
 import { quoteForRsyncSplit, rshOption } from '../../src/rsync/rsh.js';
 import { mailboxPaths } from '../../src/maildir/layout.js';
 
@@ -85,6 +85,12 @@ test("quoteForRsyncSplit: rsync's splitter groups quoted words and reads '' as a
 test('rsyncEnv: LC_ALL=C, RSYNC_* and locale variables gone, the rest kept', () => {
   const env = rsyncEnv({ PATH: '/bin', HOME: '/h', RSYNC_OLD_ARGS: '1', RSYNC_PROTECT_ARGS: '1', RSYNC_PARTIAL_DIR: 'x', RSYNC_RSH: 'evil', LANG: 'de_DE.UTF-8', LC_CTYPE: 'x', SSH_AUTH_SOCK: '/s', UNSET: undefined });
   assert.equal(env, { PATH: '/bin', HOME: '/h', SSH_AUTH_SOCK: '/s', LC_ALL: 'C' });
+});
+
+test("wildcards in a server path are made literal for the server rsync's glob; local paths are untouched", () => {
+  assert.is(escapeRemoteGlob('mail/box[a]/x*y?z\\w'), 'mail/box\\[a]/x\\*y\\?z\\w');
+  assert.is(remoteSpec({ kind: 'ssh', user: undefined, host: 'h', path: 'm/box*' }, 'new'), 'h:m/box\\*/new/');
+  assert.is(remoteSpec({ kind: 'local', path: '/m/box*' }, 'new'), '/m/box*/new/');
 });
 
 test.run();

@@ -56,6 +56,18 @@ test('renamedName: a fresh unique name that keeps the flags part', () => {
   assert.equal(renamedName(Buffer.from('123.host'), 'RUN', 1).toString(), '123.host.syncmail-RUN-1');
 });
 
+test('renamedName: never longer than 255 bytes, whatever the name', () => {
+  const run = '20261128T202529Z-5b12c9';
+  for (const name of [Buffer.alloc(255, 0x61), Buffer.concat([Buffer.alloc(200, 0x62), Buffer.from(':2,S')]), Buffer.concat([Buffer.from('u:'), Buffer.alloc(253, 0x63)])]) {
+    const renamed = renamedName(name, run, 12);
+    assert.ok(renamed.length <= 255, `${renamed.length} bytes`);
+    assert.ok(renamed.includes(Buffer.from(`.syncmail-${run}-12`)));
+    assert.not.equal(renamed, name);
+  }
+  const flagged = renamedName(Buffer.concat([Buffer.alloc(250, 0x62), Buffer.from(':2,S')]), run, 1);
+  assert.ok(flagged.subarray(-4).equals(Buffer.from(':2,S')), 'the flags part is kept when it fits');
+});
+
 test('parseListLine: rsync --list-only lines, escapes decoded', () => {
   assert.equal(parseListLine('-rw-r--r--          1,234 2026/11/28 20:00:00 new/a b'), { type: 'file', size: 1234, path: Buffer.from('new/a b') });
   assert.equal(parseListLine('drwxr-xr-x          4,096 2026/11/28 20:13:57 cur')?.type, 'dir');
