@@ -244,12 +244,13 @@ helpers('assertExactlyOnce reports lost, duplicated, corrupted and extra', async
   assert.match(message, `duplicated (1):\n    ${dup!.name} ×2`);
   assert.match(message, `corrupted (1):\n    new/${bad!.name}: 21 bytes`);
   assert.match(message, 'extra (1):\n    new/junk');
-  assert.match(message, '.hidden-rsync-temp');
+  assert.match(message, 'dot-files (1):\n    new/.hidden-rsync-temp');
 
   // Fixing it all makes the check pass; a flagged copy in cur/ counts as the message.
   await rename(path.join(md, 'cur', `${dup!.name}:2,S`), path.join(md, 'tmp', 'moved-away'));
   await writeFile(path.join(md, 'new', bad!.name), bad!.content);
   await rename(path.join(md, 'new', 'junk'), path.join(md, 'tmp', 'junk'));
+  await rename(path.join(md, 'new', '.hidden-rsync-temp'), path.join(md, 'tmp', '.hidden-rsync-temp'));
   await deliver(md, `${lost!.name}`, lost!.content);
   await rename(path.join(md, 'new', lost!.name), path.join(md, 'cur', `${lost!.name}:2,S`));
   await assertExactlyOnce(expected, md);
