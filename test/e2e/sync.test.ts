@@ -28,19 +28,24 @@ async function run(argv: string[], env: Record<string, string | undefined> = {})
   return { code, out, err };
 }
 
-interface Box { name: string; server: string; local: string; rsyncArgs?: string[] }
+interface Box { name: string; server: string; local: string; rsyncArgs?: string[]; host?: string }
 
-function writeConfig(dir: string, sshd: Sshd, boxes: Box[], extra = ''): string {
+/** A config file for these mailboxes; `extra` lines (YAML) override the defaults given here. */
+function writeConfig(dir: string, sshd: Sshd, boxes: Box[], extra: string[] = []): string {
   const file = path.join(dir, 'syncmail.yaml');
-  const lines = [
+  const overridden = new Set(extra.map((line) => line.split(':')[0]));
+  const defaults = [
     `ssh: ["-F", ${JSON.stringify(sshd.sshConfig)}]`,
     `log: ${JSON.stringify(path.join(dir, 'transfer.log'))}`,
     'retryDelay: 0.2',
-    extra,
+  ].filter((line) => !overridden.has(line.split(':')[0]));
+  const lines = [
+    ...defaults,
+    ...extra,
     'mailboxes:',
     ...boxes.flatMap((b) => [
       `  - name: ${b.name}`,
-      `    remote: ${JSON.stringify(`${sshd.hostAlias}:${b.server}`)}`,
+      `    remote: ${JSON.stringify(`${b.host ?? sshd.hostAlias}:${b.server}`)}`,
       `    local: ${JSON.stringify(b.local)}`,
       ...(b.rsyncArgs ? [`    rsyncArgs: ${JSON.stringify(b.rsyncArgs)}`] : []),
     ]),
@@ -171,17 +176,7 @@ e2e('several mailboxes, and syncing only the named ones', async ({ sshd }) => {
 
 e2e('an unreachable server gives 75 quickly and names the server', async ({ sshd }) => {
   const { dir, server, local } = await setup(sshd, 2, { seed: 31 });
-  const file = path.join(dir, 'closed.yaml');
-  writeFileSync(file, [
-    `ssh: ["-F", ${JSON.stringify(sshd.sshConfig)}]`,
-    `log: ${JSON.stringify(path.join(dir, 'transfer.log'))}`,
-    'retries: 1',
-    'retryDelay: 0.2',
-    'mailboxes:',
-    '  - name: inbox',
-    `    remote: ${JSON.stringify(`mail-server-closed:${server}`)}`,
-    `    local: ${JSON.stringify(local)}`,
-  ].join('\n'), { mode: 0o600 });
+  const file = writeConfig(dir, sshd, [{ name: 'inbox', server, local, host: 'mail-server-closed' }], ['retries: 1']);
   const started = Date.now();
   const result = await run(['--config', file, '--quiet']);
   const took = Date.now() - started;
@@ -195,17 +190,7 @@ e2e('an unreachable server gives 75 quickly and names the server', async ({ sshd
 
 e2e('a black-hole server (TCP accepted, no SSH banner) is bounded by connectTimeout: 75', async ({ sshd }) => {
   const { dir, server, local } = await setup(sshd, 1, { seed: 33 });
-  const file = path.join(dir, 'blackhole.yaml');
-  writeFileSync(file, [
-    `ssh: ["-F", ${JSON.stringify(sshd.sshConfig)}]`,
-    `log: ${JSON.stringify(path.join(dir, 'transfer.log'))}`,
-    'connectTimeout: 2',
-    'retries: 0',
-    'mailboxes:',
-    '  - name: inbox',
-    `    remote: ${JSON.stringify(`mail-server-blackhole:${server}`)}`,
-    `    local: ${JSON.stringify(local)}`,
-  ].join('\n'), { mode: 0o600 });
+  const file = writeConfig(dir, sshd, [{ name: 'inbox', server, local, host: 'mail-server-blackhole' }], ['connectTimeout: 2', 'retries: 0']);
   const started = Date.now();
   const result = await run(['--config', file]);
   const took = Date.now() - started;
@@ -216,10 +201,9 @@ e2e('a black-hole server (TCP accepted, no SSH banner) is bounded by connectTime
 
 e2e('a stall mid-transfer (server frozen) is caught by the ssh keepalives, and the next run finishes the move', async ({ sshd }) => {
   const { dir, server, local, messages } = await setup(sshd, 6, { minSize: 300_000, maxSize: 400_000, seed: 35 });
-  const config = writeConfig(dir, sshd, [{ name: 'inbox', server, local, rsyncArgs: ['--bwlimit=300'] }]);
   // Users' ssh arguments come first and win: a short keepalive makes the stall visible in seconds.
-  const text = readFileSync(config, 'utf8').replace(/^ssh: \[(.*)\]$/m, 'ssh: [$1, "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=2"]').replace('retryDelay: 0.2', 'retries: 0');
-  writeFileSync(config, text, { mode: 0o600 });
+  const keepalive = `ssh: ["-F", ${JSON.stringify(sshd.sshConfig)}, "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=2"]`;
+  const config = writeConfig(dir, sshd, [{ name: 'inbox', server, local, rsyncArgs: ['--bwlimit=300'] }], ['retries: 0', keepalive]);
   const pending = run(['--config', config, '--quiet']);
   const work = path.join(local, 'tmp', 'syncmail', 'inbox', 'temp');
   const deadline = Date.now() + 20_000;
