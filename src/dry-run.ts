@@ -51,7 +51,7 @@ export async function dryRunMailbox(mailbox: Mailbox, ctx: MailboxContext): Prom
     errors.push(new ConfigError(undefined, [`${mailbox.name}: ${mailbox.remoteText} is not a Maildir`], 'check the mailbox\'s "remote" in the config'));
   }
   const paths = mailboxPaths(mailbox.local, mailbox.name);
-  const index = existsSync(paths.new) && existsSync(paths.cur) ? await scanLocal(paths) : new LocalIndex();
+  const index = existsSync(paths.new) && existsSync(paths.cur) ? scanLocal(paths) : new LocalIndex(paths);
   let moves = 0;
   let left = 0;
   for (const step of planDryRun(entries, index)) {

@@ -107,7 +107,7 @@ async function runMailboxes(options: Options, config: Config, mailboxes: readonl
     io.err(`syncmail: interrupted by ${signal}${skipped > 0 ? `; ${skipped} mailbox(es) not synced` : ''}; the transfer that was running finished\n`);
   }
   emit({ event: 'run-end', code, ...(signal === undefined ? {} : { signal }) });
-  const failure = await log.close();
+  const failure = log.close();
   if (failure !== undefined) {
     io.err(`syncmail: could not write the transfer log ${config.log}: ${failure.message}\n`);
     return signal !== undefined ? code : worstExit([code, EXIT.ioerr]);

@@ -14,8 +14,8 @@ export function printCommands(config: Config, names: readonly string[]): string 
       `LC_ALL=C ${shellCommand([config.rsync, ...fetchArgv(mailbox, config, paths)])}`,
       '# 2. link each staged message into new/ (never replacing a name), then flush the filesystem',
       shellCommand(['sync', '-f', paths.new]),
-      '# 3. remove on the server exactly the delivered messages; their names, NUL-separated, on stdin',
-      `LC_ALL=C ${shellCommand([config.rsync, ...removeArgv(mailbox, config, paths)])} < delivered-names`,
+      '# 3. link the delivered messages into removing/new, then remove exactly those on the server',
+      `LC_ALL=C ${shellCommand([config.rsync, ...removeArgv(mailbox, config, paths)])}`,
       '',
     );
   }

@@ -9,7 +9,7 @@
 // (delivered next run without fetching again), or delivered messages whose server copy still exists
 // (kept in delivered/, never fetched or delivered again, removed next run). new/ only ever gains
 // complete files, through link(). The layout is described in maildir/layout.ts, the moves in deliver.ts.
-import { link, readdir, unlink } from 'node:fs/promises';
+import { linkSync, readdirSync, unlinkSync } from 'node:fs';
 import type { Config, Mailbox } from './config/types.js';
 import { ConfigError, EXIT, InternalError, LocalIoError, SyncmailError, worstExit } from './errors.js';
 import { clearRemoving, type Delivery, deliverStaged, settleRemoving } from './maildir/deliver.js';
@@ -92,7 +92,7 @@ class MailboxRun {
   }
 
   /** Runs one rsync pass, retrying transient failures with backoff unless a signal asked us to stop. */
-  async pass(label: 'fetch' | 'remove', argv: string[], onEvent: (event: RsyncEvent) => void, input?: Buffer): Promise<Outcome> {
+  async pass(label: 'fetch' | 'remove', argv: string[], onEvent: (event: RsyncEvent) => void): Promise<Outcome> {
     const { config, guard } = this.ctx;
     for (let attempt = 0; ; attempt += 1) {
       let sawChanged = false;
@@ -101,7 +101,6 @@ class MailboxRun {
         argv,
         env: rsyncEnv(this.ctx.env),
         cwd: this.paths.work,
-        ...(input === undefined ? {} : { input }),
         ...(this.lockFd === undefined ? {} : { lockFd: this.lockFd }),
         onEvent: (event) => {
           if (event.kind === 'changed') sawChanged = true;
@@ -172,8 +171,8 @@ class MailboxRun {
   async locked(config: Config): Promise<void> {
     const { paths } = this;
     // Nothing else can be writing here while we hold the lock (an orphaned rsync would still hold it).
-    await clearDir(paths.temp);
-    const index = await scanLocal(paths);
+    clearDir(paths.temp);
+    const index = scanLocal(paths);
     // A remove pass that was cut short may have left the only copy of a changed message in removing/.
     await this.settle(index);
 
@@ -181,12 +180,12 @@ class MailboxRun {
     if (Object.keys(this.stats).length > 0) this.log({ event: 'stats', pass: 'fetch', ...this.stats });
     if (!fetch.ok) this.fail(fetch.error);
     const fetched = fetch.ok && (await this.remoteLooksLikeMaildir());
-    if (fetched) await clearDir(paths.partial); // partials of messages that are no longer on the server
-    if (!fetch.ok && fetch.error instanceof LocalIoError) await clearDir(paths.partial); // give the space back
+    if (fetched) clearDir(paths.partial); // partials of messages that are no longer on the server
+    if (!fetch.ok && fetch.error instanceof LocalIoError) clearDir(paths.partial); // give the space back
 
     // Whatever is complete in the stage is delivered, even after a failed fetch: those files are whole.
-    this.report(await deliverStaged(paths, index, config.onConflict, this.ctx.runId));
-    const pending = await readdir(paths.deliveredNew, { encoding: 'buffer' });
+    await deliverStaged(paths, index, config.onConflict, this.ctx.runId, this.report);
+    const pending = readdirSync(paths.deliveredNew, { encoding: 'buffer' });
     if (pending.length === 0) return;
     // Durable before removed: once this syncfs returns, every message linked into new/ is on disk, data
     // and directory entry. Only then may a server copy go, and only for names in delivered/.
@@ -205,12 +204,12 @@ class MailboxRun {
       }
     }
     if (again.length > 0) await flushFilesystem(this.paths.new);
-    await clearRemoving(this.paths);
+    clearRemoving(this.paths);
   }
 
   /** The fetch filters copy the server's cur/, new/ and tmp/ directories (empty): all three must be there. */
   async remoteLooksLikeMaildir(): Promise<boolean> {
-    const present = new Set((await readdir(this.paths.stage)).filter((n) => ['cur', 'new', 'tmp'].includes(n)));
+    const present = new Set(readdirSync(this.paths.stage).filter((n) => ['cur', 'new', 'tmp'].includes(n)));
     if (present.size === 3) return true;
     const missing = ['cur', 'new', 'tmp'].filter((n) => !present.has(n)).map((n) => `${n}/`);
     this.fail(
@@ -219,35 +218,32 @@ class MailboxRun {
     return false;
   }
 
-  /** Logs each delivery and counts what stays on the server. */
-  report(deliveries: readonly Delivery[]): void {
-    for (const d of deliveries) {
-      switch (d.kind) {
-        case 'delivered':
-          this.delivered += 1;
-          this.log({ event: 'delivered', file: d.name, size: d.size, ...(d.renamed ? { as: d.as } : {}) });
-          break;
-        case 'exists':
-          this.log({ event: 'exists', file: d.name, local: d.local });
-          break;
-        case 'conflict':
-          this.log({ event: 'conflict', file: d.name, local: d.local, message: 'a different message with this unique name is already in the local Maildir; left on the server' });
-          this.dataProblem();
-          break;
-        case 'not-a-message':
-          this.log({ event: 'not-a-message', file: d.name, message: `${d.what} in the server's new/; left there` });
-          this.dataProblem();
-          break;
-      }
+  /** Logs one delivery and counts what stays on the server. */
+  report = (d: Delivery): void => {
+    switch (d.kind) {
+      case 'delivered':
+        this.delivered += 1;
+        this.log({ event: 'delivered', file: d.name, size: d.size, ...(d.renamed ? { as: d.as } : {}) });
+        break;
+      case 'exists':
+        this.log({ event: 'exists', file: d.name, local: d.local });
+        break;
+      case 'conflict':
+        this.log({ event: 'conflict', file: d.name, local: d.local, message: 'a different message with this unique name is already in the local Maildir; left on the server' });
+        this.dataProblem();
+        break;
+      case 'not-a-message':
+        this.log({ event: 'not-a-message', file: d.name, message: `${d.what} in the server's new/; left there` });
+        this.dataProblem();
+        break;
     }
-  }
+  };
 
   /** Removes on the server exactly the messages in delivered/, then forgets those whose server copy is gone. */
   async removeOnServer(pending: readonly Buffer[], index: LocalIndex): Promise<void> {
     const { paths } = this;
-    for (const name of pending) await link(joinName(paths.deliveredNew, name), joinName(paths.removingNew, name));
+    for (const name of pending) linkSync(joinName(paths.deliveredNew, name), joinName(paths.removingNew, name));
     const gone = new Set<string>();
-    const input = Buffer.concat(pending.flatMap((name) => [name, Buffer.from([0])]));
     const outcome = await this.pass('remove', removeArgv(this.mailbox, this.ctx.config, paths), (event) => {
       if (event.kind === 'removed' || event.kind === 'already-removed') {
         gone.add(event.name.toString('latin1'));
@@ -258,12 +254,12 @@ class MailboxRun {
       } else {
         this.onRsyncEvent(event);
       }
-    }, input);
+    });
     if (!outcome.ok && !outcome.changed) this.fail(outcome.error);
     await this.settle(index);
     // After a clean pass, a name rsync did not report was already gone on the server (--ignore-missing-args).
     for (const name of pending) {
-      if (outcome.ok || gone.has(name.toString('latin1'))) await unlink(joinName(paths.deliveredNew, name));
+      if (outcome.ok || gone.has(name.toString('latin1'))) unlinkSync(joinName(paths.deliveredNew, name));
     }
   }
 }

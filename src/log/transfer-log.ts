@@ -1,6 +1,6 @@
 // Appends log records as JSON Lines (one object per line) to the transfer log, and optionally to stdout
 // for --json. File names are bytes on disk; nameFields() keeps them lossless in JSON.
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { LocalIoError } from '../errors.js';
 import { nameFields } from './name-field.js';
@@ -17,8 +17,13 @@ export function formatRecord(record: LogRecord, runId: string, now: Date): strin
   return `${JSON.stringify(out)}\n`;
 }
 
+/**
+ * Written with one write(2) per record, not a buffered stream: a record is in the file before the next
+ * step runs, so the log of a SIGKILLed run is complete up to the kill, and memory stays flat however many
+ * messages move (a stream's buffer grew by the whole log while the link loop kept the event loop busy).
+ */
 export class TransferLog {
-  readonly #stream: WriteStream | undefined;
+  readonly #fd: number | undefined;
   readonly #runId: string;
   readonly #echo: ((line: string) => void) | undefined;
   #failure: Error | undefined;
@@ -29,26 +34,29 @@ export class TransferLog {
     if (file !== undefined) {
       try {
         mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+        this.#fd = openSync(file, 'a', 0o600);
       } catch (error) {
-        throw new LocalIoError(`cannot create the log directory for ${file}: ${(error as Error).message}`, 'set "log" in the config to a writable place');
+        throw new LocalIoError(`cannot open the transfer log ${file}: ${(error as Error).message}`, 'set "log" in the config to a writable place');
       }
-      this.#stream = createWriteStream(file, { flags: 'a', mode: 0o600 });
-      this.#stream.on('error', (error) => {
-        this.#failure = error;
-      });
     }
   }
 
   write(record: LogRecord): void {
     const line = formatRecord(record, this.#runId, new Date());
-    this.#stream?.write(line);
+    if (this.#fd !== undefined && this.#failure === undefined) {
+      try {
+        writeSync(this.#fd, line);
+      } catch (error) {
+        // A full disk must not stop a sync that is moving mail: report it at the end of the run.
+        this.#failure = error as Error;
+      }
+    }
     this.#echo?.(line);
   }
 
-  /** Flushes and closes; reports a write failure that happened on the way. */
-  async close(): Promise<Error | undefined> {
-    const stream = this.#stream;
-    if (stream !== undefined) await new Promise<void>((resolve) => stream.end(resolve));
+  /** Closes the file; returns a write failure that happened on the way. */
+  close(): Error | undefined {
+    if (this.#fd !== undefined) closeSync(this.#fd);
     return this.#failure;
   }
 }

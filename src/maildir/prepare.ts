@@ -1,8 +1,9 @@
 // Makes sure the local Maildir is one, before anything is fetched or removed. Touches the disk.
-import { lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { readdirSync, rmSync } from 'node:fs';
+import { lstat, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LocalIoError } from '../errors.js';
-import type { MailboxPaths } from './layout.js';
+import { joinName, type MailboxPaths } from './layout.js';
 
 async function ensureDir(dir: string, label: string): Promise<void> {
   try {
@@ -37,11 +38,7 @@ export async function prepareLocalMaildir(paths: MailboxPaths): Promise<void> {
   for (const dir of [paths.work, paths.stage, paths.stageNew, paths.deliveredNew, paths.removingNew, paths.temp, paths.partial]) await ensureDir(dir, path.basename(dir));
 }
 
-/** rsync's temp files from a run that was killed; safe to remove because we hold the mailbox lock. */
-export async function clearDir(dir: string): Promise<number> {
-  const names = await readdir(dir, { encoding: 'buffer' });
-  for (const name of names) {
-    await rm(Buffer.concat([Buffer.from(`${dir}/`), name]) as unknown as string, { recursive: true, force: true });
-  }
-  return names.length;
+/** Empties one of syncmail's own work dirs (temp files of a killed run, stale partials); under the lock. */
+export function clearDir(dir: string): void {
+  for (const name of readdirSync(dir, { encoding: 'buffer' })) rmSync(joinName(dir, name), { recursive: true, force: true });
 }

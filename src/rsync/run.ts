@@ -30,8 +30,6 @@ export interface RsyncSpawn {
   readonly argv: readonly string[];
   readonly env: Record<string, string>;
   readonly cwd: string;
-  /** Written to rsync's stdin (the --files-from=- list), or nothing. */
-  readonly input?: Buffer;
   /** An open file descriptor rsync inherits as fd 3: the mailbox lock, so an orphaned rsync keeps it. */
   readonly lockFd?: number;
   readonly onEvent: (event: RsyncEvent) => void;
@@ -40,8 +38,7 @@ export interface RsyncSpawn {
 const TAIL_LINES = 20;
 
 export function spawnRsync(spec: RsyncSpawn): RsyncHandle {
-  const stdin = spec.input === undefined ? 'ignore' : 'pipe';
-  const stdio = [stdin, 'pipe', 'pipe', ...(spec.lockFd === undefined ? [] : [spec.lockFd])];
+  const stdio = ['ignore', 'pipe', 'pipe', ...(spec.lockFd === undefined ? [] : [spec.lockFd])];
   const child = execa(spec.program, [...spec.argv], {
     cwd: spec.cwd,
     env: spec.env,
@@ -53,11 +50,6 @@ export function spawnRsync(spec: RsyncSpawn): RsyncHandle {
     // Nothing kills rsync behind our back: forced stops are explicit (terminate) and signals are ours.
     cleanup: false,
   });
-  if (spec.input !== undefined) {
-    // rsync may exit before reading its list (bad connection): that is reported by its exit code.
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(spec.input);
-  }
   const tail: string[] = [];
   const handle = (stream: 'stdout' | 'stderr') => (line: string) => {
     if (stream === 'stderr') {

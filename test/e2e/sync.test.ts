@@ -259,7 +259,7 @@ e2e('--print shows the exact commands, shell-quoted, and runs nothing', async ({
   const result = await run(['--config', config, '--print']);
   assert.is(result.code, 0, result.err);
   assert.match(result.out, /^LC_ALL=C rsync '--rsh=ssh -F .* -o BatchMode=yes .*' .*--temp-dir=.* -- mail-server:.*\/inbox\/ .*\/stage\/$/m);
-  assert.match(result.out, /--remove-source-files .* < delivered-names$/m);
+  assert.match(result.out, /--existing --remove-source-files .* -- mail-server:.*\/inbox\/new\/ .*\/removing\/new\/$/m);
   assert.not.ok(existsSync(local));
   // The printed fetch command really runs as printed.
   const fetchLine = result.out.split('\n').find((l) => l.startsWith('LC_ALL=C rsync') && !l.includes('--remove-source-files')) ?? '';

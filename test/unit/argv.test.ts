@@ -45,11 +45,12 @@ test('fetch pass: stage destination, absolute temp and partial dirs in the local
   assert.is(info, '--info=NONREG1,STATS2');
 });
 
-test('remove pass: names on stdin, only existing stage files, removal confirmed by REMOVE1', () => {
+test('remove pass: only what exists in removing/new, no recursion, no name list, removal confirmed by REMOVE1', () => {
   const argv = removeArgv(mailbox, config, paths);
-  for (const flag of ['--files-from=-', '--from0', '--existing', '--ignore-missing-args', '--remove-source-files', '--info=REMOVE1,NONREG1']) {
+  for (const flag of ['--dirs', '--existing', '--remove-source-files', '--info=REMOVE1,NONREG0']) {
     assert.ok(argv.includes(flag), flag);
   }
+  assert.not.ok(argv.some((a) => a.startsWith('--files-from') || a === '--ignore-existing' || a.startsWith('--delete')));
   assert.equal(argv.slice(-2), ['me@mail-server:mail/My Inbox/new/', '/home/me/mail/inbox/tmp/syncmail/inbox/removing/new/']);
   assert.not.ok(argv.includes('--recursive'));
 });

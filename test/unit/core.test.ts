@@ -107,8 +107,9 @@ test('colorLevel: NO_COLOR, --no-color, pipes and dumb terminals are plain', () 
 });
 
 test('planDryRun: moves, already-here by unique name, non-messages left', () => {
-  const index = new LocalIndex();
-  index.add({ dir: 'cur', name: Buffer.from('old.host:2,S'), path: Buffer.from('/m/cur/old.host:2,S') });
+  const index = new LocalIndex({ new: '/m/new', cur: '/m/cur' });
+  index.add('cur', Buffer.from('old.host:2,S'));
+  assert.equal(index.find(Buffer.from('old.host:2,T')), [{ dir: 'cur', name: Buffer.from('old.host:2,S'), path: Buffer.from('/m/cur/old.host:2,S') }]);
   const f = (p: string, type: 'file' | 'dir' | 'symlink' | 'other' = 'file') => ({ type, size: 1, path: Buffer.from(p) });
   const plan = planDryRun([f('cur', 'dir'), f('new', 'dir'), f('new/a.host'), f('new/old.host'), f('new/sub', 'dir'), f('new/ln', 'symlink'), f('new/.hidden'), f('tmp/x')], index);
   assert.equal(plan.map((p) => [p.name.toString(), p.verdict]), [
