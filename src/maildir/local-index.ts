@@ -11,11 +11,13 @@ export interface LocalEntry {
 }
 
 /**
- * Names are kept as latin1 strings (one char per byte, exact for any bytes, and compact in V8) rather
- * than Buffers: 100,000 messages must not cost hundreds of MB. Entries are rebuilt on lookup.
+ * Compact on purpose: 100,000 messages must not cost hundreds of MB. Keys are unique names as latin1
+ * strings (one char per byte: exact for any bytes, and one byte per char in V8); each value holds, per
+ * message, only its directory letter and the rest of its name after the unique part (usually "" or
+ * ":2,S"). Entries are rebuilt on lookup.
  */
 export class LocalIndex {
-  readonly #byUnique = new Map<string, string[]>();
+  readonly #byUnique = new Map<string, string | string[]>();
   readonly #paths: Pick<MailboxPaths, 'new' | 'cur'>;
 
   constructor(paths: Pick<MailboxPaths, 'new' | 'cur'>) {
@@ -23,19 +25,22 @@ export class LocalIndex {
   }
 
   add(dir: 'new' | 'cur', name: Buffer): void {
-    const key = uniqueName(name).toString('latin1');
-    const stored = `${dir === 'new' ? 'n' : 'c'}${name.toString('latin1')}`;
-    const list = this.#byUnique.get(key);
-    if (list === undefined) this.#byUnique.set(key, [stored]);
-    else list.push(stored);
+    const unique = uniqueName(name);
+    const key = unique.toString('latin1');
+    const stored = `${dir === 'new' ? 'n' : 'c'}${name.subarray(unique.length).toString('latin1')}`;
+    const known = this.#byUnique.get(key);
+    if (known === undefined) this.#byUnique.set(key, stored);
+    else if (typeof known === 'string') this.#byUnique.set(key, [known, stored]);
+    else known.push(stored);
   }
 
   find(name: Buffer): LocalEntry[] {
-    const list = this.#byUnique.get(uniqueName(name).toString('latin1'));
-    if (list === undefined) return [];
-    return list.map((stored) => {
+    const unique = uniqueName(name);
+    const known = this.#byUnique.get(unique.toString('latin1'));
+    if (known === undefined) return [];
+    return (typeof known === 'string' ? [known] : known).map((stored) => {
       const dir = stored[0] === 'n' ? 'new' : 'cur';
-      const entryName = Buffer.from(stored.slice(1), 'latin1');
+      const entryName = Buffer.concat([unique, Buffer.from(stored.slice(1), 'latin1')]);
       return { dir, name: entryName, path: joinName(dir === 'new' ? this.#paths.new : this.#paths.cur, entryName) };
     });
   }
