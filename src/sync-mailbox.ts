@@ -259,7 +259,8 @@ class MailboxRun {
     });
     if (!outcome.ok && !outcome.changed) this.fail(outcome.error);
     await this.settle(index);
-    // After a clean pass, a name rsync did not report was already gone on the server (--ignore-missing-args).
+    // After a clean pass, a name rsync did not report is no longer a regular file on the server (gone, or
+    // replaced by something that is reported next run); either way its message is delivered, so it goes.
     for (const name of pending) {
       if (outcome.ok || gone.has(name)) unlinkSync(file(paths.deliveredNew, name));
     }
