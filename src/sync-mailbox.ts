@@ -12,7 +12,7 @@
 import { linkSync, readdirSync, unlinkSync } from 'node:fs';
 import type { Config, Mailbox } from './config/types.js';
 import { ConfigError, EXIT, InternalError, LocalIoError, SyncmailError, worstExit } from './errors.js';
-import { clearRemoving, type Delivery, deliverStaged, settleRemoving } from './maildir/deliver.js';
+import { clearRemoving, type Delivery, deliverStaged, promoteSettled, settleRemoving } from './maildir/deliver.js';
 import { flushFilesystem } from './maildir/flush.js';
 import { joinName, mailboxPaths, type MailboxPaths } from './maildir/layout.js';
 import { type LocalIndex, scanLocal } from './maildir/local-index.js';
@@ -179,9 +179,11 @@ class MailboxRun {
     const fetch = await this.pass('fetch', fetchArgv(this.mailbox, config, paths), this.onRsyncEvent);
     if (Object.keys(this.stats).length > 0) this.log({ event: 'stats', pass: 'fetch', ...this.stats });
     if (!fetch.ok) this.fail(fetch.error);
-    const fetched = fetch.ok && (await this.remoteLooksLikeMaildir());
-    if (fetched) clearDir(paths.partial); // partials of messages that are no longer on the server
-    if (!fetch.ok && fetch.error instanceof LocalIoError) clearDir(paths.partial); // give the space back
+    // A full or read-only local disk still let rsync reach the server: the remove pass may then free the
+    // server (and, once the reader deletes mail, the local disk) of what was delivered before it filled.
+    const localTrouble = !fetch.ok && fetch.error instanceof LocalIoError;
+    const mayRemove = (fetch.ok || localTrouble) && this.remoteLooksLikeMaildir(fetch.ok);
+    if (fetch.ok || localTrouble) clearDir(paths.partial); // stale partials, or give the space back
 
     // Whatever is complete in the stage is delivered, even after a failed fetch: those files are whole.
     await deliverStaged(paths, index, config.onConflict, this.ctx.runId, this.report);
@@ -191,7 +193,7 @@ class MailboxRun {
     // Durable before removed: once this syncfs returns, every message linked into new/ is on disk, data
     // and directory entry. Only then may a server copy go, and only for names in delivered/.
     await flushFilesystem(paths.new);
-    if (!fetched) return;
+    if (!mayRemove) return;
     await this.removeOnServer(pending, index);
   }
 
@@ -205,17 +207,23 @@ class MailboxRun {
       }
     }
     if (again.length > 0) await flushFilesystem(this.paths.new);
+    promoteSettled(this.paths, again);
     clearRemoving(this.paths);
   }
 
-  /** The fetch filters copy the server's cur/, new/ and tmp/ directories (empty): all three must be there. */
-  async remoteLooksLikeMaildir(): Promise<boolean> {
+  /**
+   * The fetch filters copy the server's cur/, new/ and tmp/ directories (empty) into the stage: all three
+   * must be there before anything is removed. Reported as a config error only after a complete fetch.
+   */
+  remoteLooksLikeMaildir(report: boolean): boolean {
     const present = new Set(readdirSync(this.paths.stage).filter((n) => ['cur', 'new', 'tmp'].includes(n)));
     if (present.size === 3) return true;
     const missing = ['cur', 'new', 'tmp'].filter((n) => !present.has(n)).map((n) => `${n}/`);
-    this.fail(
-      new ConfigError(undefined, [`${this.mailbox.name}: ${this.mailbox.remoteText} is not a Maildir (no ${missing.join(', ')} there)`], 'check the mailbox\'s "remote" in the config; nothing was removed from the server'),
-    );
+    if (report) {
+      this.fail(
+        new ConfigError(undefined, [`${this.mailbox.name}: ${this.mailbox.remoteText} is not a Maildir (no ${missing.join(', ')} there)`], 'check the mailbox\'s "remote" in the config; nothing was removed from the server'),
+      );
+    }
     return false;
   }
 

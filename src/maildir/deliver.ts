@@ -3,7 +3,7 @@
 //
 //   stage/new/X --link--> new/X            then stage/new/X --rename--> delivered/new/X   (delivered)
 //   same bytes already in new/ or cur/     then stage/new/X --rename--> delivered/new/X   (exists)
-//   other bytes under the same unique name: stays in stage/new/X, server copy kept         (conflict)
+//   other bytes under the same unique name: stage copy dropped, server copy kept           (conflict)
 //
 // Every step is idempotent, so a run killed anywhere in here is finished by the next one. The calls are
 // synchronous on purpose: one message after another, no other work to overlap with, and without the
@@ -70,6 +70,7 @@ export async function deliverFile(
   }
   const clash = existing[0]?.path ?? joinName(paths.new, name);
   if (onConflict === 'keep') return { kind: 'conflict', name, local: clash };
+
   for (let attempt = 1; ; attempt += 1) {
     const as = renamedName(name, runId, attempt);
     if (index.find(as).length === 0 && linkNew(source, paths, as)) {
@@ -98,15 +99,19 @@ export async function deliverStaged(
     }
     const delivery = await deliverFile(staged, name, paths, index, onConflict, runId);
     if (delivery.kind === 'delivered' || delivery.kind === 'exists') renameSync(staged, joinName(paths.deliveredNew, name));
+    // A conflict's stage copy goes: the server copy stays for a person to decide, and if they delete it
+    // there, nothing is left behind that would report the conflict for ever.
+    else unlinkSync(staged);
     report(delivery);
   }
 }
 
 /**
- * Settles removing/new after a remove pass, or at the start of the next run if one was cut short: a file
- * still linked to its delivered/new twin is just a link and goes; any other file is a newer version of a
- * message that rsync fetched and then removed on the server, so it is delivered (under a fresh name when
- * the old version holds its name) before it goes. Call flushFilesystem() before removing anything else.
+ * Settles removing/new after a remove pass, or at the start of the next run if one was cut short. A file
+ * still linked to its delivered/new twin is just a link. Any other file is a newer version of a message
+ * that rsync fetched during the remove pass (the server copy changed after the fetch): it is delivered,
+ * under a fresh name when the old version holds its name. Returns those deliveries; once they are flushed,
+ * promoteSettled() makes each the delivered version, so the next fetch neither sends nor delivers it again.
  */
 export async function settleRemoving(paths: MailboxPaths, index: LocalIndex, runId: string): Promise<Delivery[]> {
   const results: Delivery[] = [];
@@ -120,7 +125,12 @@ export async function settleRemoving(paths: MailboxPaths, index: LocalIndex, run
   return results;
 }
 
-/** Empties removing/new; only after settleRemoving() and a flush. */
+/** After the flush: the settled newer versions replace their old delivered/new twins (still linked in new/). */
+export function promoteSettled(paths: MailboxPaths, settled: readonly Delivery[]): void {
+  for (const d of settled) renameSync(joinName(paths.removingNew, d.name), joinName(paths.deliveredNew, d.name));
+}
+
+/** Empties removing/new; only after settleRemoving(), a flush and promoteSettled(). */
 export function clearRemoving(paths: MailboxPaths): void {
   for (const name of readdirSync(paths.removingNew, { encoding: 'buffer' })) unlinkSync(joinName(paths.removingNew, name));
 }

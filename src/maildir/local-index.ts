@@ -16,6 +16,9 @@ export interface LocalEntry {
  * message, only its directory letter and the rest of its name after the unique part (usually "" or
  * ":2,S"). Entries are rebuilt on lookup.
  */
+/** The unique name syncmail gives a message renamed after a conflict (see renamedName in deliver.ts). */
+const RENAMED = /^(.*)\.syncmail-\d{8}T\d{6}Z-[0-9a-f]{6}-\d+$/s;
+
 export class LocalIndex {
   readonly #byUnique = new Map<string, string | string[]>();
   readonly #paths: Pick<MailboxPaths, 'new' | 'cur'>;
@@ -27,7 +30,14 @@ export class LocalIndex {
   add(dir: 'new' | 'cur', name: Buffer): void {
     const unique = uniqueName(name);
     const key = unique.toString('latin1');
-    const stored = `${dir === 'new' ? 'n' : 'c'}${name.subarray(unique.length).toString('latin1')}`;
+    this.#store(key, `${dir === 'new' ? 'n' : 'c'}${name.subarray(unique.length).toString('latin1')}`);
+    // A copy syncmail renamed after a conflict (NAME.syncmail-RUN-N) is also found under NAME, so the
+    // same bytes arriving again under NAME are recognised as already here. Stored with its full name.
+    const renamedFrom = RENAMED.exec(key)?.[1];
+    if (renamedFrom !== undefined) this.#store(renamedFrom, `${dir === 'new' ? 'N' : 'C'}${name.toString('latin1')}`);
+  }
+
+  #store(key: string, stored: string): void {
     const known = this.#byUnique.get(key);
     if (known === undefined) this.#byUnique.set(key, stored);
     else if (typeof known === 'string') this.#byUnique.set(key, [known, stored]);
@@ -39,8 +49,10 @@ export class LocalIndex {
     const known = this.#byUnique.get(unique.toString('latin1'));
     if (known === undefined) return [];
     return (typeof known === 'string' ? [known] : known).map((stored) => {
-      const dir = stored[0] === 'n' ? 'new' : 'cur';
-      const entryName = Buffer.concat([unique, Buffer.from(stored.slice(1), 'latin1')]);
+      const letter = stored[0] ?? 'n';
+      const dir = letter === 'n' || letter === 'N' ? 'new' : 'cur';
+      const rest = Buffer.from(stored.slice(1), 'latin1');
+      const entryName = letter === 'N' || letter === 'C' ? rest : Buffer.concat([unique, rest]);
       return { dir, name: entryName, path: joinName(dir === 'new' ? this.#paths.new : this.#paths.cur, entryName) };
     });
   }

@@ -106,6 +106,18 @@ test('colorLevel: NO_COLOR, --no-color, pipes and dumb terminals are plain', () 
   assert.is(colorLevel(true, { NO_COLOR: 'x' }, false), 0);
 });
 
+test('LocalIndex: a copy renamed after a conflict is also found under its original unique name', () => {
+  const index = new LocalIndex({ new: '/m/new', cur: '/m/cur' });
+  index.add('new', Buffer.from('123.host'));
+  index.add('cur', Buffer.from('123.host.syncmail-20261128T202529Z-5b12c9-1:2,S'));
+  index.add('new', Buffer.from('123.hostX'));
+  assert.equal(index.find(Buffer.from('123.host')).map((e) => `${e.dir}/${e.name.toString()}`), ['new/123.host', 'cur/123.host.syncmail-20261128T202529Z-5b12c9-1:2,S']);
+  assert.equal(index.find(Buffer.from('123.host.syncmail-20261128T202529Z-5b12c9-1')).map((e) => e.path.toString()), ['/m/cur/123.host.syncmail-20261128T202529Z-5b12c9-1:2,S']);
+  const bytes = Buffer.from([0xff, 0x0a, 0x3a, 0x32]);
+  index.add('new', bytes);
+  assert.equal(index.find(Buffer.from([0xff, 0x0a]))[0]?.name, bytes);
+});
+
 test('planDryRun: moves, already-here by unique name, non-messages left', () => {
   const index = new LocalIndex({ new: '/m/new', cur: '/m/cur' });
   index.add('cur', Buffer.from('old.host:2,S'));
