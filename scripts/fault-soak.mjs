@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// The fault-injection scenarios of test/e2e/faults.test.ts, bigger, with a table of figures at the end.
+// Shares its scenario code with the test (test/helpers/faults.ts), so it needs tsx and the build:
+//
+//   npm run build && node --import tsx scripts/fault-soak.mjs [options]
+//
+//   --runs N        runs killed per variant in scenario 1 (default 40); rounds in scenario 4 (N/5, at least 4)
+//   --messages N    messages per variant in scenario 1 (default 1000)
+//   --big N         multi-MB messages among them (default 10)
+//   --seconds N     how long the MDA of scenario 3 delivers (default 60)
+//   --repeat N      passes over the server-side faults of scenario 2 (default 3)
+//   --seed N        the seed (default: SYNCMAIL_FAULT_SEED or a fresh one; printed)
+//   --only LIST     comma-separated scenarios: 1a,1b,1c,2,3,4,5a,5b,6,7a,7b,8 (default all)
+//   --verbose       print every kill as it happens
+//
+// Exit status 1 when any scenario had a problem (lost, duplicated, stranded, ...) or was skipped. Temp dirs
+// of a failed scenario are kept (SYNCMAIL_KEEP_TMP=1 keeps all), and their paths are printed.
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { startSshd } from '../test/helpers/sshd.ts';
+import {
+  badCount,
+  changedVersionStillOnServer,
+  CLI,
+  collisions,
+  concurrentRuns,
+  formatTable,
+  fullDisk,
+  haveStrace,
+  mdaWhileSyncing,
+  pickSeed,
+  randomKills,
+  recoveryStates,
+  Rng,
+  serverFaults,
+  stepKills,
+} from '../test/helpers/faults.ts';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '40' },
+    messages: { type: 'string', default: '1000' },
+    big: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '60' },
+    repeat: { type: 'string', default: '3' },
+    seed: { type: 'string' },
+    only: { type: 'string' },
+    verbose: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write('usage: node --import tsx scripts/fault-soak.mjs [--runs N] [--messages N] [--big N] [--seconds N] [--repeat N] [--seed N] [--only 1a,2,...] [--verbose]\n');
+  process.exit(0);
+}
+const num = (name) => {
+  const v = Number(values[name]);
+  if (!Number.isInteger(v) || v < 0) {
+    process.stderr.write(`fault-soak: --${name} expects a whole number, got ${values[name]}\n`);
+    process.exit(2);
+  }
+  return v;
+};
+const runs = num('runs');
+const messages = num('messages');
+const big = num('big');
+const seconds = num('seconds');
+const repeat = num('repeat');
+const seed = values.seed !== undefined ? Number(values.seed) : pickSeed();
+const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : undefined;
+const want = (id) => only === undefined || only.has(id) || only.has(id.replace(/[a-z]$/, ''));
+
+if (!existsSync(CLI)) {
+  process.stderr.write(`fault-soak: ${CLI} is missing; run npm run build first\n`);
+  process.exit(2);
+}
+
+const log = (line) => {
+  if (values.verbose || /PROBLEM|VIOLATION|SKIP|kept|seed/.test(line)) process.stdout.write(`${line}\n`);
+};
+const rng = new Rng(seed);
+const seeds = Object.fromEntries(['a', 'b', 'c', 'server', 'mda', 'conc', 'grow', 'del', 'names', 'recovery', 'steps', 'changed'].map((k) => [k, rng.child()]));
+process.stdout.write(`fault-soak: seed ${seed}; runs ${runs}, messages ${messages} (${big} big), MDA ${seconds} s, server faults ×${repeat}\n`);
+
+const started = Date.now();
+const all = [];
+const sshd = await startSshd();
+const scenario = async (id, fn) => {
+  if (!want(id)) return;
+  const t = Date.now();
+  process.stdout.write(`\n== ${id} ...\n`);
+  const fig = await fn();
+  all.push(fig);
+  process.stdout.write(`== ${id}: ${fig.skipped ? `SKIPPED (${fig.skipped})` : badCount(fig) === 0 ? 'ok' : `${fig.problems.length} PROBLEM(S)`} in ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
+  for (const p of fig.problems.slice(0, 40)) process.stdout.write(`   ${p}\n`);
+};
+try {
+  const killOpts = { sshd, kills: runs, messages, big, bigMin: 1_000_000, bigMax: 3_000_000, bwlimit: 4000, minDelayMs: 300, maxDelayMs: 4000, log };
+  await scenario('1a', () => randomKills({ ...killOpts, seed: seeds.a, kind: 'syncmail' }));
+  await scenario('1b', () => randomKills({ ...killOpts, seed: seeds.b, kind: 'group' }));
+  await scenario('1c', () => randomKills({ ...killOpts, seed: seeds.c, kind: 'all' }));
+  await scenario('2', () => serverFaults({ sshd, seed: seeds.server, repeat, messages: 60, big: 4, log }));
+  await scenario('3', () => mdaWhileSyncing({ sshd, seed: seeds.mda, seconds, rate: 40, killChance: 0.4, log }));
+  await scenario('4', () => concurrentRuns({ sshd, seed: seeds.conc, rounds: Math.max(4, Math.round(runs / 5)), procs: 6, perRound: 40, log }));
+  await scenario('5a', () => fullDisk({ sshd, seed: seeds.grow, free: 'grow', big: 11, small: 40, log }));
+  await scenario('5b', () => fullDisk({ sshd, seed: seeds.del, free: 'delete', big: 11, small: 40, log }));
+  await scenario('6', () => collisions({ sshd, seed: seeds.names, log }));
+  await scenario('7a', () => recoveryStates({ seed: seeds.recovery, log }));
+  await scenario('7b', () => changedVersionStillOnServer({ seed: seeds.changed, log }));
+  if (await haveStrace()) await scenario('8', () => stepKills({ seed: seeds.steps, messages: 8, log }));
+  else if (want('8')) process.stdout.write('SKIP step kills: strace is not installed\n');
+} finally {
+  await sshd.stop();
+}
+
+process.stdout.write(`\n${formatTable(all)}\n\nseed ${seed}, ${((Date.now() - started) / 1000).toFixed(0)} s in all\n`);
+const bad = all.filter((f) => badCount(f) > 0 || f.skipped !== undefined);
+if (bad.length > 0) {
+  process.stdout.write(`NOT OK: ${bad.map((f) => f.name).join(', ')}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,1518 @@
+// Fault-injection scenarios for syncmail, shared by test/e2e/faults.test.ts (CI-sized) and
+// scripts/fault-soak.mjs (the same scenarios, bigger). Each scenario builds a World (server and local
+// Maildirs in a temp dir, a config, a transfer log), runs the built CLI (`node dist/cli.js`) as real
+// processes, breaks things (SIGKILL at random moments, the server side killed or frozen, an MDA writing
+// meanwhile, concurrent runs, a full disk, name collisions, hand-built recovery states, a kill before every
+// link/rename/unlink), then runs syncmail once more cleanly and checks the property:
+//
+//   every message is exactly once in the local Maildir (new/ or cur/), byte-identical; nothing else is in
+//   new/ or cur/; the server's new/ is empty (or holds exactly what must stay); syncmail's work dirs are
+//   empty; a message the reader deleted never comes back; no process of the run is left; and, checked
+//   every few ms while things run, no message was ever missing from both the server and the local Maildir
+//   (that is: nothing was removed from the server before it was in the local Maildir).
+//
+// Every scenario returns Figures (counts of runs, kills, messages, problems). A scenario never throws for a
+// broken property: it records a problem, so the soak script can print the whole table. Tests assert that
+// the problem list is empty, and more.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFile, cp, link, mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import type { Sshd } from './sshd.js';
+import { assertExactlyOnce, deliver, makeMaildir, makeTempDir, nameKey, randomMessages, sha1, uniqueOf, type Message } from './maildir.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The built CLI: run `npm run build` first. */
+export const CLI = path.join(ROOT, 'dist', 'cli.js');
+
+export type Log = (line: string) => void;
+
+// ---------------------------------------------------------------------------------------------------------
+// Seeded randomness
+
+/** A small seeded generator: a full-period 32-bit LCG whose output goes through an xor-shift/multiply mix. */
+export class Rng {
+  #state: number;
+  constructor(readonly seed: number) {
+    this.#state = (seed ^ 0x3c6ef372) >>> 0;
+    for (let i = 0; i < 3; i++) this.next();
+  }
+
+  next(): number {
+    this.#state = (Math.imul(this.#state, 0x2c1b3c6d) + 0x297a2d39) >>> 0;
+    let x = this.#state;
+    x ^= x >>> 15;
+    x = Math.imul(x, 0x2f72b4a5);
+    x ^= x >>> 13;
+    x = Math.imul(x, 0x6a5d39e9);
+    x ^= x >>> 16;
+    return (x >>> 0) / 0x1_0000_0000;
+  }
+
+  /** An integer in [lo, hi]. */
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+
+  shuffle<T>(items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.int(0, i);
+      [items[i], items[j]] = [items[j] as T, items[i] as T];
+    }
+    return items;
+  }
+
+  /** A seed for a sub-scenario, so each one reproduces on its own. */
+  child(): number {
+    return this.int(1, 2_000_000_000);
+  }
+}
+
+/** SYNCMAIL_FAULT_SEED if set, else a fresh one (print it: failures reproduce with it). */
+export function pickSeed(): number {
+  const fromEnv = process.env['SYNCMAIL_FAULT_SEED'];
+  if (fromEnv !== undefined && /^\d+$/.test(fromEnv)) return Number(fromEnv);
+  return (Date.now() % 1_000_000_007) ^ (process.pid << 4);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Figures
+
+export interface Figures {
+  name: string;
+  seed: number;
+  /** Set when the scenario could not run here (e.g. no permission to mount); it then did NOT pass. */
+  skipped?: string;
+  /** syncmail processes started, the final clean runs included. */
+  runs: number;
+  kills: Record<string, number>;
+  /** Where each kill landed: fetch/remove (syncmail's rsync running), orphan (only an older orphaned rsync), other. */
+  phases: Record<string, number>;
+  /** Exit codes of runs that were not killed by the test ("75", "0", ...); killed runs count as "killed". */
+  exitCodes: Record<string, number>;
+  /** Other counts a scenario keeps (busy runs, retries seen, ...). */
+  counts: Record<string, number>;
+  messages: number;
+  bytes: number;
+  readerMoved: number;
+  readerDeleted: number;
+  lost: number;
+  duplicated: number;
+  resurrected: number;
+  corrupted: number;
+  /** Server new/ entries left after the final clean run that did not have to stay. */
+  stranded: number;
+  /** Entries in local new/ or cur/ that are not expected messages (dot-files, leftovers, extras). */
+  junk: number;
+  /** Files left in syncmail's work dirs (stage, delivered, removing, temp, partial) after the final run. */
+  leftovers: number;
+  /** Messages seen missing from both the server and the local Maildir while runs were going on. */
+  violations: number;
+  /** Processes of the scenario still alive after the final run. */
+  orphans: number;
+  monitorChecks: number;
+  ms: number;
+  problems: string[];
+  notes: string[];
+}
+
+export function newFigures(name: string, seed: number): Figures {
+  return {
+    name,
+    seed,
+    runs: 0,
+    kills: {},
+    phases: {},
+    exitCodes: {},
+    counts: {},
+    messages: 0,
+    bytes: 0,
+    readerMoved: 0,
+    readerDeleted: 0,
+    lost: 0,
+    duplicated: 0,
+    resurrected: 0,
+    corrupted: 0,
+    stranded: 0,
+    junk: 0,
+    leftovers: 0,
+    violations: 0,
+    orphans: 0,
+    monitorChecks: 0,
+    ms: 0,
+    problems: [],
+    notes: [],
+  };
+}
+
+function bump(map: Record<string, number>, key: string, by = 1): void {
+  map[key] = (map[key] ?? 0) + by;
+}
+
+function histogram(map: Record<string, number>): string {
+  const keys = Object.keys(map).sort();
+  return keys.length === 0 ? '-' : keys.map((k) => `${k}:${map[k]}`).join(' ');
+}
+
+/** The figures as a fixed-width text table, one row per scenario, plus a totals row. */
+export function formatTable(all: readonly Figures[]): string {
+  const head = ['scenario', 'seed', 'runs', 'kills', 'kill landed in', 'msgs', 'MB', 'read/del', 'lost', 'dup', 'resur', 'corrupt', 'strand', 'junk', 'leftover', 'viol', 'orphan', 'exit codes', 's'];
+  const rows = all.map((f) => [
+    f.name + (f.skipped !== undefined ? ' (SKIPPED)' : ''),
+    String(f.seed),
+    String(f.runs),
+    histogram(f.kills),
+    histogram(f.phases),
+    String(f.messages),
+    (f.bytes / 1e6).toFixed(1),
+    `${f.readerMoved}/${f.readerDeleted}`,
+    String(f.lost),
+    String(f.duplicated),
+    String(f.resurrected),
+    String(f.corrupted),
+    String(f.stranded),
+    String(f.junk),
+    String(f.leftovers),
+    String(f.violations),
+    String(f.orphans),
+    histogram(f.exitCodes),
+    (f.ms / 1000).toFixed(1),
+  ]);
+  const sum = (pick: (f: Figures) => number) => String(all.reduce((n, f) => n + pick(f), 0));
+  const kills: Record<string, number> = {};
+  const codes: Record<string, number> = {};
+  const phases: Record<string, number> = {};
+  for (const f of all) {
+    for (const [k, v] of Object.entries(f.kills)) bump(kills, k, v);
+    for (const [k, v] of Object.entries(f.exitCodes)) bump(codes, k, v);
+    for (const [k, v] of Object.entries(f.phases)) bump(phases, k, v);
+  }
+  rows.push([
+    'TOTAL',
+    '',
+    sum((f) => f.runs),
+    histogram(kills),
+    histogram(phases),
+    sum((f) => f.messages),
+    (all.reduce((n, f) => n + f.bytes, 0) / 1e6).toFixed(1),
+    `${sum((f) => f.readerMoved)}/${sum((f) => f.readerDeleted)}`,
+    sum((f) => f.lost),
+    sum((f) => f.duplicated),
+    sum((f) => f.resurrected),
+    sum((f) => f.corrupted),
+    sum((f) => f.stranded),
+    sum((f) => f.junk),
+    sum((f) => f.leftovers),
+    sum((f) => f.violations),
+    sum((f) => f.orphans),
+    histogram(codes),
+    (all.reduce((n, f) => n + f.ms, 0) / 1000).toFixed(1),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ').trimEnd();
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('-+-'), ...rows.map(line)].join('\n');
+}
+
+/** The sum of every "must be zero" figure. */
+export function badCount(f: Figures): number {
+  return f.lost + f.duplicated + f.resurrected + f.corrupted + f.stranded + f.junk + f.leftovers + f.violations + f.orphans + f.problems.length;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Processes
+
+interface Proc {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  state: string;
+  argv: string[];
+}
+
+function readProc(pid: number): Proc | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
+    if (argv.at(-1) === '') argv.pop();
+    return { pid, state: rest[0] ?? '?', ppid: Number(rest[1]), pgid: Number(rest[2]), argv };
+  } catch {
+    return undefined; // gone meanwhile
+  }
+}
+
+function allProcs(): Proc[] {
+  const procs: Proc[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const p = readProc(Number(entry));
+    if (p !== undefined && p.state !== 'Z' && p.state !== 'X') procs.push(p);
+  }
+  return procs;
+}
+
+/** The server port in a process's SSH_CONNECTION, if it has one (then it runs on the server side). */
+function sshServerPort(pid: number): number | undefined {
+  try {
+    const env = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+    const entry = env.find((e) => e.startsWith('SSH_CONNECTION='));
+    const port = Number(entry?.split(/\s+/)[3]);
+    return Number.isInteger(port) ? port : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // ESRCH: already gone
+  }
+}
+
+const OWN_PGID = readProc(process.pid)?.pgid ?? -1;
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+  err: string;
+  ms: number;
+}
+
+export interface Running {
+  readonly pid: number;
+  readonly started: number;
+  readonly done: Promise<RunResult>;
+  exited: boolean;
+}
+
+function startProcess(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Running {
+  // detached: its own process group, so a kill of that group reaches exactly syncmail and its
+  // non-detached children, never the test runner.
+  const child = spawn(command, [...args], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid === undefined) throw new Error(`cannot start ${command}`);
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk;
+  });
+  const started = Date.now();
+  const running: { pid: number; started: number; exited: boolean; done: Promise<RunResult> } = {
+    pid: child.pid,
+    started,
+    exited: false,
+    done: Promise.resolve({ code: null, signal: null, out: '', err: '', ms: 0 }),
+  };
+  running.done = new Promise<RunResult>((resolve) => {
+    let settled = false;
+    const finish = (code: number | null, sig: NodeJS.Signals | null) => {
+      if (settled) return;
+      settled = true;
+      resolve({ code, signal: sig, out, err, ms: Date.now() - started });
+    };
+    child.once('error', (e) => {
+      err += `spawn error: ${e.message}\n`;
+      running.exited = true;
+      finish(null, null);
+    });
+    child.once('exit', (code, sig) => {
+      running.exited = true;
+      // A grandchild may still hold the pipes; never wait long for them.
+      const timer = setTimeout(() => finish(code, sig), 300);
+      child.once('close', () => {
+        clearTimeout(timer);
+        finish(code, sig);
+      });
+    });
+  });
+  return running;
+}
+
+async function waitFor(check: () => boolean, timeoutMs: number, stepMs = 10): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (check()) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(stepMs);
+  }
+}
+
+function readdirSafe(dir: string): Buffer[] {
+  try {
+    return readdirSync(dir, { encoding: 'buffer' });
+  } catch {
+    return [];
+  }
+}
+
+function joinRaw(dir: string, name: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${dir}/`), name]);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The world: Maildirs, config, runs, the monitor, the reader, the final check
+
+export interface Box {
+  readonly name: string;
+  readonly server: string;
+  readonly local: string;
+  /** tmp/syncmail/NAME inside the local Maildir. */
+  readonly work: string;
+  /** Unique name → sha1 of every message that must end up locally (delivered to the server, not deleted by the reader). */
+  readonly expected: Map<string, string>;
+  /** Unique names the reader deleted: they must never come back. */
+  readonly deleted: Set<string>;
+  readonly violations: Set<string>;
+  readonly resurrectedSeen: Set<string>;
+  readonly junkSeen: Set<string>;
+  readonly duplicateSeen: Set<string>;
+  readonly corruptSeen: Set<string>;
+}
+
+export interface ConfigOptions {
+  /** ssh (via the sshd) unless the world has no sshd: then the remote is a local path. */
+  rsyncArgs?: readonly string[];
+  ssh?: readonly string[];
+  retries?: number;
+  retryDelay?: number;
+  connectTimeout?: number;
+  ioTimeout?: number;
+  onConflict?: 'keep' | 'rename';
+}
+
+export type KillKind = 'syncmail' | 'group' | 'all';
+
+export class World {
+  readonly fig: Figures;
+  readonly configFile: string;
+  readonly logFile: string;
+  readonly #began = Date.now();
+  #monitor: NodeJS.Timeout | undefined;
+  #ok = true;
+
+  private constructor(
+    readonly dir: string,
+    readonly sshd: Sshd | undefined,
+    readonly boxes: readonly Box[],
+    fig: Figures,
+    readonly log: Log,
+  ) {
+    this.fig = fig;
+    this.configFile = path.join(dir, 'syncmail.yaml');
+    this.logFile = path.join(dir, 'transfer.log');
+  }
+
+  static async create(opts: { name: string; seed: number; sshd?: Sshd | undefined; boxes?: readonly string[]; localRoot?: string; log?: Log }): Promise<World> {
+    const dir = await makeTempDir(`faults-${opts.name}`);
+    const boxes: Box[] = [];
+    for (const name of opts.boxes ?? ['inbox']) {
+      const server = await makeMaildir(path.join(dir, 'server', name));
+      const local = path.join(opts.localRoot ?? path.join(dir, 'local'), name);
+      boxes.push({
+        name,
+        server,
+        local,
+        work: path.join(local, 'tmp', 'syncmail', name),
+        expected: new Map(),
+        deleted: new Set(),
+        violations: new Set(),
+        resurrectedSeen: new Set(),
+        junkSeen: new Set(),
+        duplicateSeen: new Set(),
+        corruptSeen: new Set(),
+      });
+    }
+    const log = opts.log ?? (() => undefined);
+    log(`${opts.name}: seed ${opts.seed}, dir ${dir}`);
+    return new World(dir, opts.sshd, boxes, newFigures(opts.name, opts.seed), log);
+  }
+
+  get box(): Box {
+    return this.boxes[0] as Box;
+  }
+
+  configure(opts: ConfigOptions = {}): void {
+    const lines: string[] = [];
+    if (this.sshd !== undefined) lines.push(`ssh: ${JSON.stringify(['-F', this.sshd.sshConfig, ...(opts.ssh ?? [])])}`);
+    lines.push(`log: ${JSON.stringify(this.logFile)}`);
+    lines.push(`retries: ${opts.retries ?? 1}`);
+    lines.push(`retryDelay: ${opts.retryDelay ?? 0.2}`);
+    if (opts.connectTimeout !== undefined) lines.push(`connectTimeout: ${opts.connectTimeout}`);
+    if (opts.ioTimeout !== undefined) lines.push(`ioTimeout: ${opts.ioTimeout}`);
+    if (opts.onConflict !== undefined) lines.push(`onConflict: ${opts.onConflict}`);
+    lines.push('mailboxes:');
+    for (const box of this.boxes) {
+      lines.push(`  - name: ${box.name}`);
+      lines.push(`    remote: ${JSON.stringify(this.sshd === undefined ? box.server : `${this.sshd.hostAlias}:${box.server}`)}`);
+      lines.push(`    local: ${JSON.stringify(box.local)}`);
+      if (opts.rsyncArgs !== undefined && opts.rsyncArgs.length > 0) lines.push(`    rsyncArgs: ${JSON.stringify(opts.rsyncArgs)}`);
+    }
+    writeFileSync(this.configFile, `${lines.join('\n')}\n`, { mode: 0o600 });
+  }
+
+  // --- mail --------------------------------------------------------------------------------------------
+
+  /** Delivers messages to the server the way an MDA does, and expects each one locally in the end. */
+  async addMail(box: Box, messages: readonly Message[], mtime?: Date): Promise<void> {
+    for (const m of messages) await this.addOne(box, m, mtime);
+  }
+
+  async addOne(box: Box, m: Message, mtime?: Date): Promise<void> {
+    await deliver(box.server, m.name, m.content, mtime === undefined ? {} : { mtime });
+    box.expected.set(uniqueOf(m.name), m.sha1);
+    this.fig.messages += 1;
+    this.fig.bytes += m.content.length;
+  }
+
+  // --- runs --------------------------------------------------------------------------------------------
+
+  /** Starts `node dist/cli.js --config CFG ...args`, optionally under a wrapper command (strace). */
+  syncmail(args: readonly string[], opts: { wrap?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Running {
+    this.fig.runs += 1;
+    const cli = [process.execPath, CLI, '--config', this.configFile, ...args];
+    const argv = [...(opts.wrap ?? []), ...cli];
+    return startProcess(argv[0] as string, argv.slice(1), { ...process.env, ...opts.env });
+  }
+
+  /** Runs syncmail to the end and checks its exit code is one of `allowed`. */
+  async run(args: readonly string[], allowed: readonly number[], what: string): Promise<RunResult> {
+    const result = await this.syncmail(args).done;
+    this.expectExit(result, allowed, what);
+    return result;
+  }
+
+  expectExit(result: RunResult, allowed: readonly number[], what: string): void {
+    bump(this.fig.exitCodes, result.signal !== null ? `sig${result.signal}` : String(result.code));
+    if (result.code === null || !allowed.includes(result.code)) {
+      this.problem(`${what}: exit ${result.code ?? result.signal}, expected ${allowed.join(' or ')}; stdout ${JSON.stringify(result.out.slice(-400))}, stderr ${JSON.stringify(result.err.slice(-800))}`);
+    }
+  }
+
+  problem(text: string): void {
+    this.fig.problems.push(text);
+    this.log(`  PROBLEM ${this.fig.name}: ${text}`);
+  }
+
+  count(key: string, by = 1): void {
+    bump(this.fig.counts, key, by);
+  }
+
+  /** Live processes of this world on the client side: anything whose command line names the world's dir. */
+  procs(): Proc[] {
+    return allProcs().filter((p) => {
+      if (p.pid === process.pid || !p.argv.some((a) => a.includes(this.dir))) return false;
+      return this.sshd === undefined || sshServerPort(p.pid) !== this.sshd.port;
+    });
+  }
+
+  /** What the run is doing: its own rsync fetching or removing, only an orphaned rsync alive, or other. */
+  phase(running: Running): 'fetch' | 'remove' | 'orphan' | 'other' {
+    const rsyncs = this.procs().filter((p) => path.basename(p.argv[0] ?? '') === 'rsync' && this.boxes.some((b) => p.argv.some((a) => a.includes(b.work))));
+    const mine = rsyncs.filter((p) => p.ppid === running.pid);
+    if (mine.some((p) => p.argv.includes('--remove-source-files'))) return 'remove';
+    if (mine.length > 0) return 'fetch';
+    return rsyncs.length > 0 ? 'orphan' : 'other';
+  }
+
+  /** Is a file being received (rsync's temp dir not empty)? */
+  receiving(box: Box = this.box): boolean {
+    return readdirSafe(path.join(box.work, 'temp')).length > 0;
+  }
+
+  /**
+   * SIGKILLs the run: syncmail alone; syncmail's process group (rsync, in its own session, survives both as
+   * an orphan that keeps the lock); or everything, rsync's sessions included (a crash, minus the page cache).
+   */
+  async kill(running: Running, kind: KillKind): Promise<string> {
+    const phase = this.phase(running);
+    if (kind === 'syncmail') signal(running.pid, 'SIGKILL');
+    else if (kind === 'group') signal(-running.pid, 'SIGKILL');
+    else {
+      const groups = new Set([running.pid, ...this.procs().map((p) => p.pgid)]);
+      for (const g of groups) if (g > 1 && g !== OWN_PGID) signal(-g, 'SIGKILL');
+      await this.killStragglers();
+    }
+    bump(this.fig.kills, kind);
+    bump(this.fig.phases, phase);
+    await running.done;
+    return phase;
+  }
+
+  /** SIGKILLs every client-side process of this world until none shows up for a while. */
+  async killStragglers(): Promise<number> {
+    let killed = 0;
+    for (let round = 0, quiet = 0; round < 200 && quiet < 3; round++) {
+      const victims = this.procs();
+      if (victims.length === 0) quiet += 1;
+      else quiet = 0;
+      for (const p of victims) {
+        if (p.pgid > 1 && p.pgid !== OWN_PGID) signal(-p.pgid, 'SIGKILL');
+        signal(p.pid, 'SIGKILL');
+        killed += 1;
+      }
+      await sleep(10);
+    }
+    return killed;
+  }
+
+  // --- the monitor ---------------------------------------------------------------------------------------
+
+  /**
+   * Every few ms, synchronously (nothing else in this process runs meanwhile: the reader and the MDA book-
+   * keeping are synchronous too): list the server's new/, then the local new/ and cur/. A message expected
+   * locally that is in neither was removed from the server before it reached the local Maildir. (Read in
+   * that order, a message moving from server to local is always seen in one of them.)
+   */
+  startMonitor(everyMs = 25): void {
+    this.stopMonitor();
+    this.#monitor = setInterval(() => this.checkOnce(), everyMs);
+  }
+
+  stopMonitor(): void {
+    if (this.#monitor !== undefined) clearInterval(this.#monitor);
+    this.#monitor = undefined;
+  }
+
+  checkOnce(): void {
+    for (const box of this.boxes) {
+      const onServer = new Set(readdirSafe(path.join(box.server, 'new')).map((n) => uniqueOf(n)));
+      const local = new Map<string, number>();
+      for (const sub of ['new', 'cur']) {
+        for (const name of readdirSafe(path.join(box.local, sub))) {
+          if (name[0] === 0x2e) {
+            box.junkSeen.add(`${sub}/${nameKey(name)}`);
+            continue;
+          }
+          const u = uniqueOf(name);
+          local.set(u, (local.get(u) ?? 0) + 1);
+        }
+      }
+      for (const u of box.expected.keys()) {
+        if (!onServer.has(u) && !local.has(u) && !box.violations.has(u)) {
+          box.violations.add(u);
+          this.log(`  VIOLATION ${this.fig.name}: ${u} is neither on the server nor local`);
+        }
+      }
+      for (const [u, n] of local) {
+        if (n > 1) box.duplicateSeen.add(u);
+        if (box.deleted.has(u)) box.resurrectedSeen.add(u);
+      }
+    }
+    this.fig.monitorChecks += 1;
+  }
+
+  // --- the reader ----------------------------------------------------------------------------------------
+
+  /**
+   * A mail reader (mutt): reads `move` messages in new/ (checking their content) and moves them to
+   * cur/NAME:2,S, then deletes `remove` read messages from cur/. Synchronous, so the monitor never sees a
+   * message half-moved. Deleted messages must never come back.
+   */
+  reader(box: Box, rng: Rng, move: number, remove: number): void {
+    const read = (dir: string, name: Buffer): void => {
+      const u = uniqueOf(name);
+      const want = box.expected.get(u);
+      try {
+        if (want !== undefined && sha1(readFileSync(joinRaw(dir, name))) !== want) box.corruptSeen.add(u);
+      } catch {
+        // vanished: the monitor and the final check will say why
+      }
+    };
+    const fresh = rng.shuffle(readdirSafe(path.join(box.local, 'new')).filter((n) => n[0] !== 0x2e && !n.includes(0x3a)));
+    for (const name of fresh.slice(0, move)) {
+      read(path.join(box.local, 'new'), name);
+      try {
+        renameSync(joinRaw(path.join(box.local, 'new'), name), Buffer.concat([joinRaw(path.join(box.local, 'cur'), name), Buffer.from(':2,S')]));
+        this.fig.readerMoved += 1;
+      } catch {
+        // gone meanwhile
+      }
+    }
+    const seen = rng.shuffle(readdirSafe(path.join(box.local, 'cur')).filter((n) => n[0] !== 0x2e && box.expected.has(uniqueOf(n))));
+    for (const name of seen.slice(0, remove)) {
+      read(path.join(box.local, 'cur'), name);
+      try {
+        unlinkSync(joinRaw(path.join(box.local, 'cur'), name));
+      } catch {
+        continue;
+      }
+      const u = uniqueOf(name);
+      box.expected.delete(u);
+      box.deleted.add(u);
+      this.fig.readerDeleted += 1;
+    }
+  }
+
+  // --- the final check -------------------------------------------------------------------------------------
+
+  /**
+   * Checks the property now, after a final clean run. mustStay: per box, the server new/ names that must
+   * still be there (and may still be in the stage). Figures keep the worst value seen over all calls.
+   */
+  /**
+   * The run every scenario ends with: no bandwidth limit, and --wait so an orphaned rsync still holding the
+   * lock finishes first; then the whole property is checked.
+   */
+  async finalCleanRun(): Promise<void> {
+    this.configure({});
+    await this.run(['--wait', '60'], [0], 'final clean run');
+    this.checkOnce();
+    await this.verify('after the final run');
+  }
+
+  async verify(what: string, mustStay: ReadonlyMap<string, ReadonlySet<string>> = new Map()): Promise<void> {
+    const f = this.fig;
+    for (const box of this.boxes) {
+      const stay = mustStay.get(box.name) ?? new Set<string>();
+      const copies = new Map<string, { where: string; sha: string }[]>();
+      let junk = 0;
+      const resurrected = new Set(box.resurrectedSeen);
+      for (const sub of ['new', 'cur']) {
+        const dir = path.join(box.local, sub);
+        for (const name of readdirSafe(dir)) {
+          const where = `${sub}/${nameKey(name)}`;
+          const u = uniqueOf(name);
+          if (name[0] === 0x2e) {
+            junk += 1;
+            this.problem(`${what}: ${box.name}: dot-file ${where}`);
+            continue;
+          }
+          if (box.deleted.has(u)) {
+            resurrected.add(u);
+            this.problem(`${what}: ${box.name}: ${where} came back after the reader deleted it`);
+            continue;
+          }
+          if (!box.expected.has(u)) {
+            junk += 1;
+            this.problem(`${what}: ${box.name}: unexpected ${where}`);
+            continue;
+          }
+          let sha = '';
+          try {
+            sha = sha1(await readFile(joinRaw(dir, name)));
+          } catch (e) {
+            sha = `unreadable: ${(e as Error).message}`;
+          }
+          const list = copies.get(u) ?? [];
+          list.push({ where, sha });
+          copies.set(u, list);
+        }
+      }
+      let lost = 0;
+      let notMoved = 0;
+      let duplicated = 0;
+      let corrupted = box.corruptSeen.size;
+      const onServer = new Set(readdirSafe(path.join(box.server, 'new')).map((n) => uniqueOf(n)));
+      for (const [u, want] of box.expected) {
+        const list = copies.get(u) ?? [];
+        if (list.length === 0 && onServer.has(u)) {
+          // Not lost, but not moved either: it shows up as stranded on the server below.
+          notMoved += 1;
+          if (notMoved <= 5) this.problem(`${what}: ${box.name}: ${u} never reached the local Maildir (still on the server)`);
+        } else if (list.length === 0) {
+          lost += 1;
+          if (lost <= 10) this.problem(`${what}: ${box.name}: lost ${u} (neither local nor on the server)`);
+        } else if (list.length > 1) {
+          duplicated += list.length - 1;
+          this.problem(`${what}: ${box.name}: ${u} ×${list.length}: ${list.map((c) => c.where).join(', ')}`);
+        } else if (list[0]?.sha !== want) {
+          corrupted += 1;
+          this.problem(`${what}: ${box.name}: ${list[0]?.where} has the wrong content`);
+        }
+      }
+      for (const u of box.duplicateSeen) if (!copies.has(u) || (copies.get(u)?.length ?? 0) < 2) duplicated += 1;
+      for (const j of box.junkSeen) {
+        junk += 1;
+        this.problem(`${what}: ${box.name}: ${j} was visible during a run`);
+      }
+      const serverNames = readdirSafe(path.join(box.server, 'new')).map((n) => nameKey(n));
+      const stranded = serverNames.filter((n) => !stay.has(n));
+      if (stranded.length > 0) this.problem(`${what}: ${box.name}: ${stranded.length} stranded on the server: ${stranded.slice(0, 5).join(', ')}`);
+      for (const n of stay) if (!serverNames.includes(n)) this.problem(`${what}: ${box.name}: ${n} had to stay on the server and is gone`);
+      let leftovers = 0;
+      for (const sub of ['stage/new', 'delivered/new', 'removing/new', 'temp', 'partial']) {
+        const names = readdirSafe(path.join(box.work, sub)).map((n) => nameKey(n)).filter((n) => !(sub === 'stage/new' && stay.has(n)));
+        if (names.length > 0) this.problem(`${what}: ${box.name}: left in ${sub}: ${names.slice(0, 5).join(', ')}`);
+        leftovers += names.length;
+      }
+      if (box.violations.size > 0) this.problem(`${what}: ${box.name}: removed from the server before they were local: ${[...box.violations].slice(0, 5).join(', ')}`);
+      if (lost + notMoved + duplicated + corrupted + junk === 0) {
+        // The helper's own check, as a second opinion (its message duplicates the ones above otherwise).
+        try {
+          await assertExactlyOnce(box.expected, box.local);
+        } catch (e) {
+          this.problem(`${what}: ${(e as Error).message}`);
+        }
+      }
+      f.lost = Math.max(f.lost, lost);
+      f.duplicated = Math.max(f.duplicated, duplicated);
+      f.resurrected = Math.max(f.resurrected, resurrected.size);
+      f.corrupted = Math.max(f.corrupted, corrupted);
+      f.stranded = Math.max(f.stranded, stranded.length);
+      f.junk = Math.max(f.junk, junk);
+      f.leftovers = Math.max(f.leftovers, leftovers);
+      f.violations = Math.max(f.violations, box.violations.size);
+    }
+    const alive = this.procs();
+    if (alive.length > 0) {
+      this.problem(`${what}: processes still alive after the final run: ${alive.map((p) => `${p.pid} ${p.argv.slice(0, 3).join(' ')}`).join('; ')}`);
+      f.orphans = Math.max(f.orphans, alive.length);
+    }
+  }
+
+  /** Transfer log records (JSON Lines), all runs. */
+  records(): Array<Record<string, unknown>> {
+    if (!existsSync(this.logFile)) return [];
+    const out: Array<Record<string, unknown>> = [];
+    for (const line of readFileSync(this.logFile, 'utf8').split('\n')) {
+      if (line.trim() === '') continue;
+      try {
+        out.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        this.problem(`transfer log line is not JSON: ${line.slice(0, 200)}`);
+      }
+    }
+    return out;
+  }
+
+  /** Stops the monitor, kills anything left (after verify() has counted it), and fills in the time. */
+  async finish(): Promise<Figures> {
+    this.stopMonitor();
+    if (this.sshd !== undefined) await this.sshd.resume();
+    await this.killStragglers();
+    this.fig.ms = Date.now() - this.#began;
+    if (this.#ok && this.fig.problems.length > 0) {
+      this.#ok = false;
+      this.log(`  ${this.fig.name}: kept for inspection: ${this.dir} (transfer log ${this.logFile})`);
+      process.exitCode = process.exitCode ?? 1; // keeps makeTempDir's dirs
+    }
+    return this.fig;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Mail
+
+/** count messages (big of them between bigMin and bigMax bytes), names unique to `tag`, big ones mixed in. */
+export function makeMessages(rng: Rng, tag: string, count: number, big = 0, bigMin = 1_000_000, bigMax = 3_000_000, smallMax = 8000): Message[] {
+  const small = randomMessages(Math.max(0, count - big), { seed: rng.child(), host: `${tag}.test`, minSize: 200, maxSize: smallMax });
+  const large = big > 0 ? randomMessages(big, { seed: rng.child(), host: `${tag}-big.test`, minSize: bigMin, maxSize: bigMax }) : [];
+  const all = [...small];
+  for (const m of large) all.splice(rng.int(0, all.length), 0, m);
+  return all;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Scenario 1: random SIGKILLs
+
+export interface Common {
+  seed: number;
+  log?: Log;
+}
+
+export interface RandomKillOptions extends Common {
+  sshd: Sshd;
+  kind: KillKind;
+  /** Runs to kill (runs that end before the moment aimed at do not count; at most 3 × kills runs). */
+  kills: number;
+  messages: number;
+  big: number;
+  bigMin?: number;
+  bigMax?: number;
+  /** rsync --bwlimit (KB/s), so kills land mid-transfer. */
+  bwlimit?: number;
+  minDelayMs?: number;
+  maxDelayMs?: number;
+  /** Let a mail reader move and delete messages between runs (default true). */
+  reader?: boolean;
+}
+
+const KIND_LABEL: Record<KillKind, string> = { syncmail: 'a syncmail', group: 'b group', all: 'c all' };
+
+/** Where a kill is aimed: a random moment, or a moment inside one of the run's phases. */
+type KillTarget = 'time' | 'fetch' | 'deliver' | 'remove';
+const KILL_TARGETS: readonly KillTarget[] = ['time', 'time', 'fetch', 'fetch', 'deliver', 'remove'];
+
+/** Waits for the moment a kill is aimed at; false if the run ended first. */
+async function aim(world: World, run: Running, rng: Rng, target: KillTarget, o: { minDelayMs?: number; maxDelayMs?: number }, typicalMs: number): Promise<boolean> {
+  const stage = path.join(world.box.work, 'stage', 'new');
+  if (target === 'time') {
+    // A moment within the length of a typical run (the last one that ran to its end).
+    // Never later than most of a typical run, or fast runs would always end first.
+    const lo = Math.min(o.minDelayMs ?? 150, Math.floor(typicalMs / 3));
+    const delay = rng.int(lo, Math.max(lo + 20, Math.min(o.maxDelayMs ?? 2500, Math.floor(typicalMs * 0.9))));
+    return !(await Promise.race([run.done.then(() => true), sleep(delay).then(() => false)]));
+  }
+  const reached = await waitFor(() => {
+    if (run.exited) return true;
+    const phase = world.phase(run);
+    if (target === 'fetch') return phase === 'fetch' && (world.receiving() || Date.now() - run.started > 900);
+    if (target === 'remove') return phase === 'remove';
+    // deliver: syncmail's own work between the passes, with something in the stage
+    return Date.now() - run.started > 300 && phase === 'other' && readdirSafe(stage).length > 0;
+  }, 60_000, 3);
+  if (!reached || run.exited) return false;
+  await sleep(rng.int(0, target === 'fetch' ? 600 : target === 'remove' ? 150 : 5));
+  return !run.exited;
+}
+
+export async function randomKills(o: RandomKillOptions): Promise<Figures> {
+  const rng = new Rng(o.seed);
+  const world = await World.create({ name: `1${KIND_LABEL[o.kind]}`, seed: o.seed, sshd: o.sshd, ...(o.log ? { log: o.log } : {}) });
+  const box = world.box;
+  world.configure({ rsyncArgs: [`--bwlimit=${o.bwlimit ?? 2000}`] });
+  const small = makeMessages(rng, `k${o.kind}${o.seed}`, o.messages - o.big);
+  const big = makeMessages(rng, `k${o.kind}${o.seed}b`, o.big, o.big, o.bigMin, o.bigMax);
+  const smallFirst = Math.ceil(small.length * 0.6);
+  const bigFirst = Math.ceil(big.length / 3);
+  const perRun = Math.ceil((small.length - smallFirst) / Math.max(1, o.kills));
+  let nextSmall = 0;
+  let nextBig = 0;
+  const feed = async (nSmall: number, nBig: number) => {
+    const batch = [...small.slice(nextSmall, nextSmall + nSmall), ...big.slice(nextBig, nextBig + nBig)];
+    nextSmall = Math.min(small.length, nextSmall + nSmall);
+    nextBig = Math.min(big.length, nextBig + nBig);
+    await world.addMail(box, rng.shuffle(batch));
+  };
+  try {
+    await feed(smallFirst, bigFirst);
+    world.startMonitor();
+    // Until o.kills runs were really killed (a run may end before the moment aimed at), at most 6 × o.kills runs.
+    let typicalMs = o.maxDelayMs ?? 2500;
+    for (let i = 0, killed = 0; killed < o.kills && i < 6 * o.kills; i++) {
+      await feed(perRun, rng.chance(0.5) ? 1 : 0);
+      const run = world.syncmail(['--quiet', '--wait', '60']);
+      const target = KILL_TARGETS[rng.int(0, KILL_TARGETS.length - 1)] as KillTarget;
+      if (!(await aim(world, run, rng, target, o, typicalMs))) {
+        world.count('finished before the kill');
+        const result = await run.done;
+        typicalMs = Math.round(result.ms * 1.2);
+        world.expectExit(result, [0], `run ${i + 1} (not killed)`);
+      } else {
+        killed += 1;
+        const phase = await world.kill(run, o.kind);
+        bump(world.fig.exitCodes, 'killed');
+        world.log(`  ${world.fig.name}: run ${i + 1} aimed at ${target}, killed after ${Date.now() - run.started} ms (${phase})`);
+      }
+      // The reader acts after every run (moving at least one message when new/ has any), so every variant
+      // exercises "read before the next run" and "deleted before the next run".
+      if (o.reader !== false) world.reader(box, rng, rng.int(1, 6), rng.int(0, 2));
+    }
+    await feed(small.length, big.length);
+    await world.finalCleanRun();
+  } catch (e) {
+    world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
+  }
+  return world.finish();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Scenario 2: the server side killed or frozen mid-transfer
+
+export type ServerFault = 'kill-fetch' | 'kill-every-fetch' | 'kill-remove' | 'blackhole-fetch' | 'blackhole-remove';
+export const SERVER_FAULTS: readonly ServerFault[] = ['kill-fetch', 'kill-every-fetch', 'kill-remove', 'blackhole-fetch', 'blackhole-remove'];
+
+export interface ServerFaultOptions extends Common {
+  sshd: Sshd;
+  /** How many times to go through every fault. */
+  repeat: number;
+  messages: number;
+  big: number;
+  faults?: readonly ServerFault[];
+  /** How long the server's rsync waits before each unlink in the remove-pass faults (default 80 ms). */
+  unlinkDelayMs?: number;
+}
+
+export async function serverFaults(o: ServerFaultOptions): Promise<Figures> {
+  const rng = new Rng(o.seed);
+  const world = await World.create({ name: '2 server side', seed: o.seed, sshd: o.sshd, ...(o.log ? { log: o.log } : {}) });
+  const { sshd } = o;
+  const box = world.box;
+  // ServerAlive 1 s × 2 notices a frozen server in ~3 s; connectTimeout 3 bounds the retry's connect.
+  const faultConfig: ConfigOptions = { rsyncArgs: ['--bwlimit=1500'], ssh: ['-o', 'ServerAliveInterval=1', '-o', 'ServerAliveCountMax=2'], connectTimeout: 3, retries: 1, retryDelay: 0.2 };
+  try {
+    world.startMonitor();
+    for (let r = 0; r < o.repeat; r++) {
+      for (const fault of o.faults ?? SERVER_FAULTS) {
+        // For the remove pass, the server's rsync runs under strace, each unlink delayed, so a cut lands
+        // while some server copies are gone and others are not.
+        const slowUnlinks = `--rsync-path=strace -f -qq -o /dev/null -e trace=unlink,unlinkat -e inject=unlink,unlinkat:delay_enter=${o.unlinkDelayMs ?? 80}000 rsync`;
+        world.configure(fault.endsWith('remove') ? { ...faultConfig, rsyncArgs: [...(faultConfig.rsyncArgs ?? []), slowUnlinks] } : faultConfig);
+        await world.addMail(box, makeMessages(rng, `s${o.seed}r${r}${fault}`, o.messages, o.big, 600_000, 1_200_000));
+        const run = world.syncmail(['--quiet']);
+        let allowed: number[] = [0, 75];
+        let hit = false;
+        if (fault === 'kill-fetch' || fault === 'blackhole-fetch') {
+          hit = await waitFor(() => run.exited || (world.receiving() && world.phase(run) === 'fetch'), 30_000);
+          hit &&= !run.exited;
+          if (hit) {
+            await sleep(rng.int(0, 300));
+            if (fault === 'kill-fetch') {
+              await sshd.killServerSide();
+              bump(world.fig.kills, 'server');
+            } else {
+              await sshd.pause();
+              bump(world.fig.kills, 'blackhole');
+              allowed = [75];
+            }
+          }
+        } else if (fault === 'kill-remove' || fault === 'blackhole-remove') {
+          const total = readdirSafe(path.join(box.server, 'new')).length;
+          // Wait until the first server copies are gone, then cut after a moment.
+          hit = await waitFor(() => run.exited || (world.phase(run) === 'remove' && readdirSafe(path.join(box.server, 'new')).length < total), 30_000, 2);
+          hit &&= !run.exited;
+          if (hit) {
+            await sleep(rng.int(0, 400));
+            const before = readdirSafe(path.join(box.server, 'new')).length;
+            if (fault === 'kill-remove') {
+              await sshd.killServerSide();
+              bump(world.fig.kills, 'server');
+            } else {
+              await sshd.pause();
+              bump(world.fig.kills, 'blackhole');
+            }
+            world.log(`  ${world.fig.name}: ${fault}: ${before} of ${total} still on the server when the remove pass was cut`);
+            if (before > 0 && before < total) world.count('remove passes cut halfway');
+          }
+        } else {
+          // kill-every-fetch: kill the server side under every fetch attempt until syncmail gives up.
+          const killed = new Set<number>();
+          while (!run.exited) {
+            const fetch = world.procs().find((p) => p.ppid === run.pid && path.basename(p.argv[0] ?? '') === 'rsync' && !p.argv.includes('--remove-source-files'));
+            if (fetch !== undefined && !killed.has(fetch.pid) && world.receiving()) {
+              killed.add(fetch.pid);
+              await sshd.killServerSide();
+              bump(world.fig.kills, 'server');
+            }
+            await sleep(20);
+          }
+          hit = killed.size > 0;
+          if (killed.size >= 2) allowed = [75];
+          world.count('server kills per run (kill-every-fetch)', killed.size);
+        }
+        if (hit) bump(world.fig.phases, fault.endsWith('remove') ? 'remove' : 'fetch');
+        else world.count(`missed (${fault})`);
+        const started = Date.now();
+        const result = await run.done;
+        await sshd.resume();
+        world.expectExit(result, allowed, `${fault} run`);
+        if (hit && fault.startsWith('blackhole') && result.ms > 40_000) world.problem(`${fault}: syncmail took ${result.ms} ms to give up on a frozen server`);
+        if (result.code === 75 && !/cannot reach|timed out|not responding|connection|rsync/i.test(result.err)) {
+          world.problem(`${fault}: exit 75 without saying why: ${JSON.stringify(result.err)}`);
+        }
+        world.log(`  ${world.fig.name}: ${fault}: exit ${result.code} after ${Date.now() - started + (started - run.started)} ms`);
+        world.configure({});
+        await world.run(['--wait', '60'], [0], `clean run after ${fault}`);
+        world.checkOnce();
+        await world.verify(`after ${fault}`);
+      }
+    }
+  } catch (e) {
+    world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
+  }
+  await sshd.resume();
+  return world.finish();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Scenario 3: an MDA delivering on the server while syncs run (some killed)
+
+export interface MdaOptions extends Common {
+  sshd: Sshd;
+  seconds: number;
+  /** Messages per second the MDA delivers. */
+  rate: number;
+  killChance: number;
+}
+
+export async function mdaWhileSyncing(o: MdaOptions): Promise<Figures> {
+  const rng = new Rng(o.seed);
+  const world = await World.create({ name: '3 MDA + syncs', seed: o.seed, sshd: o.sshd, ...(o.log ? { log: o.log } : {}) });
+  const box = world.box;
+  world.configure({ rsyncArgs: ['--bwlimit=3000'] });
+  const pool = makeMessages(rng, `mda${o.seed}`, Math.ceil(o.seconds * o.rate * 2) + 20, Math.ceil(o.seconds / 5), 200_000, 900_000, 30_000);
+  let stop = false;
+  const mdaRng = new Rng(rng.child());
+  const mda = (async () => {
+    for (const m of pool) {
+      if (stop) break;
+      await world.addOne(box, m);
+      await sleep(mdaRng.int(0, Math.ceil(2000 / o.rate)));
+    }
+  })();
+  const kinds: KillKind[] = ['syncmail', 'group', 'all'];
+  try {
+    world.startMonitor();
+    const end = Date.now() + o.seconds * 1000;
+    for (let i = 0; Date.now() < end; i++) {
+      const run = world.syncmail(['--quiet', '--wait', '60']);
+      if (rng.chance(o.killChance)) {
+        const delay = rng.int(100, 1500);
+        const finished = await Promise.race([run.done.then(() => true), sleep(delay).then(() => false)]);
+        if (finished) world.expectExit(await run.done, [0], `sync ${i + 1}`);
+        else {
+          await world.kill(run, kinds[i % kinds.length] as KillKind);
+          bump(world.fig.exitCodes, 'killed');
+        }
+      } else {
+        world.expectExit(await run.done, [0], `sync ${i + 1}`);
+      }
+      if (rng.chance(0.3)) world.reader(box, rng, rng.int(0, 10), rng.int(0, 3));
+    }
+    stop = true;
+    await mda;
+    await world.finalCleanRun();
+  } catch (e) {
+    world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
+  } finally {
+    stop = true;
+    await mda.catch(() => undefined);
+  }
+  return world.finish();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Scenario 4: several syncmail processes at once
+
+export interface ConcurrentOptions extends Common {
+  sshd: Sshd;
+  rounds: number;
+  procs: number;
+  perRound: number;
+}
+
+export async function concurrentRuns(o: ConcurrentOptions): Promise<Figures> {
+  const rng = new Rng(o.seed);
+  const world = await World.create({ name: '4 concurrent', seed: o.seed, sshd: o.sshd, boxes: ['inbox', 'lists'], ...(o.log ? { log: o.log } : {}) });
+  world.configure({ rsyncArgs: ['--bwlimit=4000'] });
+  try {
+    world.startMonitor();
+    for (let r = 0; r < o.rounds; r++) {
+      const wait = r % 2 === 1;
+      for (const box of world.boxes) await world.addMail(box, makeMessages(rng, `c${o.seed}r${r}${box.name}`, o.perRound, 2, 200_000, 500_000));
+      const runs = Array.from({ length: o.procs }, () => world.syncmail(['--quiet', ...(wait ? ['--wait', '30'] : [])]));
+      const results = await Promise.all(runs.map((run) => run.done));
+      for (const [i, result] of results.entries()) {
+        world.expectExit(result, wait ? [0] : [0, 75], `round ${r + 1} (${wait ? '--wait 30' : 'no --wait'}) process ${i + 1}`);
+        if (result.code === 75) world.count('busy (75)');
+        if (result.out !== '' || result.err !== '') world.problem(`round ${r + 1} process ${i + 1} printed under --quiet: ${JSON.stringify(result.out + result.err)}`);
+      }
+      world.checkOnce();
+      for (const box of world.boxes) {
+        const left = readdirSafe(path.join(box.server, 'new')).length;
+        if (left > 0) world.problem(`round ${r + 1}: ${box.name}: ${left} messages still on the server, although every process tried every mailbox`);
+      }
+      await world.verify(`after round ${r + 1}`);
+    }
+    // No kills here, so the log is complete: every message delivered exactly once, by exactly one process.
+    const delivered = new Map<string, number>();
+    for (const rec of world.records()) {
+      if (rec['event'] === 'delivered') delivered.set(`${String(rec['mailbox'])}/${String(rec['file'])}`, (delivered.get(`${String(rec['mailbox'])}/${String(rec['file'])}`) ?? 0) + 1);
+    }
+    let twice = 0;
+    for (const [key, n] of delivered) {
+      if (n > 1) {
+        twice += n - 1;
+        world.problem(`${key} was delivered ${n} times (transfer log)`);
+      }
+    }
+    world.fig.duplicated = Math.max(world.fig.duplicated, twice);
+    const want = world.boxes.reduce((n, b) => n + b.expected.size, 0);
+    if (delivered.size !== want) world.problem(`the transfer log shows ${delivered.size} deliveries, ${want} messages were sent`);
+  } catch (e) {
+    world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
+  }
+  return world.finish();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Scenario 5: a full local disk
+
+export interface FullDiskOptions extends Common {
+  sshd: Sshd;
+  /** How space is freed afterwards: grow the tmpfs (remount), or let the reader delete the local mail. */
+  free: 'grow' | 'delete';
+  big: number;
+  small: number;
+}
+
+/** Mounts a tmpfs of `size` at dir, or says why it cannot. */
+export async function mountTmpfs(dir: string, size: string): Promise<string | undefined> {
+  await mkdir(dir, { recursive: true });
+  const result = await execa('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], { reject: false });
+  if (result.exitCode === 0) return undefined;
+  return `${result.stderr || result.shortMessage}`.trim();
+}
+
+export async function fullDisk(o: FullDiskOptions): Promise<Figures> {
+  const rng = new Rng(o.seed);
+  const probe = await makeTempDir('faults-disk');
+  const mnt = path.join(probe, 'disk');
+  const world = await World.create({ name: `5 full disk (${o.free})`, seed: o.seed, sshd: o.sshd, localRoot: mnt, ...(o.log ? { log: o.log } : {}) });
+  const why = await mountTmpfs(mnt, '3m');
+  if (why !== undefined) {
+    world.fig.skipped = `cannot mount a tmpfs: ${why}`;
+    world.log(`SKIP full-disk: ${world.fig.skipped}`);
+    return world.finish();
+  }
+  const box = world.box;
+  try {
+    world.configure({});
+    // ~4.5 MB on the server, 3 MB of disk.
+    await world.addMail(box, makeMessages(rng, `d${o.seed}`, o.big + o.small, o.big, 330_000, 420_000, 20_000));
+    world.startMonitor(10);
+    const first = await world.run(['--quiet'], [74], 'run on the full disk');
+    if (!/disk is full|No space left/i.test(first.err)) world.problem(`the full-disk run did not mention the full disk: ${JSON.stringify(first.err)}`);
+    world.checkOnce();
+    const local = readdirSafe(path.join(box.local, 'new')).length;
+    const server = readdirSafe(path.join(box.server, 'new')).length;
+    world.count('local after the full-disk run', local);
+    world.count('server after the full-disk run', server);
+    // What was delivered before the disk filled is flushed, so its server copies may go (that is how deleting
+    // local mail can later free the disk); everything else must still be on the server.
+    if (server + local < box.expected.size) world.problem(`after the full-disk run the server holds ${server} and the local new/ ${local} of ${box.expected.size}: a message is in neither place`);
+    if (local === 0 && server !== box.expected.size) world.problem(`after the full-disk run nothing is local but the server holds only ${server} of ${box.expected.size}`);
+    if (o.free === 'grow') {
+      const grow = await execa('mount', ['-o', 'remount,size=64m', mnt], { reject: false });
+      if (grow.exitCode !== 0) world.problem(`remount failed: ${grow.stderr}`);
+      await world.run(['--quiet'], [0], 'run after growing the disk');
+    } else {
+      let done = false;
+      for (let attempt = 1; attempt <= 6 && !done; attempt++) {
+        // The reader reads and deletes everything delivered so far.
+        world.reader(box, rng, 1000, 1000);
+        const again = await world.syncmail(['--quiet']).done;
+        world.expectExit(again, [0, 74], `run ${attempt} after deleting local mail`);
+        world.log(`  ${world.fig.name}: after deleting local mail, run ${attempt}: exit ${again.code}, server holds ${readdirSafe(path.join(box.server, 'new')).length}`);
+        done = again.code === 0;
+      }
+      if (!done) world.problem('deleting the local mail never let syncmail finish the move (exit 74 every time)');
+    }
+    world.checkOnce();
+    await world.verify('after freeing space');
+  } catch (e) {
+    world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
+  } finally {
+    world.stopMonitor();
+    if (world.fig.problems.length > 0 || process.env['SYNCMAIL_KEEP_TMP'] === '1') {
+      await cp(mnt, path.join(world.dir, 'disk-copy'), { recursive: true }).catch(() => undefined);
+      world.log(`  ${world.fig.name}: the tmpfs content is copied to ${path.join(world.dir, 'disk-copy')}`);
+    }
+    await execa('umount', [mnt], { reject: false });
+  }
+  return world.finish();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Scenario 6: name collisions
+
+export interface CollisionOptions extends Common {
+  sshd: Sshd;
+}
+
+export async function collisions(o: CollisionOptions): Promise<Figures> {
+  const rng = new Rng(o.seed);
+  const world = await World.create({ name: '6 collisions', seed: o.seed, sshd: o.sshd, ...(o.log ? { log: o.log } : {}) });
+  const box = world.box;
+  const [same, sameCur, other, otherCur, plain, again] = makeMessages(rng, `n${o.seed}`, 6) as [Message, Message, Message, Message, Message, Message];
+  const variant = (m: Message): Message => {
+    const content = Buffer.concat([m.content, Buffer.from('\nX-Local-Edit: yes\n')]);
+    return { name: m.name, content, sha1: sha1(content) };
+  };
+  const localOther = variant(other);
+  const localOtherCur = variant(otherCur);
+  try {
+    world.configure({ onConflict: 'keep' });
+    await makeMaildir(box.local);
+    const put = async (sub: string, name: string, content: Buffer) => {
+      await writeFile(path.join(box.local, sub, name), content, { mode: 0o600 });
+      return stat(path.join(box.local, sub, name));
+    };
+    const before = new Map<string, { ino: number; mtimeMs: number }>();
+    for (const [sub, name, content] of [
+      ['new', same.name, same.content],
+      ['cur', `${sameCur.name}:2,S`, sameCur.content],
+      ['new', other.name, localOther.content],
+      ['cur', `${otherCur.name}:2,S`, localOtherCur.content],
+    ] as const) {
+      const st = await put(sub, name, content);
+      before.set(`${sub}/${name}`, { ino: st.ino, mtimeMs: st.mtimeMs });
+    }
+    // The server: the same four unique names, with the server's content, plus one ordinary message.
+    await world.addMail(box, [same, sameCur, other, otherCur, plain]);
+    box.expected.set(uniqueOf(other.name), localOther.sha1);
+    box.expected.set(uniqueOf(otherCur.name), localOtherCur.sha1);
+    world.startMonitor();
+    const keep = new Map([[box.name, new Set([other.name, otherCur.name])]]);
+    for (const pass of [1, 2]) {
+      const result = await world.run([], [65], `onConflict keep, run ${pass}`);
+      if (!/conflict|different|same (unique )?name/i.test(result.out + result.err)) world.problem(`run ${pass}: exit 65 without naming the conflict: ${JSON.stringify(result.out + result.err)}`);
+      world.checkOnce();
+      await world.verify(`onConflict keep, run ${pass}`, keep);
+    }
+    for (const [key, was] of before) {
+      const now = await stat(path.join(box.local, key));
+      if (now.ino !== was.ino || now.mtimeMs !== was.mtimeMs) world.problem(`local ${key} was touched`);
+    }
+    const recs = world.records();
+    const events = (event: string) => new Set(recs.filter((r) => r['event'] === event).map((r) => String(r['file'])));
+    for (const m of [same, sameCur]) if (!events('exists').has(m.name)) world.problem(`no "exists" log record for ${m.name}`);
+    for (const m of [other, otherCur]) if (!events('conflict').has(m.name)) world.problem(`no "conflict" log record for ${m.name}`);
+    for (const m of [same, sameCur, other, otherCur]) if (events('delivered').has(m.name)) world.problem(`${m.name} was delivered although the name was taken`);
+
+    // A message read (moved to cur/) and then offered again by the server is never delivered a second time.
+    await world.run(['--quiet'], [65], 'before re-offering a read message');
+    world.reader(box, rng, 100, 0);
+    await world.addMail(box, [again]);
+    await world.run(['--quiet'], [65], 'deliver the one to be re-offered');
+    world.reader(box, rng, 100, 0);
+    await deliver(box.server, again.name, again.content);
+    await world.run(['--quiet'], [65], 're-offered after it moved to cur/');
+    if (existsSync(path.join(box.local, 'new', again.name))) world.problem(`${again.name} was delivered into new/ again after it moved to cur/`);
+    await world.verify('after re-offering a read message', keep);
+
+    // onConflict: rename delivers the server versions under fresh names.
+    world.configure({ onConflict: 'rename' });
+    const renamed = await world.run([], [0], 'onConflict rename');
+    world.checkOnce();
+    for (const m of [other, otherCur]) {
+      const fresh = readdirSafe(path.join(box.local, 'new')).map((n) => n.toString('latin1')).filter((n) => n.startsWith(`${m.name}.`));
+      if (fresh.length !== 1) {
+        world.problem(`onConflict rename: ${m.name} is in new/ under ${fresh.length} fresh names: ${fresh.join(', ')}; ${renamed.out}`);
+        continue;
+      }
+      box.expected.set(uniqueOf(fresh[0] as string), m.sha1);
+    }
+    await world.verify('onConflict rename');
+    const renames = world.records().filter((r) => r['event'] === 'delivered' && typeof r['as'] === 'string');
+    if (renames.length !== 2) world.problem(`expected 2 "delivered … as" records, found ${renames.length}`);
+    world.count('exists records', world.records().filter((r) => r['event'] === 'exists').length);
+    world.count('conflict records', world.records().filter((r) => r['event'] === 'conflict').length);
+  } catch (e) {
+    world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
+  }
+  return world.finish();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Scenario 7: recovery states built by hand (a local-path remote, no timing)
+
+/** Copies a server message into a work dir with the server's mtime (what rsync --times leaves). */
+async function copyLikeRsync(from: string, to: string): Promise<void> {
+  await mkdir(path.dirname(to), { recursive: true });
+  await copyFile(from, to);
+  const st = await stat(from);
+  await utimes(to, st.atime, st.mtime);
+}
+
+export async function recoveryStates(o: Common): Promise<Figures> {
+  const rng = new Rng(o.seed);
+  const world = await World.create({ name: '7 recovery states', seed: o.seed, ...(o.log ? { log: o.log } : {}) });
+  const box = world.box;
+  const w = (sub: string, name = '') => path.join(box.work, sub, name);
+  const m = makeMessages(rng, `r${o.seed}`, 11);
+  const [staged, deletedByReader, readByReader, changed, plainLink, changedAndDeleted, stale, half, unread, read, ordinary] = m as [
+    Message, Message, Message, Message, Message, Message, Message, Message, Message, Message, Message,
+  ];
+  const v2 = (x: Message): Message => {
+    const content = Buffer.concat([x.content, Buffer.from('\nX-Changed-On-Server: yes\n')]);
+    return { name: x.name, content, sha1: sha1(content) };
+  };
+  try {
+    world.configure({});
+    const mtime = new Date('2024-05-01T08:00:00Z');
+    // Every message starts on the server (an MDA delivered it).
+    await world.addMail(box, m, mtime);
+    await makeMaildir(box.local);
+    for (const d of ['stage/new', 'delivered/new', 'removing/new', 'temp', 'partial']) await mkdir(w(d), { recursive: true });
+    const srv = (x: Message) => path.join(box.server, 'new', x.name);
+
+    // Killed after the fetch, before delivery: a complete message in the stage.
+    await copyLikeRsync(srv(staged), w('stage/new', staged.name));
+    // Delivered by a killed run, server copy still there, and the reader deleted the local copy.
+    await copyLikeRsync(srv(deletedByReader), w('delivered/new', deletedByReader.name));
+    box.expected.delete(uniqueOf(deletedByReader.name));
+    box.deleted.add(uniqueOf(deletedByReader.name));
+    // Delivered by a killed run, server copy still there, and the reader moved it to cur/.
+    await copyLikeRsync(srv(readByReader), w('delivered/new', readByReader.name));
+    await link(w('delivered/new', readByReader.name), path.join(box.local, 'cur', `${readByReader.name}:2,S`));
+    // The remove pass fetched a changed version before removing the server copy (which is gone): removing/
+    // holds v2, delivered/ and new/ hold v1.
+    const changedV2 = v2(changed);
+    await copyLikeRsync(srv(changed), w('delivered/new', changed.name));
+    await link(w('delivered/new', changed.name), path.join(box.local, 'new', changed.name));
+    await writeFile(w('removing/new', changed.name), changedV2.content);
+    await execa('rm', [srv(changed)]);
+    // A remove pass cut short: removing/ holds a plain link to delivered/ (same inode), server copy still there.
+    await copyLikeRsync(srv(plainLink), w('delivered/new', plainLink.name));
+    await link(w('delivered/new', plainLink.name), path.join(box.local, 'new', plainLink.name));
+    await link(w('delivered/new', plainLink.name), w('removing/new', plainLink.name));
+    // A changed version in removing/ whose old version the reader already deleted: v2 must still arrive.
+    const changedAndDeletedV2 = v2(changedAndDeleted);
+    await copyLikeRsync(srv(changedAndDeleted), w('delivered/new', changedAndDeleted.name));
+    await writeFile(w('removing/new', changedAndDeleted.name), changedAndDeletedV2.content);
+    await execa('rm', [srv(changedAndDeleted)]);
+    box.expected.set(uniqueOf(changedAndDeleted.name), changedAndDeletedV2.sha1);
+    // rsync's leftovers: an orphaned temp file, a partial of a server message, a partial of a message gone.
+    const staleBytes = await readFile(srv(stale));
+    await writeFile(w('temp', `${stale.name}.Ab3dE9`), staleBytes.subarray(0, Math.floor(staleBytes.length / 2)));
+    const halfBytes = await readFile(srv(half));
+    await writeFile(w('partial', half.name), halfBytes.subarray(0, Math.floor(halfBytes.length / 3)));
+    await writeFile(w('partial', '1600000000.M1P1Q1.gone.test'), 'a partial of a message no longer on the server\n');
+    // Killed between link() into new/ and the rename to delivered/: in the stage and in new/ (same inode) …
+    await copyLikeRsync(srv(unread), w('stage/new', unread.name));
+    await link(w('stage/new', unread.name), path.join(box.local, 'new', unread.name));
+    // … and the same, after which the reader moved it to cur/.
+    await copyLikeRsync(srv(read), w('stage/new', read.name));
+    await link(w('stage/new', read.name), path.join(box.local, 'cur', `${read.name}:2,S`));
+    // `ordinary` is just on the server.
+
+    const result = await world.run(['--verbose'], [0], 'recovery run');
+    world.log(`  ${world.fig.name}: ${result.out.trim().split('\n').join(' | ')}`);
+    // The changed version of `changed` arrives under a fresh name next to v1.
+    const fresh = readdirSafe(path.join(box.local, 'new')).map((n) => n.toString('latin1')).filter((n) => n.startsWith(`${changed.name}.`));
+    if (fresh.length !== 1) world.problem(`the changed version of ${changed.name} is in new/ under ${fresh.length} fresh names (${fresh.join(', ')})`);
+    else box.expected.set(uniqueOf(fresh[0] as string), changedV2.sha1);
+    await world.verify('after the recovery run');
+    const recs = world.records();
+    const delivered = recs.filter((r) => r['event'] === 'delivered').map((r) => String(r['file']));
+    for (const x of [staged, half, stale, ordinary, changed, changedAndDeleted]) {
+      if (delivered.filter((d) => d === x.name).length !== 1) world.problem(`expected one "delivered" record for ${x.name}, found ${delivered.filter((d) => d === x.name).length}`);
+    }
+    for (const x of [deletedByReader, readByReader, plainLink, unread, read]) {
+      if (delivered.includes(x.name)) world.problem(`${x.name} was delivered again`);
+    }
+    // A second run changes nothing.
+    const again = await world.run([], [0], 'second run');
+    if (again.out !== 'inbox: no new mail\n') world.problem(`second run printed ${JSON.stringify(again.out)}`);
+    await world.verify('after a second run');
+
+  } catch (e) {
+    world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
+  }
+  return world.finish();
+}
+
+/**
+ * Killed after the remove pass fetched a changed version (v2) of a message but before the server copy went:
+ * v2 is in removing/new (its old version v1 in delivered/new and new/) and still on the server. The next
+ * runs must leave v2 exactly once in the local Maildir, the server empty, and exit 0.
+ */
+export async function changedVersionStillOnServer(o: Common): Promise<Figures> {
+  const rng = new Rng(o.seed);
+  const world = await World.create({ name: '7b changed version in removing/ and on the server', seed: o.seed, ...(o.log ? { log: o.log } : {}) });
+  const box = world.box;
+  const w = (sub: string, name = '') => path.join(box.work, sub, name);
+  try {
+    world.configure({});
+    const late = makeMessages(rng, `r${o.seed}late`, 1)[0] as Message;
+    const lateV2: Message = { name: late.name, content: Buffer.concat([late.content, Buffer.from('\nX-Changed-On-Server: yes\n')]), sha1: '' };
+    lateV2.sha1 = sha1(lateV2.content);
+    await world.addMail(box, [late], new Date('2024-05-01T08:00:00Z'));
+    await world.run(['--quiet'], [0], 'deliver v1');
+    // The state a kill leaves: delivered/new/X (v1, linked from new/X), removing/new/X (v2), server X (v2).
+    await copyLikeRsync(path.join(box.local, 'new', late.name), w('delivered/new', late.name));
+    await execa('rm', [path.join(box.local, 'new', late.name)]);
+    await link(w('delivered/new', late.name), path.join(box.local, 'new', late.name));
+    await writeFile(w('removing/new', late.name), lateV2.content);
+    await deliver(box.server, late.name, lateV2.content);
+    world.startMonitor();
+    const first = await world.run([], [0], 'run after the kill');
+    world.log(`  ${world.fig.name}: ${first.out.trim().split('\n').join(' | ')} ${first.err.trim().split('\n').join(' | ')}`);
+    await world.run([], [0], 'one more run');
+    world.checkOnce();
+    const fresh = readdirSafe(path.join(box.local, 'new')).map((n) => n.toString('latin1')).filter((n) => n.startsWith(`${late.name}.`));
+    world.count('local copies of v2', fresh.length);
+    if (fresh.length !== 1) world.problem(`v2 of ${late.name} is in new/ under ${fresh.length} fresh names: ${fresh.join(', ')}`);
+    if (fresh.length > 1) world.fig.duplicated += fresh.length - 1;
+    for (const name of fresh) box.expected.set(uniqueOf(name), lateV2.sha1);
+    await world.verify('after the runs');
+  } catch (e) {
+    world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
+  }
+  return world.finish();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Scenario 8: a SIGKILL before every link, rename and unlink syncmail makes (strace fault injection)
+
+export interface StepKillOptions extends Common {
+  messages: number;
+  /** Syscalls to stop at; syncfs is stopped in the `sync -f` child (a flush that fails). */
+  syscalls?: readonly string[];
+  /** Let the reader delete what is in new/ between the killed run and the clean one. */
+  readerDeletes?: boolean;
+}
+
+export async function haveStrace(): Promise<boolean> {
+  const r = await execa('strace', ['-V'], { reject: false });
+  return r.exitCode === 0;
+}
+
+export async function stepKills(o: StepKillOptions): Promise<Figures> {
+  const rng = new Rng(o.seed);
+  const fig = newFigures('8 kill at every step', o.seed);
+  const began = Date.now();
+  const log = o.log ?? (() => undefined);
+  log(`${fig.name}: seed ${o.seed}`);
+  const pool = makeMessages(rng, `t${o.seed}`, o.messages);
+  const [first] = pool as [Message];
+  for (const syscall of o.syscalls ?? ['link', 'rename', 'unlink', 'syncfs']) {
+    for (let k = 1; k <= 60; k++) {
+      const world = await World.create({ name: `8 ${syscall}#${k}`, seed: o.seed, log: () => undefined });
+      world.configure({});
+      await world.addMail(world.box, pool);
+      // One message is already local (read): the run finds it "exists".
+      await makeMaildir(world.box.local);
+      await writeFile(path.join(world.box.local, 'cur', `${first.name}:2,S`), first.content);
+      world.startMonitor(5);
+      const wrap = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', `trace=${syscall}`, '-e', `inject=${syscall}:signal=SIGKILL:when=${syscall === 'syncfs' ? 1 : k}`];
+      const killed = await world.syncmail(['--quiet'], { wrap, env: { UV_THREADPOOL_SIZE: '1' } }).done;
+      const reached = killed.signal === 'SIGKILL';
+      world.checkOnce();
+      if (syscall === 'syncfs') {
+        // Every `sync -f` dies: the flush fails, so nothing may be removed from the server.
+        world.expectExit(killed, [74], 'run whose flush fails');
+        const server = readdirSafe(path.join(world.box.server, 'new')).length;
+        if (server !== pool.length) world.problem(`a failed flush, yet ${pool.length - server} server copies were removed`);
+      } else if (!reached) {
+        world.expectExit(killed, [0], `${syscall}#${k} never reached`);
+      }
+      if (reached) bump(world.fig.exitCodes, 'killed');
+      if (reached || syscall === 'syncfs') {
+        bump(fig.kills, 'step');
+        bump(fig.phases, syscall);
+        if (o.readerDeletes === true) world.reader(world.box, rng, 100, 100);
+        else world.reader(world.box, rng, 100, 0);
+      }
+      await world.run(['--quiet'], [0], `clean run after a kill before ${syscall}#${k}`);
+      world.checkOnce();
+      await world.verify(`kill before ${syscall}#${k}`);
+      const f = await world.finish();
+      fig.runs += f.runs;
+      fig.messages += f.messages;
+      fig.bytes += f.bytes;
+      fig.readerMoved += f.readerMoved;
+      fig.readerDeleted += f.readerDeleted;
+      for (const key of ['lost', 'duplicated', 'resurrected', 'corrupted', 'stranded', 'junk', 'leftovers', 'violations', 'orphans'] as const) fig[key] += f[key];
+      for (const [c, n] of Object.entries(f.exitCodes)) bump(fig.exitCodes, c, n);
+      fig.monitorChecks += f.monitorChecks;
+      fig.problems.push(...f.problems.map((p) => `${syscall}#${k}: ${p}`));
+      if (!reached || syscall === 'syncfs') break;
+    }
+  }
+  fig.ms = Date.now() - began;
+  return fig;
+}
