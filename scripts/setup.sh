@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine with Node 20 for syncmail: installs rsync and OpenSSH (client, and the
-# server the end-to-end tests start on 127.0.0.1) when missing, then the npm dependencies from the lock
-# file, then builds. Safe to run again.
+# server the end-to-end tests start on 127.0.0.1), and strace for the fault-injection tests, when missing;
+# then the npm dependencies from the lock file; then builds. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +16,8 @@ command -v rsync >/dev/null 2>&1 || missing+=(rsync)
 { command -v ssh >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1; } || missing+=(openssh-client)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 command -v flock >/dev/null 2>&1 || missing+=(util-linux)
+# The fault-injection tests use strace to kill syncmail before each link, rename and unlink it makes.
+command -v strace >/dev/null 2>&1 || missing+=(strace)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   as_root apt-get update
