@@ -63,6 +63,8 @@ class MailboxRun {
   removed = 0;
   leftOnServer = 0;
   busy = false;
+  /** Names of non-regular files already reported in this run. */
+  readonly reported = new Set<string>();
   /** rsync's STATS2 numbers from the fetch pass. */
   readonly stats: Record<string, number> = {};
   /** The mailbox lock, passed to every rsync so an orphaned one still holds it. */
@@ -123,13 +125,15 @@ class MailboxRun {
   onRsyncEvent = (event: RsyncEvent): void => {
     switch (event.kind) {
       case 'nonregular':
-        this.log({ event: 'nonregular', file: inNew(event.name) });
+      case 'unsafe-symlink': {
+        // Once per name, though a retried pass reports it again.
+        const name = inNew(event.name);
+        if (this.reported.has(name.toString('latin1'))) break;
+        this.reported.add(name.toString('latin1'));
+        this.log({ event: 'nonregular', file: name, ...(event.kind === 'unsafe-symlink' ? { target: event.target } : {}) });
         this.dataProblem();
         break;
-      case 'unsafe-symlink':
-        this.log({ event: 'nonregular', file: inNew(event.name), target: event.target });
-        this.dataProblem();
-        break;
+      }
       case 'vanished':
         this.log({ event: 'vanished', file: basename(event.path) });
         break;
