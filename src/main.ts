@@ -104,7 +104,8 @@ async function runMailboxes(options: Options, config: Config, mailboxes: readonl
   const code = signal !== undefined ? 128 + signalNumber(signal) : worstExit(results.map((r) => r.exitCode));
   if (signal !== undefined) {
     const skipped = mailboxes.length - results.length;
-    io.err(`syncmail: interrupted by ${signal}${skipped > 0 ? `; ${skipped} mailbox(es) not synced` : ''}; the transfer that was running finished\n`);
+    const transfer = guard.forced ? 'the running transfer was stopped and resumes on the next run' : 'the transfer that was running finished';
+    io.err(`syncmail: interrupted by ${signal}${skipped > 0 ? `; ${skipped} mailbox(es) not synced` : ''}; ${transfer}\n`);
   }
   emit({ event: 'run-end', code, ...(signal === undefined ? {} : { signal }) });
   const failure = log.close();

@@ -18,6 +18,8 @@ export type HeldSignal = (typeof HELD_SIGNALS)[number];
 export interface SignalGuard {
   /** The first signal received, if any. */
   readonly pending: HeldSignal | undefined;
+  /** A third signal forced the running transfer to stop. */
+  readonly forced: boolean;
   /** Aborted at the first signal: for waits that should give up at once (a busy lock). */
   readonly abortSignal: AbortSignal;
   /** Called at the third signal: stop the running transfer now. */
@@ -33,6 +35,7 @@ export function holdSignals(say: (message: string) => void): SignalGuard {
   let pending: HeldSignal | undefined;
   let count = 0;
   let force: (() => void) | undefined;
+  let forced = false;
   const controller = new AbortController();
   const listeners = HELD_SIGNALS.map((signal) => {
     const listener = (): void => {
@@ -45,6 +48,7 @@ export function holdSignals(say: (message: string) => void): SignalGuard {
         say(`${signal}: still finishing; send it once more to stop the transfer now (it resumes next run)`);
       } else if (count >= 3 && force !== undefined) {
         say(`${signal}: stopping the transfer now`);
+        forced = true;
         force();
       }
     };
@@ -54,6 +58,9 @@ export function holdSignals(say: (message: string) => void): SignalGuard {
   return {
     get pending() {
       return pending;
+    },
+    get forced() {
+      return forced;
     },
     abortSignal: controller.signal,
     setForce(f) {

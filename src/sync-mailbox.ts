@@ -11,7 +11,7 @@
 // complete files, through link(). The layout is described in maildir/layout.ts, the moves in deliver.ts.
 import { linkSync, readdirSync, unlinkSync } from 'node:fs';
 import type { Config, Mailbox } from './config/types.js';
-import { ConfigError, EXIT, InternalError, LocalIoError, SyncmailError, worstExit } from './errors.js';
+import { ConfigError, EXIT, InternalError, LocalIoError, SyncmailError, TransientError, worstExit } from './errors.js';
 import { clearRemoving, type Delivery, deliverStaged, promoteSettled, settleRemoving } from './maildir/deliver.js';
 import { flushFilesystem } from './maildir/flush.js';
 import { joinName, mailboxPaths, type MailboxPaths } from './maildir/layout.js';
@@ -112,6 +112,10 @@ class MailboxRun {
       guard.setForce(() => handle.terminate());
       const run = await handle.done;
       guard.setForce(undefined);
+      if (guard.forced) {
+        // rsync's own complaints about the stop (broken pipe, code 20) would read like a network failure.
+        return { ok: false, transient: false, changed: false, error: new TransientError(`${this.mailbox.name}: the ${label} was stopped on request; it resumes on the next run`) };
+      }
       const outcome = classifyRun({ run, mailbox: this.mailbox.name, server: this.mailbox.remoteText, rsyncProgram: config.rsync, sawChanged });
       if (outcome.ok || !outcome.transient || attempt >= config.retries || guard.pending !== undefined) return outcome;
       const delay = config.retryDelay * 1000 * 2 ** attempt;

@@ -245,6 +245,32 @@ e2e('Ctrl-C to the whole process group plus SIGTERM to syncmail: the transfer fi
   assert.equal(await readdir(path.join(server, 'new')), [], 'every message moved');
 });
 
+e2e('a third signal stops the transfer itself; the partial is kept and the next run finishes the move', async ({ sshd }) => {
+  const { dir, server, local, messages } = await setup(sshd, 3, { minSize: 2_000_000, maxSize: 2_500_000, seed: 43 });
+  const config = writeConfig(dir, sshd, [{ name: 'inbox', server, local, rsyncArgs: ['--bwlimit=1000'] }]);
+  const child = execa(process.execPath, [CLI, '--config', config], { detached: true, reject: false, stdin: 'ignore' });
+  const partialOrTemp = () => ['temp', 'partial'].some((d) => readdirSyncSafe(path.join(local, 'tmp', 'syncmail', 'inbox', d)).length > 0);
+  const deadline = Date.now() + 20_000;
+  while (!partialOrTemp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 3; i += 1) {
+    process.kill(child.pid as number, 'SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const started = Date.now();
+  const result = await child;
+  assert.ok(Date.now() - started < 10_000, 'the forced stop is prompt');
+  assert.is(result.signal, 'SIGTERM', `exit ${result.exitCode} ${String(result.stderr)}`);
+  assert.match(String(result.stderr), /stopping the transfer now/);
+  assert.match(String(result.stderr), /stopped on request; it resumes on the next run/);
+  assert.not.match(String(result.stderr), /cannot reach/);
+  assert.ok((await readdir(path.join(server, 'new'))).length > 0, 'mail not yet moved stays on the server');
+  assert.ok(readdirSyncSafe(path.join(local, 'tmp', 'syncmail', 'inbox', 'partial')).length > 0, 'the partial file is kept');
+  const again = await run(['--config', config, '--quiet']);
+  assert.is(again.code, 0, again.err);
+  await assertExactlyOnce(expectedOf(messages), local);
+  assert.equal(await readdir(path.join(server, 'new')), []);
+});
+
 function readdirSyncSafe(dir: string): string[] {
   try {
     return readdirSync(dir);
