@@ -11,7 +11,7 @@
 // complete files, through link(). The layout is described in maildir/layout.ts, the moves in deliver.ts.
 import { linkSync, readdirSync, unlinkSync } from 'node:fs';
 import type { Config, Mailbox } from './config/types.js';
-import { ConfigError, EXIT, InternalError, LocalIoError, SyncmailError, TransientError, worstExit } from './errors.js';
+import { ConfigError, EXIT, InternalError, LocalIoError, SyncmailError, worstExit } from './errors.js';
 import { clearRemoving, type Delivery, deliverStaged, promoteSettled, settleRemoving } from './maildir/deliver.js';
 import { flushFilesystem } from './maildir/flush.js';
 import { joinName, mailboxPaths, type MailboxPaths } from './maildir/layout.js';
@@ -19,10 +19,10 @@ import { type LocalIndex, scanLocal } from './maildir/local-index.js';
 import { clearDir, prepareLocalMaildir } from './maildir/prepare.js';
 import type { LogRecord } from './log/record.js';
 import { lockMailbox } from './lock.js';
-import { fetchArgv, removeArgv, rsyncEnv } from './rsync/argv.js';
-import { classifyRun, type Outcome } from './rsync/classify.js';
+import { fetchArgv, removeArgv } from './rsync/argv.js';
+import type { Outcome } from './rsync/classify.js';
 import type { RsyncEvent } from './rsync/events.js';
-import { spawnRsync } from './rsync/run.js';
+import { runPass } from './rsync/pass.js';
 import type { SignalGuard } from './signals.js';
 
 export interface MailboxContext {
@@ -93,36 +93,22 @@ class MailboxRun {
     this.codes.push(EXIT.data);
   }
 
-  /** Runs one rsync pass, retrying transient failures with backoff unless a signal asked us to stop. */
-  async pass(label: 'fetch' | 'remove', argv: string[], onEvent: (event: RsyncEvent) => void): Promise<Outcome> {
-    const { config, guard } = this.ctx;
-    for (let attempt = 0; ; attempt += 1) {
-      let sawChanged = false;
-      const handle = spawnRsync({
-        program: config.rsync,
-        argv,
-        env: rsyncEnv(this.ctx.env),
-        cwd: this.paths.work,
-        ...(this.lockFd === undefined ? {} : { lockFd: this.lockFd }),
-        onEvent: (event) => {
-          if (event.kind === 'changed') sawChanged = true;
-          onEvent(event);
-        },
-      });
-      guard.setForce(() => handle.terminate());
-      const run = await handle.done;
-      guard.setForce(undefined);
-      if (guard.forced) {
-        // rsync's own complaints about the stop (broken pipe, code 20) would read like a network failure.
-        return { ok: false, transient: false, changed: false, error: new TransientError(`${this.mailbox.name}: the ${label} was stopped on request; it resumes on the next run`) };
-      }
-      const outcome = classifyRun({ run, mailbox: this.mailbox.name, server: this.mailbox.remoteText, rsyncProgram: config.rsync, sawChanged });
-      if (outcome.ok || !outcome.transient || attempt >= config.retries || guard.pending !== undefined) return outcome;
-      const delay = config.retryDelay * 1000 * 2 ** attempt;
-      this.log({ event: 'warning', pass: label, message: `${outcome.error.message}; retrying in ${delay / 1000} s` });
-      await this.ctx.sleep(delay);
-      if (guard.pending !== undefined) return outcome;
-    }
+  /** Runs one rsync pass for this mailbox (rsync/pass.ts). */
+  pass(label: 'fetch' | 'remove', argv: string[], onEvent: (event: RsyncEvent) => void): Promise<Outcome> {
+    return runPass({
+      label,
+      argv,
+      config: this.ctx.config,
+      env: this.ctx.env,
+      cwd: this.paths.work,
+      lockFd: this.lockFd,
+      mailbox: this.mailbox.name,
+      server: this.mailbox.remoteText,
+      guard: this.ctx.guard,
+      sleep: this.ctx.sleep,
+      onEvent,
+      onRetry: (message) => this.log({ event: 'warning', pass: label, message }),
+    });
   }
 
   /** Shared handling of what rsync reports, whichever pass it comes from. */
