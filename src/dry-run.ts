@@ -5,12 +5,10 @@ import type { Mailbox } from './config/types.js';
 import { ConfigError, EXIT, worstExit, type SyncmailError } from './errors.js';
 import { LocalIndex, scanLocal } from './maildir/local-index.js';
 import { mailboxPaths } from './maildir/layout.js';
-import { listArgv, rsyncEnv } from './rsync/argv.js';
-import { classifyRun } from './rsync/classify.js';
-import { forEachLine } from './rsync/lines.js';
+import { listArgv } from './rsync/argv.js';
+import { runPass } from './rsync/pass.js';
 import { parseListLine, type ListEntry } from './rsync/parse-list.js';
 import type { MailboxContext, MailboxResult } from './sync-mailbox.js';
-import { execa } from 'execa';
 
 export type DryRunVerdict = 'would-move' | 'already-here' | 'would-leave';
 
@@ -32,18 +30,27 @@ export function planDryRun(entries: readonly ListEntry[], index: LocalIndex): Ar
 export async function dryRunMailbox(mailbox: Mailbox, ctx: MailboxContext): Promise<MailboxResult> {
   const { config } = ctx;
   const entries: ListEntry[] = [];
-  const tail: string[] = [];
-  const child = execa(config.rsync, listArgv(mailbox, config), { env: rsyncEnv(ctx.env), extendEnv: false, stdin: 'ignore', buffer: false, reject: false, detached: true, cleanup: false });
-  await Promise.all([
-    child.stdout ? forEachLine(child.stdout, (line) => { const e = parseListLine(line); if (e) entries.push(e); }) : undefined,
-    child.stderr ? forEachLine(child.stderr, (line) => { tail.push(line); if (tail.length > 20) tail.shift(); }) : undefined,
-  ]);
-  const result = await child;
   const errors: SyncmailError[] = [];
   const codes: number[] = [];
-  const outcome = classifyRun({
-    run: { exitCode: result.exitCode, signal: result.signal, spawnError: result.exitCode === undefined && result.signal === undefined ? result.shortMessage : undefined, stderrTail: tail },
-    mailbox: mailbox.name, server: mailbox.remoteText, rsyncProgram: config.rsync, sawChanged: false,
+  // The same way every rsync pass runs (own session, forced stop, classification); a dry run is a quick
+  // look, so it does not retry.
+  const outcome = await runPass({
+    label: 'listing',
+    argv: listArgv(mailbox, config),
+    config: { ...config, retries: 0 },
+    env: ctx.env,
+    cwd: process.cwd(),
+    lockFd: undefined,
+    mailbox: mailbox.name,
+    server: mailbox.remoteText,
+    guard: ctx.guard,
+    sleep: ctx.sleep,
+    onEvent: () => undefined,
+    onStdoutLine: (line) => {
+      const entry = parseListLine(line);
+      if (entry !== undefined) entries.push(entry);
+    },
+    onRetry: () => undefined,
   });
   if (!outcome.ok) errors.push(outcome.error);
   const dirs = new Set(entries.filter((e) => e.type === 'dir').map((e) => e.path.toString('latin1')));

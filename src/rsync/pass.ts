@@ -10,7 +10,7 @@ import type { RsyncEvent } from './events.js';
 import { spawnRsync } from './run.js';
 
 export interface PassSpec {
-  readonly label: 'fetch' | 'remove';
+  readonly label: 'fetch' | 'remove' | 'listing';
   readonly argv: readonly string[];
   readonly config: Pick<Config, 'rsync' | 'retries' | 'retryDelay'>;
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -21,6 +21,8 @@ export interface PassSpec {
   readonly guard: SignalGuard;
   readonly sleep: (ms: number) => Promise<void>;
   readonly onEvent: (event: RsyncEvent) => void;
+  /** Raw stdout lines instead of events (see run.ts). */
+  readonly onStdoutLine?: (line: string) => void;
   /** Told before each retry, with the failure and the pause. */
   readonly onRetry: (message: string) => void;
 }
@@ -35,6 +37,7 @@ export async function runPass(spec: PassSpec): Promise<Outcome> {
       env: rsyncEnv(spec.env),
       cwd: spec.cwd,
       ...(spec.lockFd === undefined ? {} : { lockFd: spec.lockFd }),
+      ...(spec.onStdoutLine === undefined ? {} : { onStdoutLine: spec.onStdoutLine }),
       onEvent: (event) => {
         if (event.kind === 'changed') sawChanged = true;
         spec.onEvent(event);

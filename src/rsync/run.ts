@@ -33,6 +33,8 @@ export interface RsyncSpawn {
   /** An open file descriptor rsync inherits as fd 3: the mailbox lock, so an orphaned rsync keeps it. */
   readonly lockFd?: number;
   readonly onEvent: (event: RsyncEvent) => void;
+  /** Takes stdout lines raw instead of parsing them into events (the --list-only listing of a dry run). */
+  readonly onStdoutLine?: (line: string) => void;
 }
 
 const TAIL_LINES = 20;
@@ -55,6 +57,10 @@ export function spawnRsync(spec: RsyncSpawn): RsyncHandle {
     if (stream === 'stderr') {
       tail.push(line.replace(/\r$/, ''));
       if (tail.length > TAIL_LINES) tail.shift();
+    }
+    if (stream === 'stdout' && spec.onStdoutLine !== undefined) {
+      spec.onStdoutLine(line);
+      return;
     }
     const event = parseRsyncLine(line, stream);
     if (event !== undefined) spec.onEvent(event);
