@@ -7,12 +7,19 @@ import { nameFields } from './name-field.js';
 import type { LogRecord } from './record.js';
 
 export function formatRecord(record: LogRecord, runId: string, now: Date): string {
-  const { event, mailbox, file, ...rest } = record;
+  const { event, mailbox, ...rest } = record;
   const out: Record<string, unknown> = { time: now.toISOString(), run: runId, event };
   if (mailbox !== undefined) out['mailbox'] = mailbox;
-  if (file !== undefined) Object.assign(out, nameFields(file));
+  // Every name field (file, and as, local, target) is lossless the same way: KEY, plus KEY_b64 when the
+  // bytes are not valid UTF-8.
   for (const [key, value] of Object.entries(rest)) {
-    out[key] = Buffer.isBuffer(value) ? nameFields(value).file : value;
+    if (!Buffer.isBuffer(value)) {
+      out[key] = value;
+      continue;
+    }
+    const fields = nameFields(value);
+    out[key] = fields.file;
+    if ('file_b64' in fields) out[`${key}_b64`] = fields.file_b64;
   }
   return `${JSON.stringify(out)}\n`;
 }

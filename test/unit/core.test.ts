@@ -9,6 +9,8 @@ import { isSupported, parseRsyncVersion } from '../../src/rsync/version.js';
 import { shellCommand, shellQuote } from '../../src/output/shell-quote.js';
 import { colorLevel } from '../../src/output/reporter.js';
 import { planDryRun } from '../../src/dry-run.js';
+import { formatRecord } from '../../src/log/transfer-log.js';
+import { nameFromFields } from '../../src/log/name-field.js';
 import { LocalIndex } from '../../src/maildir/local-index.js';
 
 test('worstExit: a bug beats config beats auth beats disk beats data beats transient beats ok', () => {
@@ -116,6 +118,20 @@ test('LocalIndex: a copy renamed after a conflict is also found under its origin
   const bytes = Buffer.from([0xff, 0x0a, 0x3a, 0x32]);
   index.add('new', bytes);
   assert.equal(index.find(Buffer.from([0xff, 0x0a]))[0]?.name, bytes);
+});
+
+test('formatRecord: every name field is lossless, with KEY_b64 beside KEY for bytes that are not UTF-8', () => {
+  const bad = Buffer.from([0x61, 0xff, 0x0a]);
+  const line = formatRecord({ event: 'delivered', mailbox: 'inbox', file: bad, as: Buffer.from('ok:2,S'), local: bad, size: 3 }, 'RUN', new Date(0));
+  assert.ok(line.endsWith('\n') && !line.slice(0, -1).includes('\n'), 'one line');
+  const record = JSON.parse(line) as Record<string, string>;
+  assert.is(record['time'], '1970-01-01T00:00:00.000Z');
+  assert.is(record['run'], 'RUN');
+  assert.is(record['as'], 'ok:2,S');
+  assert.is(record['as_b64'], undefined);
+  assert.equal(nameFromFields({ file: record['file'] ?? '', file_b64: record['file_b64'] }), bad);
+  assert.equal(nameFromFields({ file: record['local'] ?? '', file_b64: record['local_b64'] }), bad);
+  assert.is((record as unknown as Record<string, number>)['size'], 3);
 });
 
 test('planDryRun: moves, already-here by unique name, non-messages left', () => {
