@@ -67,5 +67,5 @@ export async function dryRunMailbox(mailbox: Mailbox, ctx: MailboxContext): Prom
     ctx.log({ event: step.verdict === 'would-move' ? 'delivered' : step.verdict === 'already-here' ? 'exists' : 'not-a-message', mailbox: mailbox.name, file: step.name, dryRun: true, ...(step.why ? { message: step.why } : {}) });
   }
   for (const e of errors) { codes.push(e.exitCode); ctx.log({ event: 'error', mailbox: mailbox.name, class: e.name, code: e.exitCode, message: e.message, hint: e.hint, dryRun: true }); }
-  return { name: mailbox.name, exitCode: worstExit(codes), delivered: moves, removed: 0, leftOnServer: left, busy: false, errors };
+  return { name: mailbox.name, exitCode: worstExit(codes), delivered: moves, removed: 0, leftOnServer: left, busy: false };
 }

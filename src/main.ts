@@ -96,7 +96,7 @@ async function runMailboxes(options: Options, config: Config, mailboxes: readonl
     const started = Date.now();
     emit({ event: 'mailbox-start', mailbox: mailbox.name, remote: mailbox.remoteText, local: mailbox.local });
     const result = await (options.dryRun ? dryRunMailbox : syncMailbox)(mailbox, ctx);
-    const { name, exitCode, errors, ...counts } = result;
+    const { name, exitCode, ...counts } = result;
     emit({ event: 'mailbox-end', mailbox: name, ...counts, code: exitCode, ms: Date.now() - started });
     results.push(result);
   }

@@ -43,7 +43,6 @@ export interface MailboxResult {
   /** Messages or entries that stay on the server for a person to look at. */
   readonly leftOnServer: number;
   readonly busy: boolean;
-  readonly errors: readonly SyncmailError[];
 }
 
 /** Strips the "new/" that fetch-pass names carry (they are relative to the Maildir root). */
@@ -57,7 +56,6 @@ function basename(path: Buffer): Buffer {
 }
 
 class MailboxRun {
-  readonly errors: SyncmailError[] = [];
   readonly codes: number[] = [];
   delivered = 0;
   removed = 0;
@@ -82,10 +80,9 @@ class MailboxRun {
     this.ctx.log({ ...record, mailbox: this.mailbox.name } as LogRecord);
   }
 
-  fail(error: SyncmailError, extra: Record<string, unknown> = {}): void {
-    this.errors.push(error);
+  fail(error: SyncmailError): void {
     this.codes.push(error.exitCode);
-    this.log({ event: 'error', class: error.name, code: error.exitCode, message: error.message, hint: error.hint, ...extra });
+    this.log({ event: 'error', class: error.name, code: error.exitCode, message: error.message, hint: error.hint });
   }
 
   dataProblem(): void {
@@ -287,6 +284,5 @@ export async function syncMailbox(mailbox: Mailbox, ctx: MailboxContext): Promis
     removed: run.removed,
     leftOnServer: run.leftOnServer,
     busy: run.busy,
-    errors: run.errors,
   };
 }
