@@ -25,7 +25,7 @@
 // ran. Together with the transfer log's timestamps that splits syncmail's time into its phases.
 //
 // Everything generated lives in one temp dir, removed at the end (--keep to keep it).
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -34,8 +34,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startSshd } from '../test/helpers/sshd.ts';
 import { randomMessages } from '../test/helpers/maildir.ts';
+import { startSshd } from '../test/helpers/sshd.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TIME = '/usr/bin/time';
@@ -69,7 +69,8 @@ function usage() {
 function intOption(value, name, min) {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} wants a whole number >= ${min}, got ${value}`);
+  if (!Number.isInteger(n) || n < min)
+    throw new Error(`--${name} wants a whole number >= ${min}, got ${value}`);
   return n;
 }
 
@@ -94,12 +95,16 @@ function options() {
     process.stdout.write(`${usage()}\n`);
     process.exit(0);
   }
-  const tiny = values.tiny === undefined ? undefined : values.tiny.split(',').map((v) => intOption(v, 'tiny', 1));
+  const tiny =
+    values.tiny === undefined
+      ? undefined
+      : values.tiny.split(',').map((v) => intOption(v, 'tiny', 1));
   const minSize = intOption(values['min-size'], 'min-size', 0) ?? (tiny ? 100 : 2000);
   const maxSize = intOption(values['max-size'], 'max-size', 0) ?? (tiny ? 1000 : 50000);
   if (maxSize < minSize) throw new Error('--max-size is below --min-size');
   const variants = (values.variants ?? (tiny ? 'AB' : 'ABC')).toUpperCase();
-  if (!/^[ABC]+$/.test(variants) || new Set(variants).size !== variants.length) throw new Error(`--variants: letters from ABC, got ${variants}`);
+  if (!/^[ABC]+$/.test(variants) || new Set(variants).size !== variants.length)
+    throw new Error(`--variants: letters from ABC, got ${variants}`);
   return {
     workloads: (tiny ?? [intOption(values.messages, 'messages', 1) ?? 10000]).map((count) => ({
       kind: tiny ? 'tiny' : 'messages',
@@ -126,7 +131,8 @@ const median = (xs) => {
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 };
 const mb = (kb) => (kb == null ? null : Math.round((kb / 1024) * 10) / 10);
-const ratio = (a, b) => (a == null || b == null || b === 0 ? null : Math.round((a / b) * 100) / 100);
+const ratio = (a, b) =>
+  a == null || b == null || b === 0 ? null : Math.round((a / b) * 100) / 100;
 const note = (text) => process.stderr.write(`bench: ${text}\n`);
 
 /** Runs fn over items with at most `limit` in flight. */
@@ -179,12 +185,20 @@ function readStatus(pid) {
     const v = field(name);
     return v === undefined ? 0 : Number.parseInt(v, 10);
   };
-  return { name: field('Name') ?? '?', state: (field('State') ?? '?')[0], rss: kb('VmRSS'), hwm: kb('VmHWM') };
+  return {
+    name: field('Name') ?? '?',
+    state: (field('State') ?? '?')[0],
+    rss: kb('VmRSS'),
+    hwm: kb('VmHWM'),
+  };
 }
 
 function readCmdline(pid) {
   try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter((s) => s !== '');
+    return fs
+      .readFileSync(`/proc/${pid}/cmdline`, 'latin1')
+      .split('\0')
+      .filter((s) => s !== '');
   } catch {
     return [];
   }
@@ -227,16 +241,39 @@ class TreeSampler {
     } catch {
       return;
     }
-    const pids = entries.filter((e) => /^\d+$/.test(e)).map(Number).sort((a, b) => a - b);
+    const pids = entries
+      .filter((e) => /^\d+$/.test(e))
+      .map(Number)
+      .sort((a, b) => a - b);
     for (const pid of pids) {
       if (this.tree.has(pid) || this.outside.has(pid)) continue;
       if (pid === this.root) {
-        this.tree.set(pid, { pid, ppid: 0, comm: '', argv: [], first: now, last: now, ended: false, hwm: 0, rss: 0 });
+        this.tree.set(pid, {
+          pid,
+          ppid: 0,
+          comm: '',
+          argv: [],
+          first: now,
+          last: now,
+          ended: false,
+          hwm: 0,
+          rss: 0,
+        });
         continue;
       }
       const st = readStat(pid);
       if (st && this.tree.has(st.ppid)) {
-        this.tree.set(pid, { pid, ppid: st.ppid, comm: '', argv: [], first: now, last: now, ended: false, hwm: 0, rss: 0 });
+        this.tree.set(pid, {
+          pid,
+          ppid: st.ppid,
+          comm: '',
+          argv: [],
+          first: now,
+          last: now,
+          ended: false,
+          hwm: 0,
+          rss: 0,
+        });
       } else {
         this.outside.add(pid);
       }
@@ -317,7 +354,12 @@ class TreeSampler {
 async function makeMaster(dir, workload, seed) {
   const newDir = path.join(dir, 'new');
   await fsp.mkdir(newDir, { recursive: true });
-  let messages = randomMessages(workload.count, { minSize: workload.minSize, maxSize: workload.maxSize, seed, host: 'bench.test' });
+  let messages = randomMessages(workload.count, {
+    minSize: workload.minSize,
+    maxSize: workload.maxSize,
+    seed,
+    host: 'bench.test',
+  });
   const expected = new Map();
   let bytes = 0;
   await pool(messages, 32, async (m) => {
@@ -333,7 +375,9 @@ async function makeMaster(dir, workload, seed) {
 }
 
 async function sha1File(file) {
-  return createHash('sha1').update(await fsp.readFile(file)).digest('hex');
+  return createHash('sha1')
+    .update(await fsp.readFile(file))
+    .digest('hex');
 }
 
 /** All messages in local new/, byte-identical (sha1 of every one) with the server's mtime; server new/ empty. */
@@ -360,8 +404,22 @@ async function verify(local, server, expected) {
   });
   const leftOnServer = (await fsp.readdir(path.join(server, 'new'))).length;
   const missing = expected.size - identical - wrongContent;
-  const ok = identical === expected.size && extra.length === 0 && wrongContent === 0 && wrongMtime === 0 && leftOnServer === 0;
-  return { ok, identical, missing, wrongContent, wrongMtime, extra: extra.length, extraSample: extra.slice(0, 5), leftOnServer };
+  const ok =
+    identical === expected.size &&
+    extra.length === 0 &&
+    wrongContent === 0 &&
+    wrongMtime === 0 &&
+    leftOnServer === 0;
+  return {
+    ok,
+    identical,
+    missing,
+    wrongContent,
+    wrongMtime,
+    extra: extra.length,
+    extraSample: extra.slice(0, 5),
+    leftOnServer,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -405,7 +463,12 @@ function writeSyncmailConfig(dir, sshd, server, local) {
 /** Phases of a syncmail run, in ms: from the process timeline, cross-checked with the transfer log. */
 function breakdown(spans, wallMs, logFile, t0Epoch) {
   const records = fs.existsSync(logFile)
-    ? fs.readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    ? fs
+        .readFileSync(logFile, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
     : [];
   const at = (r) => Date.parse(r.time) - t0Epoch;
   const first = (event) => records.find((r) => r.event === event);
@@ -442,10 +505,22 @@ function breakdown(spans, wallMs, logFile, t0Epoch) {
   };
   const fromLog = {
     // stats is logged when the fetch pass returns; delivered records all come after the link loop ends
-    'link loop (log)': round(log.fetchStats != null && log.firstDelivered != null ? log.firstDelivered - log.fetchStats : null),
-    'delivered records written (log)': round(log.firstDelivered != null ? log.lastDelivered - log.firstDelivered : null),
-    'first removed after last delivered (log)': round(log.lastDelivered != null && log.firstRemoved != null ? log.firstRemoved - log.lastDelivered : null),
-    'removed records span (log)': round(log.firstRemoved != null ? log.lastRemoved - log.firstRemoved : null),
+    'link loop (log)': round(
+      log.fetchStats != null && log.firstDelivered != null
+        ? log.firstDelivered - log.fetchStats
+        : null,
+    ),
+    'delivered records written (log)': round(
+      log.firstDelivered != null ? log.lastDelivered - log.firstDelivered : null,
+    ),
+    'first removed after last delivered (log)': round(
+      log.lastDelivered != null && log.firstRemoved != null
+        ? log.firstRemoved - log.lastDelivered
+        : null,
+    ),
+    'removed records span (log)': round(
+      log.firstRemoved != null ? log.lastRemoved - log.firstRemoved : null,
+    ),
   };
   return { phases, fromLog, log };
 }
@@ -480,7 +555,10 @@ async function runOnce(ctx, variant, round) {
   const out = fs.openSync(outFile, 'w');
   const t0 = performance.now();
   const t0Epoch = Date.now();
-  const child = spawn(TIME, ['-o', timeFile, '-f', '%e %M', ...argv], { cwd, stdio: ['ignore', out, out] });
+  const child = spawn(TIME, ['-o', timeFile, '-f', '%e %M', ...argv], {
+    cwd,
+    stdio: ['ignore', out, out],
+  });
   fs.closeSync(out);
   const sampler = new TreeSampler(child.pid, t0);
   const exit = await new Promise((resolve) => {
@@ -490,7 +568,9 @@ async function runOnce(ctx, variant, round) {
   const wallMs = performance.now() - t0;
   sampler.stop();
 
-  const timeLines = fs.existsSync(timeFile) ? fs.readFileSync(timeFile, 'utf8').trim().split('\n') : [];
+  const timeLines = fs.existsSync(timeFile)
+    ? fs.readFileSync(timeFile, 'utf8').trim().split('\n')
+    : [];
   const [elapsed, maxRss] = (timeLines.at(-1) ?? '').split(' ').map(Number);
   const output = fs.readFileSync(outFile, 'utf8');
   const check = await verify(local, server, master.expected);
@@ -510,7 +590,8 @@ async function runOnce(ctx, variant, round) {
     verify: check,
     output: output.length > 2000 ? `${output.slice(0, 2000)}…` : output,
   };
-  if (variant === 'B') result.breakdown = breakdown(sampler.spans(), wallMs, path.join(dir, 'transfer.log'), t0Epoch);
+  if (variant === 'B')
+    result.breakdown = breakdown(sampler.spans(), wallMs, path.join(dir, 'transfer.log'), t0Epoch);
   if (!ctx.keep) fs.rmSync(dir, { recursive: true, force: true });
   return result;
 }
@@ -536,7 +617,9 @@ function summarize(runs, variants) {
       rsyncHwmKbMedian: median(rs.map((r) => r.peakHwmKb.rsync)),
       sshHwmKbMedian: median(rs.map((r) => r.peakHwmKb.ssh)),
       byRoleKbMedian: Object.fromEntries(
-        [...new Set(rs.flatMap((r) => Object.keys(r.peakHwmKbByRole)))].sort().map((k) => [k, median(rs.map((r) => r.peakHwmKbByRole[k]))]),
+        [...new Set(rs.flatMap((r) => Object.keys(r.peakHwmKbByRole)))]
+          .sort()
+          .map((k) => [k, median(rs.map((r) => r.peakHwmKbByRole[k]))]),
       ),
     };
   }
@@ -570,14 +653,27 @@ function pad(text, width, right = false) {
 function renderTable(result) {
   const lines = [];
   const e = result.environment;
-  lines.push(`rsync ${e.rsync}, node ${e.node}, ${e.cpus} CPUs, ${e.memGb} GB RAM; ssh round trip (ssh mail-server true) median ${e.sshRoundTripMs} ms`);
-  lines.push(`memory: max-proc = /usr/bin/time %M (largest single process, exact); tree = peak sum of VmRSS over the client process tree, /proc every ${SAMPLE_MS} ms; node/rsync/ssh = largest VmHWM of one such process`);
+  lines.push(
+    `rsync ${e.rsync}, node ${e.node}, ${e.cpus} CPUs, ${e.memGb} GB RAM; ssh round trip (ssh mail-server true) median ${e.sshRoundTripMs} ms`,
+  );
+  lines.push(
+    `memory: max-proc = /usr/bin/time %M (largest single process, exact); tree = peak sum of VmRSS over the client process tree, /proc every ${SAMPLE_MS} ms; node/rsync/ssh = largest VmHWM of one such process`,
+  );
   for (const w of result.workloads) {
     lines.push('');
     lines.push(
       `workload: ${w.count} ${w.kind === 'tiny' ? 'tiny files' : 'messages'}, ${w.minSize}–${w.maxSize} B (${(w.totalBytes / 1e6).toFixed(1)} MB), ${w.rounds} round(s), orders: ${w.orders.map((o) => o.join('')).join(' | ')}`,
     );
-    const head = ['variant', 'wall median (min–max) s', 'max-proc MB', 'tree MB', 'node MB', 'rsync MB', 'ssh MB', 'verified'];
+    const head = [
+      'variant',
+      'wall median (min–max) s',
+      'max-proc MB',
+      'tree MB',
+      'node MB',
+      'rsync MB',
+      'ssh MB',
+      'verified',
+    ];
     const widths = [24, 24, 12, 9, 9, 9, 8, 9];
     lines.push(head.map((h, i) => pad(h, widths[i], i > 0 && i < 7)).join('  '));
     for (const [v, s] of Object.entries(w.summary)) {
@@ -598,11 +694,17 @@ function renderTable(result) {
       );
     }
     if (w.summary.B) {
-      const roles = Object.entries(w.summary.B.byRoleKbMedian).filter(([k]) => /^(node|fetch|remove)\//.test(k));
-      lines.push(`syncmail peak per process (VmHWM, median): ${roles.map(([k, v]) => `${k} ${mb(v)} MB`).join(', ')}`);
+      const roles = Object.entries(w.summary.B.byRoleKbMedian).filter(([k]) =>
+        /^(node|fetch|remove)\//.test(k),
+      );
+      lines.push(
+        `syncmail peak per process (VmHWM, median): ${roles.map(([k, v]) => `${k} ${mb(v)} MB`).join(', ')}`,
+      );
     }
     for (const [name, r] of Object.entries(w.ratios)) {
-      lines.push(`${name}: time ×${r.time}, max-proc RSS ×${r.maxProcRss}, tree RSS ×${r.treePeakRss}`);
+      lines.push(
+        `${name}: time ×${r.time}, max-proc RSS ×${r.maxProcRss}, tree RSS ×${r.treePeakRss}`,
+      );
     }
     if (w.breakdownMedian) {
       const p = w.breakdownMedian.phases;
@@ -616,7 +718,9 @@ function renderTable(result) {
       );
     }
     for (const r of w.runs.filter((x) => !x.ok)) {
-      lines.push(`FAILED: round ${r.round} ${r.variant}: exit ${r.exitCode}, ${JSON.stringify(r.verify)}; output: ${r.output.trim().slice(0, 500)}`);
+      lines.push(
+        `FAILED: round ${r.round} ${r.variant}: exit ${r.exitCode}, ${JSON.stringify(r.verify)}; output: ${r.output.trim().slice(0, 500)}`,
+      );
     }
   }
   return lines.join('\n');
@@ -626,10 +730,17 @@ function renderTable(result) {
 
 async function main() {
   const opts = options();
-  if (!fs.existsSync(opts.cli)) throw new Error(`${opts.cli} not found: run \`npm run build\` first`);
-  if (!fs.existsSync(TIME)) throw new Error(`${TIME} not found (GNU time); this script does not install anything`);
-  if (opts.cli === path.join(ROOT, 'dist', 'cli.js') && newestUnder(path.join(ROOT, 'src')) > fs.statSync(opts.cli).mtimeMs) {
-    note('warning: some src/ file is newer than dist/cli.js; run `npm run build` to measure the current code');
+  if (!fs.existsSync(opts.cli))
+    throw new Error(`${opts.cli} not found: run \`npm run build\` first`);
+  if (!fs.existsSync(TIME))
+    throw new Error(`${TIME} not found (GNU time); this script does not install anything`);
+  if (
+    opts.cli === path.join(ROOT, 'dist', 'cli.js') &&
+    newestUnder(path.join(ROOT, 'src')) > fs.statSync(opts.cli).mtimeMs
+  ) {
+    note(
+      'warning: some src/ file is newer than dist/cli.js; run `npm run build` to measure the current code',
+    );
   }
 
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'syncmail-bench-'));
@@ -653,7 +764,10 @@ async function main() {
       roundTrips.push(performance.now() - t);
     }
     const environment = {
-      rsync: /version\s+(\S+)/.exec(spawnSync('rsync', ['--version'], { encoding: 'utf8' }).stdout)?.[1] ?? '?',
+      rsync:
+        /version\s+(\S+)/.exec(
+          spawnSync('rsync', ['--version'], { encoding: 'utf8' }).stdout,
+        )?.[1] ?? '?',
       node: process.version,
       cpus: os.cpus().length,
       memGb: Math.round(os.totalmem() / 2 ** 30),
@@ -665,7 +779,9 @@ async function main() {
 
     const workloads = [];
     for (const [workloadIndex, workload] of opts.workloads.entries()) {
-      note(`workload ${workload.count} × ${workload.minSize}–${workload.maxSize} B: writing the master copy…`);
+      note(
+        `workload ${workload.count} × ${workload.minSize}–${workload.maxSize} B: writing the master copy…`,
+      );
       const masterDir = path.join(base, `master-${workloadIndex}`);
       const master = await makeMaster(masterDir, workload, opts.seed);
       const ctx = { base, master, sshd, cli: opts.cli, keep: opts.keep, workloadIndex };
@@ -673,7 +789,10 @@ async function main() {
       const orders = [];
       for (let round = 1; round <= opts.rounds; round++) {
         const ab = opts.variants.filter((v) => v !== 'C');
-        const order = [...(round % 2 === 1 ? ab : [...ab].reverse()), ...opts.variants.filter((v) => v === 'C')];
+        const order = [
+          ...(round % 2 === 1 ? ab : [...ab].reverse()),
+          ...opts.variants.filter((v) => v === 'C'),
+        ];
         orders.push(order);
         for (const variant of order) {
           const r = await runOnce(ctx, variant, round);
@@ -684,7 +803,14 @@ async function main() {
         }
       }
       fs.rmSync(masterDir, { recursive: true, force: true });
-      workloads.push({ ...workload, totalBytes: master.bytes, rounds: opts.rounds, orders, ...summarize(runs, opts.variants), runs });
+      workloads.push({
+        ...workload,
+        totalBytes: master.bytes,
+        rounds: opts.rounds,
+        orders,
+        ...summarize(runs, opts.variants),
+        runs,
+      });
     }
     const result = { environment, workloads };
     if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -17,11 +17,10 @@
 // of a failed scenario are kept (SYNCMAIL_KEEP_TMP=1 keeps all), and their paths are printed.
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startSshd } from '../test/helpers/sshd.ts';
 import {
   badCount,
-  changedVersionStillOnServer,
   CLI,
+  changedVersionStillOnServer,
   collisions,
   concurrentRuns,
   formatTable,
@@ -29,12 +28,13 @@ import {
   haveStrace,
   mdaWhileSyncing,
   pickSeed,
+  Rng,
   randomKills,
   recoveryStates,
-  Rng,
   serverFaults,
   stepKills,
 } from '../test/helpers/faults.ts';
+import { startSshd } from '../test/helpers/sshd.ts';
 
 const { values } = parseArgs({
   options: {
@@ -50,7 +50,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write('usage: node --import tsx scripts/fault-soak.mjs [--runs N] [--messages N] [--big N] [--seconds N] [--repeat N] [--seed N] [--only 1a,2,...] [--verbose]\n');
+  process.stdout.write(
+    'usage: node --import tsx scripts/fault-soak.mjs [--runs N] [--messages N] [--big N] [--seconds N] [--repeat N] [--seed N] [--only 1a,2,...] [--verbose]\n',
+  );
   process.exit(0);
 }
 const num = (name) => {
@@ -76,11 +78,29 @@ if (!existsSync(CLI)) {
 }
 
 const log = (line) => {
-  if (values.verbose || /PROBLEM|VIOLATION|SKIP|kept|seed/.test(line)) process.stdout.write(`${line}\n`);
+  if (values.verbose || /PROBLEM|VIOLATION|SKIP|kept|seed/.test(line))
+    process.stdout.write(`${line}\n`);
 };
 const rng = new Rng(seed);
-const seeds = Object.fromEntries(['a', 'b', 'c', 'server', 'mda', 'conc', 'grow', 'del', 'names', 'recovery', 'steps', 'changed'].map((k) => [k, rng.child()]));
-process.stdout.write(`fault-soak: seed ${seed}; runs ${runs}, messages ${messages} (${big} big), MDA ${seconds} s, server faults ×${repeat}\n`);
+const seeds = Object.fromEntries(
+  [
+    'a',
+    'b',
+    'c',
+    'server',
+    'mda',
+    'conc',
+    'grow',
+    'del',
+    'names',
+    'recovery',
+    'steps',
+    'changed',
+  ].map((k) => [k, rng.child()]),
+);
+process.stdout.write(
+  `fault-soak: seed ${seed}; runs ${runs}, messages ${messages} (${big} big), MDA ${seconds} s, server faults ×${repeat}\n`,
+);
 
 const started = Date.now();
 const all = [];
@@ -91,29 +111,62 @@ const scenario = async (id, fn) => {
   process.stdout.write(`\n== ${id} ...\n`);
   const fig = await fn();
   all.push(fig);
-  process.stdout.write(`== ${id}: ${fig.skipped ? `SKIPPED (${fig.skipped})` : badCount(fig) === 0 ? 'ok' : `${fig.problems.length} PROBLEM(S)`} in ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(
+    `== ${id}: ${fig.skipped ? `SKIPPED (${fig.skipped})` : badCount(fig) === 0 ? 'ok' : `${fig.problems.length} PROBLEM(S)`} in ${((Date.now() - t) / 1000).toFixed(1)} s\n`,
+  );
   for (const p of fig.problems.slice(0, 40)) process.stdout.write(`   ${p}\n`);
 };
 try {
-  const killOpts = { sshd, kills: runs, messages, big, bigMin: 1_000_000, bigMax: 3_000_000, bwlimit: 4000, minDelayMs: 300, maxDelayMs: 4000, log };
+  const killOpts = {
+    sshd,
+    kills: runs,
+    messages,
+    big,
+    bigMin: 1_000_000,
+    bigMax: 3_000_000,
+    bwlimit: 4000,
+    minDelayMs: 300,
+    maxDelayMs: 4000,
+    log,
+  };
   await scenario('1a', () => randomKills({ ...killOpts, seed: seeds.a, kind: 'syncmail' }));
   await scenario('1b', () => randomKills({ ...killOpts, seed: seeds.b, kind: 'group' }));
   await scenario('1c', () => randomKills({ ...killOpts, seed: seeds.c, kind: 'all' }));
-  await scenario('2', () => serverFaults({ sshd, seed: seeds.server, repeat, messages: 60, big: 4, log }));
-  await scenario('3', () => mdaWhileSyncing({ sshd, seed: seeds.mda, seconds, rate: 40, killChance: 0.4, log }));
-  await scenario('4', () => concurrentRuns({ sshd, seed: seeds.conc, rounds: Math.max(4, Math.round(runs / 5)), procs: 6, perRound: 40, log }));
-  await scenario('5a', () => fullDisk({ sshd, seed: seeds.grow, free: 'grow', big: 11, small: 40, log }));
-  await scenario('5b', () => fullDisk({ sshd, seed: seeds.del, free: 'delete', big: 11, small: 40, log }));
+  await scenario('2', () =>
+    serverFaults({ sshd, seed: seeds.server, repeat, messages: 60, big: 4, log }),
+  );
+  await scenario('3', () =>
+    mdaWhileSyncing({ sshd, seed: seeds.mda, seconds, rate: 40, killChance: 0.4, log }),
+  );
+  await scenario('4', () =>
+    concurrentRuns({
+      sshd,
+      seed: seeds.conc,
+      rounds: Math.max(4, Math.round(runs / 5)),
+      procs: 6,
+      perRound: 40,
+      log,
+    }),
+  );
+  await scenario('5a', () =>
+    fullDisk({ sshd, seed: seeds.grow, free: 'grow', big: 11, small: 40, log }),
+  );
+  await scenario('5b', () =>
+    fullDisk({ sshd, seed: seeds.del, free: 'delete', big: 11, small: 40, log }),
+  );
   await scenario('6', () => collisions({ sshd, seed: seeds.names, log }));
   await scenario('7a', () => recoveryStates({ seed: seeds.recovery, log }));
   await scenario('7b', () => changedVersionStillOnServer({ seed: seeds.changed, log }));
-  if (await haveStrace()) await scenario('8', () => stepKills({ seed: seeds.steps, messages: 8, log }));
+  if (await haveStrace())
+    await scenario('8', () => stepKills({ seed: seeds.steps, messages: 8, log }));
   else if (want('8')) process.stdout.write('SKIP step kills: strace is not installed\n');
 } finally {
   await sshd.stop();
 }
 
-process.stdout.write(`\n${formatTable(all)}\n\nseed ${seed}, ${((Date.now() - started) / 1000).toFixed(0)} s in all\n`);
+process.stdout.write(
+  `\n${formatTable(all)}\n\nseed ${seed}, ${((Date.now() - started) / 1000).toFixed(0)} s in all\n`,
+);
 const bad = all.filter((f) => badCount(f) > 0 || f.skipped !== undefined);
 if (bad.length > 0) {
   process.stdout.write(`NOT OK: ${bad.map((f) => f.name).join(', ')}\n`);

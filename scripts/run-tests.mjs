@@ -19,8 +19,10 @@ const uvuBin = path.join(root, 'node_modules', 'uvu', 'bin.js');
 
 const args = process.argv.slice(2);
 if (args.includes('-h') || args.includes('--help')) {
-  process.stdout.write('usage: node scripts/run-tests.mjs [uvu flags] [FILTER]\n' +
-    '  FILTER: a regex matched (case-insensitively) against test file paths under test/, e.g. "unit" or "e2e/harness"\n');
+  process.stdout.write(
+    'usage: node scripts/run-tests.mjs [uvu flags] [FILTER]\n' +
+      '  FILTER: a regex matched (case-insensitively) against test file paths under test/, e.g. "unit" or "e2e/harness"\n',
+  );
   process.exit(0);
 }
 const flags = args.filter((a) => a.startsWith('-'));
@@ -40,10 +42,14 @@ if (filters[0] !== undefined) {
   pattern = `^(?=.*(?:${filters[0]})).*\\.test\\.ts$`;
 }
 
-const child = spawn(process.execPath, ['--import', 'tsx', uvuBin, 'test', pattern, '--no-color', ...flags], {
-  cwd: root,
-  stdio: ['inherit', 'pipe', 'inherit'],
-});
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', uvuBin, 'test', pattern, '--no-color', ...flags],
+  {
+    cwd: root,
+    stdio: ['inherit', 'pipe', 'inherit'],
+  },
+);
 
 // Stream stdout through, keeping the tail to read uvu's summary from.
 const KEEP = 64 * 1024;
@@ -91,13 +97,19 @@ else if (code === null) reasons.push('uvu did not run');
 else if (code !== 0 && failed === 0) reasons.push(`uvu exited with code ${code}`);
 else if (code === 0 && failed > 0) {
   // uvu 0.5.6 drops an error thrown by a suite's `before` hook: none of its tests run, nothing is printed.
-  reasons.push(`${failed} test(s) did not pass but uvu reported no failure: a suite's before hook probably threw`);
+  reasons.push(
+    `${failed} test(s) did not pass but uvu reported no failure: a suite's before hook probably threw`,
+  );
 }
 if (forwarded) reasons.push(`run interrupted by ${forwarded}`);
-if (total === undefined || passedRaw === undefined) reasons.push('uvu printed no Total/Passed summary');
+if (total === undefined || passedRaw === undefined)
+  reasons.push('uvu printed no Total/Passed summary');
 if (reasons.length > 0 && failed === 0) failed = 1; // a red run without a named failure
-if (total === 0) reasons.push(filters[0] !== undefined ? `no test matched FILTER "${filters[0]}"` : 'ran no test');
+if (total === 0)
+  reasons.push(filters[0] !== undefined ? `no test matched FILTER "${filters[0]}"` : 'ran no test');
 
 for (const reason of reasons) process.stderr.write(`run-tests: ${reason}\n`);
-process.stdout.write(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}\n`);
+process.stdout.write(
+  `${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}\n`,
+);
 process.exitCode = reasons.length > 0 || failed > 0 || total === 0 ? 1 : 0;

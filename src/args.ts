@@ -19,44 +19,58 @@ export interface Options {
 
 const USAGE_HINT = 'run `syncmail --help` for usage';
 
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  'dry-run': { type: 'boolean', short: 'n' },
+  print: { type: 'boolean' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  verbose: { type: 'boolean', short: 'v' },
+  wait: { type: 'string', short: 'w' },
+  color: { type: 'boolean' },
+  'no-color': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const;
+
 export function parseOptions(argv: readonly string[]): Options {
-  let parsed;
+  let parsed: ReturnType<
+    typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>
+  >;
   try {
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
       strict: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        'dry-run': { type: 'boolean', short: 'n' },
-        print: { type: 'boolean' },
-        json: { type: 'boolean' },
-        quiet: { type: 'boolean', short: 'q' },
-        verbose: { type: 'boolean', short: 'v' },
-        wait: { type: 'string', short: 'w' },
-        color: { type: 'boolean' },
-        'no-color': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'V' },
-      },
+      options: OPTIONS,
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(message.replace(/\. To specify a positional argument.*$/s, ''), USAGE_HINT);
+    throw new UsageError(
+      message.replace(/\. To specify a positional argument.*$/s, ''),
+      USAGE_HINT,
+    );
   }
   const v = parsed.values;
-  if (v.quiet && v.verbose) throw new UsageError('--quiet and --verbose cannot be used together', USAGE_HINT);
-  if (v.json && v.print) throw new UsageError('--json and --print cannot be used together', USAGE_HINT);
+  if (v.quiet && v.verbose)
+    throw new UsageError('--quiet and --verbose cannot be used together', USAGE_HINT);
+  if (v.json && v.print)
+    throw new UsageError('--json and --print cannot be used together', USAGE_HINT);
   let wait = 0;
   if (v.wait !== undefined) {
     if (!/^\d+(\.\d+)?$/.test(v.wait) || Number(v.wait) > 86_400) {
-      throw new UsageError(`--wait expects a number of seconds from 0 to 86400, got "${v.wait}"`, USAGE_HINT);
+      throw new UsageError(
+        `--wait expects a number of seconds from 0 to 86400, got "${v.wait}"`,
+        USAGE_HINT,
+      );
     }
     wait = Number(v.wait);
   }
-  if (v.config === '') throw new UsageError('--config expects a file name, got an empty string', USAGE_HINT);
+  if (v.config === '')
+    throw new UsageError('--config expects a file name, got an empty string', USAGE_HINT);
   for (const name of parsed.positionals) {
-    if (name.startsWith('-') || name === '') throw new UsageError(`not a mailbox name: "${name}"`, USAGE_HINT);
+    if (name.startsWith('-') || name === '')
+      throw new UsageError(`not a mailbox name: "${name}"`, USAGE_HINT);
   }
   return {
     config: v.config,

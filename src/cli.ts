@@ -13,7 +13,9 @@ const code = await main(process.argv.slice(2));
 const signal = Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0];
 if (code > 128 && signal !== undefined) {
   // Let stdout and stderr drain first: the re-raise ends the process at once.
-  await new Promise<void>((resolve) => process.stdout.write('', () => process.stderr.write('', () => resolve())));
+  await new Promise<void>((resolve) =>
+    process.stdout.write('', () => process.stderr.write('', () => resolve())),
+  );
   process.kill(process.pid, signal as NodeJS.Signals);
   // SIGQUIT's default action is a core dump, which may be disabled; make sure we still end with 128+N.
   setTimeout(() => process.exit(code), 1000).unref();

@@ -58,7 +58,10 @@ export class ConfigError extends SyncmailError {
   readonly problems: readonly string[];
   constructor(file: string | undefined, problems: readonly string[], hint?: string) {
     const where = file === undefined ? 'configuration' : file;
-    super(problems.length === 1 ? `${where}: ${problems[0]}` : `${where}:\n  ${problems.join('\n  ')}`, hint);
+    super(
+      problems.length === 1 ? `${where}: ${problems[0]}` : `${where}:\n  ${problems.join('\n  ')}`,
+      hint,
+    );
     this.file = file;
     this.problems = problems;
   }

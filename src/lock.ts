@@ -11,7 +11,11 @@ export type LockResult =
   | { readonly kind: 'interrupted' }
   | { readonly kind: 'failed'; readonly message: string };
 
-export async function lockMailbox(file: string, waitSeconds: number, abort: AbortSignal): Promise<LockResult> {
+export async function lockMailbox(
+  file: string,
+  waitSeconds: number,
+  abort: AbortSignal,
+): Promise<LockResult> {
   const fd = openSync(file, 'a', 0o600);
   const mode = waitSeconds > 0 ? ['--timeout', String(waitSeconds)] : ['--nonblock'];
   const result = await execa('flock', ['--exclusive', ...mode, '--conflict-exit-code', '75', '3'], {
@@ -34,5 +38,8 @@ export async function lockMailbox(file: string, waitSeconds: number, abort: Abor
   closeSync(fd);
   if (result.isCanceled) return { kind: 'interrupted' };
   if (result.exitCode === 75) return { kind: 'busy' };
-  return { kind: 'failed', message: `flock failed on ${file}: ${result.stderr || result.shortMessage}` };
+  return {
+    kind: 'failed',
+    message: `flock failed on ${file}: ${result.stderr || result.shortMessage}`,
+  };
 }

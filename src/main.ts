@@ -2,7 +2,7 @@
 // only place that touches process.exit.
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
-import { HELP, parseOptions, type Options } from './args.js';
+import { HELP, type Options, parseOptions } from './args.js';
 import { loadConfig } from './config/load.js';
 import type { Config, Mailbox } from './config/types.js';
 import { dryRunMailbox } from './dry-run.js';
@@ -13,8 +13,8 @@ import { colorLevel, Reporter } from './output/reporter.js';
 import { printCommands } from './print-commands.js';
 import { rsyncEnv } from './rsync/argv.js';
 import { checkRsyncVersion } from './rsync/version.js';
-import { holdSignals, signalNumber, type SignalGuard } from './signals.js';
-import { syncMailbox, type MailboxResult } from './sync-mailbox.js';
+import { holdSignals, type SignalGuard, signalNumber } from './signals.js';
+import { type MailboxResult, syncMailbox } from './sync-mailbox.js';
 import { VERSION } from './version.js';
 
 export interface Io {
@@ -43,7 +43,10 @@ function printError(io: Io, error: SyncmailError): void {
 }
 
 function newRunId(now: Date): string {
-  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+  return `${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
 function selectMailboxes(config: Config, names: readonly string[]): Mailbox[] {
@@ -59,7 +62,13 @@ function selectMailboxes(config: Config, names: readonly string[]): Mailbox[] {
   return [...new Set(names)].map((n) => known.get(n) as Mailbox);
 }
 
-async function runMailboxes(options: Options, config: Config, mailboxes: readonly Mailbox[], io: Io, guard: SignalGuard): Promise<number> {
+async function runMailboxes(
+  options: Options,
+  config: Config,
+  mailboxes: readonly Mailbox[],
+  io: Io,
+  guard: SignalGuard,
+): Promise<number> {
   const runId = newRunId(new Date());
   const reporter = new Reporter({
     quiet: options.quiet,
@@ -70,13 +79,27 @@ async function runMailboxes(options: Options, config: Config, mailboxes: readonl
     err: io.err,
   });
   // A dry run changes nothing anywhere, the transfer log included.
-  const log = new TransferLog(options.dryRun ? undefined : config.log, runId, options.json ? io.out : undefined);
+  const log = new TransferLog(
+    options.dryRun ? undefined : config.log,
+    runId,
+    options.json ? io.out : undefined,
+  );
   const emit = (record: LogRecord): void => {
     log.write(record);
     if (!options.json) reporter.handle(record);
-    else if (record.event === 'error' || record.event === 'conflict' || record.event === 'nonregular') reporter.handle(record);
+    else if (
+      record.event === 'error' ||
+      record.event === 'conflict' ||
+      record.event === 'nonregular'
+    )
+      reporter.handle(record);
   };
-  emit({ event: 'run-start', version: VERSION, dryRun: options.dryRun, mailboxes: mailboxes.map((m) => m.name) });
+  emit({
+    event: 'run-start',
+    version: VERSION,
+    dryRun: options.dryRun,
+    mailboxes: mailboxes.map((m) => m.name),
+  });
   const results: MailboxResult[] = [];
   const ctx = {
     config,
@@ -85,27 +108,51 @@ async function runMailboxes(options: Options, config: Config, mailboxes: readonl
     env: io.env,
     guard,
     log: emit,
-    sleep: (ms: number) => new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      guard.abortSignal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-    }),
+    sleep: (ms: number) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        guard.abortSignal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
+      }),
   };
   for (const mailbox of mailboxes) {
     // After a signal the mailbox that was running finishes; the rest wait for the next run.
     if (guard.pending !== undefined) break;
     const started = Date.now();
-    emit({ event: 'mailbox-start', mailbox: mailbox.name, remote: mailbox.remoteText, local: mailbox.local });
+    emit({
+      event: 'mailbox-start',
+      mailbox: mailbox.name,
+      remote: mailbox.remoteText,
+      local: mailbox.local,
+    });
     const result = await (options.dryRun ? dryRunMailbox : syncMailbox)(mailbox, ctx);
     const { name, exitCode, ...counts } = result;
-    emit({ event: 'mailbox-end', mailbox: name, ...counts, code: exitCode, ms: Date.now() - started });
+    emit({
+      event: 'mailbox-end',
+      mailbox: name,
+      ...counts,
+      code: exitCode,
+      ms: Date.now() - started,
+    });
     results.push(result);
   }
   const signal = guard.pending;
-  const code = signal !== undefined ? 128 + signalNumber(signal) : worstExit(results.map((r) => r.exitCode));
+  const code =
+    signal !== undefined ? 128 + signalNumber(signal) : worstExit(results.map((r) => r.exitCode));
   if (signal !== undefined) {
     const skipped = mailboxes.length - results.length;
-    const transfer = guard.forced ? 'the running transfer was stopped and resumes on the next run' : 'the transfer that was running finished';
-    io.err(`syncmail: interrupted by ${signal}${skipped > 0 ? `; ${skipped} mailbox(es) not synced` : ''}; ${transfer}\n`);
+    const transfer = guard.forced
+      ? 'the running transfer was stopped and resumes on the next run'
+      : 'the transfer that was running finished';
+    io.err(
+      `syncmail: interrupted by ${signal}${skipped > 0 ? `; ${skipped} mailbox(es) not synced` : ''}; ${transfer}\n`,
+    );
   }
   emit({ event: 'run-end', code, ...(signal === undefined ? {} : { signal }) });
   const failure = log.close();
@@ -136,7 +183,12 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     });
     const mailboxes = selectMailboxes(config, options.mailboxes);
     if (options.print) {
-      io.out(printCommands(config, mailboxes.map((m) => m.name)));
+      io.out(
+        printCommands(
+          config,
+          mailboxes.map((m) => m.name),
+        ),
+      );
       return EXIT.ok;
     }
     await checkRsyncVersion(config.rsync, rsyncEnv(io.env));
@@ -147,7 +199,10 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       printError(io, error);
       return error.exitCode;
     }
-    const bug = new InternalError(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, 'please report this; no message was removed from a server without being safely on local disk');
+    const bug = new InternalError(
+      `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      'please report this; no message was removed from a server without being safely on local disk',
+    );
     printError(io, bug);
     return bug.exitCode;
   } finally {

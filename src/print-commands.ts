@@ -1,8 +1,8 @@
 // --print: the exact commands a run would execute for each mailbox, shell-quoted so one can be pasted.
 import type { Config } from './config/types.js';
 import { mailboxPaths } from './maildir/layout.js';
-import { fetchArgv, removeArgv } from './rsync/argv.js';
 import { shellCommand } from './output/shell-quote.js';
+import { fetchArgv, removeArgv } from './rsync/argv.js';
 
 export function printCommands(config: Config, names: readonly string[]): string {
   const lines: string[] = [];
@@ -10,7 +10,7 @@ export function printCommands(config: Config, names: readonly string[]): string 
     const paths = mailboxPaths(mailbox.local, mailbox.name);
     lines.push(
       `# ${mailbox.name}: ${mailbox.remoteText} -> ${mailbox.local}`,
-      '# 1. fetch the server\'s new/ into the stage (nothing is removed)',
+      "# 1. fetch the server's new/ into the stage (nothing is removed)",
       `LC_ALL=C ${shellCommand([config.rsync, ...fetchArgv(mailbox, config, paths)])}`,
       '# 2. link each staged message into new/ (never replacing a name), then flush the filesystem',
       shellCommand(['sync', '-f', paths.new]),

@@ -12,7 +12,14 @@
 // inspector instead of stopping.
 import { constants } from 'node:os';
 
-export const HELD_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+export const HELD_SIGNALS = [
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGUSR1',
+  'SIGUSR2',
+] as const;
 export type HeldSignal = (typeof HELD_SIGNALS)[number];
 
 export interface SignalGuard {
@@ -45,7 +52,9 @@ export function holdSignals(say: (message: string) => void): SignalGuard {
         controller.abort();
         if (force !== undefined) say(`${signal}: finishing the running transfer, then stopping`);
       } else if (count === 2 && force !== undefined) {
-        say(`${signal}: still finishing; send it once more to stop the transfer now (it resumes next run)`);
+        say(
+          `${signal}: still finishing; send it once more to stop the transfer now (it resumes next run)`,
+        );
       } else if (count >= 3 && force !== undefined) {
         say(`${signal}: stopping the transfer now`);
         forced = true;

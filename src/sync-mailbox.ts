@@ -11,14 +11,27 @@
 // complete files, through link(). The layout is described in maildir/layout.ts, the moves in deliver.ts.
 import { linkSync, readdirSync, unlinkSync } from 'node:fs';
 import type { Config, Mailbox } from './config/types.js';
-import { ConfigError, EXIT, InternalError, LocalIoError, SyncmailError, worstExit } from './errors.js';
-import { clearRemoving, type Delivery, deliverStaged, promoteSettled, settleRemoving } from './maildir/deliver.js';
+import {
+  ConfigError,
+  EXIT,
+  InternalError,
+  LocalIoError,
+  SyncmailError,
+  worstExit,
+} from './errors.js';
+import { lockMailbox } from './lock.js';
+import type { LogRecord } from './log/record.js';
+import {
+  clearRemoving,
+  type Delivery,
+  deliverStaged,
+  promoteSettled,
+  settleRemoving,
+} from './maildir/deliver.js';
 import { flushFilesystem } from './maildir/flush.js';
-import { joinName, mailboxPaths, type MailboxPaths } from './maildir/layout.js';
+import { joinName, type MailboxPaths, mailboxPaths } from './maildir/layout.js';
 import { type LocalIndex, scanLocal } from './maildir/local-index.js';
 import { clearDir, prepareLocalMaildir } from './maildir/prepare.js';
-import type { LogRecord } from './log/record.js';
-import { lockMailbox } from './lock.js';
 import { fetchArgv, removeArgv } from './rsync/argv.js';
 import type { Outcome } from './rsync/classify.js';
 import type { RsyncEvent } from './rsync/events.js';
@@ -82,7 +95,13 @@ class MailboxRun {
 
   fail(error: SyncmailError): void {
     this.codes.push(error.exitCode);
-    this.log({ event: 'error', class: error.name, code: error.exitCode, message: error.message, hint: error.hint });
+    this.log({
+      event: 'error',
+      class: error.name,
+      code: error.exitCode,
+      message: error.message,
+      hint: error.hint,
+    });
   }
 
   dataProblem(): void {
@@ -91,7 +110,11 @@ class MailboxRun {
   }
 
   /** Runs one rsync pass for this mailbox (rsync/pass.ts). */
-  pass(label: 'fetch' | 'remove', argv: string[], onEvent: (event: RsyncEvent) => void): Promise<Outcome> {
+  pass(
+    label: 'fetch' | 'remove',
+    argv: string[],
+    onEvent: (event: RsyncEvent) => void,
+  ): Promise<Outcome> {
     return runPass({
       label,
       argv,
@@ -117,7 +140,11 @@ class MailboxRun {
         const name = inNew(event.name);
         if (this.reported.has(name.toString('latin1'))) break;
         this.reported.add(name.toString('latin1'));
-        this.log({ event: 'nonregular', file: name, ...(event.kind === 'unsafe-symlink' ? { target: event.target } : {}) });
+        this.log({
+          event: 'nonregular',
+          file: name,
+          ...(event.kind === 'unsafe-symlink' ? { target: event.target } : {}),
+        });
         this.dataProblem();
         break;
       }
@@ -150,7 +177,11 @@ class MailboxRun {
       return;
     }
     if (lock.kind === 'interrupted') return;
-    if (lock.kind === 'failed') throw new LocalIoError(lock.message, 'check that util-linux flock is installed and the Maildir is writable');
+    if (lock.kind === 'failed')
+      throw new LocalIoError(
+        lock.message,
+        'check that util-linux flock is installed and the Maildir is writable',
+      );
     this.lockFd = lock.fd;
     try {
       await this.locked(config);
@@ -167,8 +198,13 @@ class MailboxRun {
     // A remove pass that was cut short may have left the only copy of a changed message in removing/.
     await this.settle(index);
 
-    const fetch = await this.pass('fetch', fetchArgv(this.mailbox, config, paths), this.onRsyncEvent);
-    if (Object.keys(this.stats).length > 0) this.log({ event: 'stats', pass: 'fetch', ...this.stats });
+    const fetch = await this.pass(
+      'fetch',
+      fetchArgv(this.mailbox, config, paths),
+      this.onRsyncEvent,
+    );
+    if (Object.keys(this.stats).length > 0)
+      this.log({ event: 'stats', pass: 'fetch', ...this.stats });
     if (!fetch.ok) this.fail(fetch.error);
     // A full or read-only local disk still let rsync reach the server: the remove pass may then free the
     // server (and, once the reader deletes mail, the local disk) of what was delivered before it filled.
@@ -194,7 +230,13 @@ class MailboxRun {
     for (const d of again) {
       if (d.kind === 'delivered') {
         this.delivered += 1;
-        this.log({ event: 'delivered', file: d.name, size: d.size, as: d.as, message: 'changed on the server during the sync; delivered as a separate message' });
+        this.log({
+          event: 'delivered',
+          file: d.name,
+          size: d.size,
+          as: d.as,
+          message: 'changed on the server during the sync; delivered as a separate message',
+        });
       }
     }
     if (again.length > 0) await flushFilesystem(this.paths.new);
@@ -207,12 +249,20 @@ class MailboxRun {
    * must be there before anything is removed. Reported as a config error only after a complete fetch.
    */
   remoteLooksLikeMaildir(report: boolean): boolean {
-    const present = new Set(readdirSync(this.paths.stage).filter((n) => ['cur', 'new', 'tmp'].includes(n)));
+    const present = new Set(
+      readdirSync(this.paths.stage).filter((n) => ['cur', 'new', 'tmp'].includes(n)),
+    );
     if (present.size === 3) return true;
     const missing = ['cur', 'new', 'tmp'].filter((n) => !present.has(n)).map((n) => `${n}/`);
     if (report) {
       this.fail(
-        new ConfigError(undefined, [`${this.mailbox.name}: ${this.mailbox.remoteText} is not a Maildir (no ${missing.join(', ')} there)`], 'check the mailbox\'s "remote" in the config; nothing was removed from the server'),
+        new ConfigError(
+          undefined,
+          [
+            `${this.mailbox.name}: ${this.mailbox.remoteText} is not a Maildir (no ${missing.join(', ')} there)`,
+          ],
+          'check the mailbox\'s "remote" in the config; nothing was removed from the server',
+        ),
       );
     }
     return false;
@@ -223,17 +273,32 @@ class MailboxRun {
     switch (d.kind) {
       case 'delivered':
         this.delivered += 1;
-        this.log({ event: 'delivered', file: d.name, size: d.size, ...(d.renamed ? { as: d.as } : {}) });
+        this.log({
+          event: 'delivered',
+          file: d.name,
+          size: d.size,
+          ...(d.renamed ? { as: d.as } : {}),
+        });
         break;
       case 'exists':
         this.log({ event: 'exists', file: d.name, local: d.local });
         break;
       case 'conflict':
-        this.log({ event: 'conflict', file: d.name, local: d.local, message: 'a different message with this unique name is already in the local Maildir; left on the server' });
+        this.log({
+          event: 'conflict',
+          file: d.name,
+          local: d.local,
+          message:
+            'a different message with this unique name is already in the local Maildir; left on the server',
+        });
         this.dataProblem();
         break;
       case 'not-a-message':
-        this.log({ event: 'not-a-message', file: d.name, message: `${d.what} in the server's new/; left there` });
+        this.log({
+          event: 'not-a-message',
+          file: d.name,
+          message: `${d.what} in the server's new/; left there`,
+        });
         this.dataProblem();
         break;
     }
@@ -243,19 +308,24 @@ class MailboxRun {
   async removeOnServer(pending: readonly string[], index: LocalIndex): Promise<void> {
     const { paths } = this;
     const file = (dir: string, name: string): Buffer => joinName(dir, Buffer.from(name, 'latin1'));
-    for (const name of pending) linkSync(file(paths.deliveredNew, name), file(paths.removingNew, name));
+    for (const name of pending)
+      linkSync(file(paths.deliveredNew, name), file(paths.removingNew, name));
     const gone = new Set<string>();
-    const outcome = await this.pass('remove', removeArgv(this.mailbox, this.ctx.config, paths), (event) => {
-      if (event.kind === 'removed' || event.kind === 'already-removed') {
-        gone.add(event.name.toString('latin1'));
-        if (event.kind === 'removed') {
-          this.removed += 1;
-          this.log({ event: 'removed', file: event.name });
+    const outcome = await this.pass(
+      'remove',
+      removeArgv(this.mailbox, this.ctx.config, paths),
+      (event) => {
+        if (event.kind === 'removed' || event.kind === 'already-removed') {
+          gone.add(event.name.toString('latin1'));
+          if (event.kind === 'removed') {
+            this.removed += 1;
+            this.log({ event: 'removed', file: event.name });
+          }
+        } else {
+          this.onRsyncEvent(event);
         }
-      } else {
-        this.onRsyncEvent(event);
-      }
-    });
+      },
+    );
     if (!outcome.ok && !outcome.changed) this.fail(outcome.error);
     await this.settle(index);
     // After a clean pass, a name rsync did not report is no longer a regular file on the server (gone, or
@@ -274,7 +344,13 @@ export async function syncMailbox(mailbox: Mailbox, ctx: MailboxContext): Promis
     // One mailbox's failure, even a bug, must not keep the others from syncing: it is logged with its
     // exit code, and whatever it left is safe for the next run to finish (see the top of this file).
     if (error instanceof SyncmailError) run.fail(error);
-    else run.fail(new InternalError(`${mailbox.name}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, 'please report this; nothing was removed from the server that is not safely in the local Maildir'));
+    else
+      run.fail(
+        new InternalError(
+          `${mailbox.name}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+          'please report this; nothing was removed from the server that is not safely in the local Maildir',
+        ),
+      );
   }
   const exitCode = worstExit(run.codes);
   return {

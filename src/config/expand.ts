@@ -17,11 +17,15 @@ export type Env = Readonly<Record<string, string | undefined>>;
  */
 export type ExpandMode = 'path' | 'remote' | 'leading';
 
-export type Expanded = { readonly ok: true; readonly value: string } | { readonly ok: false; readonly problem: string };
+export type Expanded =
+  | { readonly ok: true; readonly value: string }
+  | { readonly ok: false; readonly problem: string };
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 
-type Piece = { readonly ok: true; readonly value: string; readonly end: number } | { readonly ok: false; readonly problem: string };
+type Piece =
+  | { readonly ok: true; readonly value: string; readonly end: number }
+  | { readonly ok: false; readonly problem: string };
 
 /** Expands the `$…` that starts at `text[at]`. */
 function variableAt(text: string, at: number, env: Env): Piece {
@@ -29,10 +33,12 @@ function variableAt(text: string, at: number, env: Env): Piece {
   let end: number;
   if (text[at + 1] === '{') {
     const close = text.indexOf('}', at + 2);
-    if (close === -1) return { ok: false, problem: `"\${" at position ${at + 1} has no closing "}"` };
+    if (close === -1)
+      return { ok: false, problem: `"\${" at position ${at + 1} has no closing "}"` };
     name = text.slice(at + 2, close);
     end = close + 1;
-    if (NAME.exec(name)?.[0] !== name) return { ok: false, problem: `"\${${name}}" is not a valid variable name` };
+    if (NAME.exec(name)?.[0] !== name)
+      return { ok: false, problem: `"\${${name}}" is not a valid variable name` };
   } else {
     const match = NAME.exec(text.slice(at + 1));
     if (match === null) return { ok: true, value: '$', end: at + 1 }; // a lone '$' is just a character
@@ -41,7 +47,10 @@ function variableAt(text: string, at: number, env: Env): Piece {
   }
   const value = env[name];
   if (value === undefined) {
-    return { ok: false, problem: `$${name} is not set; set it in the environment or write the value out` };
+    return {
+      ok: false,
+      problem: `$${name} is not set; set it in the environment or write the value out`,
+    };
   }
   return { ok: true, value, end };
 }
@@ -52,7 +61,10 @@ function tildeAt(text: string, homedir: string, mode: ExpandMode): Piece | undef
   if (text === '~' || text.startsWith('~/')) return { ok: true, value: homedir, end: 1 };
   if (mode === 'leading') return undefined; // ssh arguments are the user's business
   const user = text.slice(0, Math.max(text.indexOf('/'), 0) || text.length);
-  return { ok: false, problem: `"${user}" is not supported; write the full path, or use ~/ for your own home` };
+  return {
+    ok: false,
+    problem: `"${user}" is not supported; write the full path, or use ~/ for your own home`,
+  };
 }
 
 export function expand(text: string, env: Env, homedir: string, mode: ExpandMode): Expanded {

@@ -30,7 +30,13 @@ export const SEARCH_PLACES = [
 ] as const;
 
 /** Read from $XDG_CONFIG_HOME/syncmail/ after that (cosmiconfig's order; it also tries config, config.ts and config.cjs, which syncmail skips). */
-export const GLOBAL_PLACES = ['config.json', 'config.yaml', 'config.yml', 'config.js', 'config.mjs'] as const;
+export const GLOBAL_PLACES = [
+  'config.json',
+  'config.yaml',
+  'config.yml',
+  'config.js',
+  'config.mjs',
+] as const;
 
 export function createExplorer(loaders: Loaders, stopDir: string): PublicExplorer {
   const neutral = mkdtempSync(join(tmpdir(), 'syncmail-'));
@@ -57,7 +63,11 @@ export function createExplorer(loaders: Loaders, stopDir: string): PublicExplore
 }
 
 /** Runs `work` with process.env[name] set to `value`, then puts the old value back. */
-export async function withEnvironment<T>(name: string, value: string, work: () => Promise<T>): Promise<T> {
+export async function withEnvironment<T>(
+  name: string,
+  value: string,
+  work: () => Promise<T>,
+): Promise<T> {
   const before = process.env[name];
   process.env[name] = value;
   try {

@@ -27,7 +27,8 @@ export function readMapping(
   for (const key of Object.keys(value)) {
     if (known.includes(key)) continue;
     const guess = suggest(key, known);
-    const advice = guess === undefined ? `known keys are: ${known.join(', ')}` : `did you mean "${guess}"?`;
+    const advice =
+      guess === undefined ? `known keys are: ${known.join(', ')}` : `did you mean "${guess}"?`;
     problems.add(keyPath(path, key), `unknown key; ${advice}`);
   }
   return value;
@@ -44,10 +45,18 @@ const LINE_BREAK_OR_NUL = /[\0\n\r]/;
  * A non-empty string without line breaks or NUL characters. With `quoteAdvice`, a number or boolean (which YAML
  * makes of an unquoted 2024 or yes) gets the advice to quote it.
  */
-export function readString(value: unknown, path: string, problems: Problems, quoteAdvice = false): string | undefined {
+export function readString(
+  value: unknown,
+  path: string,
+  problems: Problems,
+  quoteAdvice = false,
+): string | undefined {
   if (typeof value !== 'string') {
     const quotable = quoteAdvice && (typeof value === 'number' || typeof value === 'boolean');
-    problems.add(path, `expected a string, got ${describe(value)}${quotable ? '; put it in quotes' : ''}`);
+    problems.add(
+      path,
+      `expected a string, got ${describe(value)}${quotable ? '; put it in quotes' : ''}`,
+    );
     return undefined;
   }
   if (value === '') {
@@ -62,11 +71,18 @@ export function readString(value: unknown, path: string, problems: Problems, quo
 }
 
 /** A list of strings, each checked by readString. One string with spaces gets a hint to split it. */
-export function readStringList(value: unknown, path: string, problems: Problems): string[] | undefined {
+export function readStringList(
+  value: unknown,
+  path: string,
+  problems: Problems,
+): string[] | undefined {
   if (!Array.isArray(value)) {
     let advice = '';
     if (typeof value === 'string' && /\s/.test(value.trim())) {
-      const items = value.trim().split(/\s+/).map((item) => JSON.stringify(item));
+      const items = value
+        .trim()
+        .split(/\s+/)
+        .map((item) => JSON.stringify(item));
       advice = `; write one argument per item: [${items.join(', ')}]`;
     } else if (typeof value === 'string' && value !== '') {
       advice = `; write it as a list: [${JSON.stringify(value)}]`;
@@ -102,16 +118,44 @@ function quotedNumberAdvice(value: unknown): string {
 }
 
 /** A whole number within `range`. */
-export function readInteger(value: unknown, path: string, range: Range, problems: Problems): number | undefined {
-  if (typeof value === 'number' && Number.isInteger(value) && value >= range.min && value <= range.max) return value;
-  problems.add(path, `${rangeText('a whole number', range)}, got ${describe(value)}${quotedNumberAdvice(value)}`);
+export function readInteger(
+  value: unknown,
+  path: string,
+  range: Range,
+  problems: Problems,
+): number | undefined {
+  if (
+    typeof value === 'number' &&
+    Number.isInteger(value) &&
+    value >= range.min &&
+    value <= range.max
+  )
+    return value;
+  problems.add(
+    path,
+    `${rangeText('a whole number', range)}, got ${describe(value)}${quotedNumberAdvice(value)}`,
+  );
   return undefined;
 }
 
 /** A finite number (fractions allowed) within `range`. */
-export function readNumber(value: unknown, path: string, range: Range, problems: Problems): number | undefined {
-  if (typeof value === 'number' && Number.isFinite(value) && value >= range.min && value <= range.max) return value;
-  problems.add(path, `${rangeText('a number', range)}, got ${describe(value)}${quotedNumberAdvice(value)}`);
+export function readNumber(
+  value: unknown,
+  path: string,
+  range: Range,
+  problems: Problems,
+): number | undefined {
+  if (
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    value >= range.min &&
+    value <= range.max
+  )
+    return value;
+  problems.add(
+    path,
+    `${rangeText('a number', range)}, got ${describe(value)}${quotedNumberAdvice(value)}`,
+  );
   return undefined;
 }
 
@@ -126,7 +170,9 @@ export function readChoice<T extends string>(
   if (found !== undefined) return found;
   const listed = choices.map((choice) => `"${choice}"`);
   const options = listed.length === 2 ? listed.join(' or ') : listed.join(', ');
-  const sameLetters = choices.find((choice) => typeof value === 'string' && choice === value.trim().toLowerCase());
+  const sameLetters = choices.find(
+    (choice) => typeof value === 'string' && choice === value.trim().toLowerCase(),
+  );
   const advice = sameLetters === undefined ? '' : `; did you mean "${sameLetters}"?`;
   problems.add(path, `expected ${options}, got ${describe(value)}${advice}`);
   return undefined;

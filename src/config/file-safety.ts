@@ -11,7 +11,8 @@ import { shellQuote } from './problems.js';
 
 const GROUP_OR_OTHER_WRITE = 0o022;
 const STICKY = 0o1000;
-const HINT = 'syncmail reads only config files that nobody but you (or root) can change, because a config decides which commands run';
+const HINT =
+  'syncmail reads only config files that nobody but you (or root) can change, because a config decides which commands run';
 
 function modeText(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, '0');
@@ -25,7 +26,8 @@ function writers(mode: number): string {
 /** The directories from `dir` up to and including /. */
 function directoriesUp(dir: string): string[] {
   const dirs = [dir];
-  for (let parent = dirname(dir); parent !== dirs[dirs.length - 1]; parent = dirname(parent)) dirs.push(parent);
+  for (let parent = dirname(dir); parent !== dirs[dirs.length - 1]; parent = dirname(parent))
+    dirs.push(parent);
   return dirs;
 }
 

@@ -6,9 +6,9 @@ import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { Env } from './expand.js';
 import { createExplorer } from './explorer.js';
-import { checkLocalPaths } from './local-paths.js';
 import { EMPTY_HINT, makeLoaders } from './loaders.js';
-import { describeSearch, globalConfigDir, searchConfig, type Found } from './search.js';
+import { checkLocalPaths } from './local-paths.js';
+import { describeSearch, type Found, globalConfigDir, searchConfig } from './search.js';
 import type { Config } from './types.js';
 import { validateConfig } from './validate.js';
 
@@ -24,15 +24,21 @@ export interface LoadOptions {
 }
 
 function errorCode(error: unknown): string | undefined {
-  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  return error instanceof Error && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
 }
 
 /** Any error from reading or loading `file` as a ConfigError. */
 function asConfigError(error: unknown, file: string | undefined): ConfigError {
   if (error instanceof ConfigError) return error;
-  const where = error instanceof Error && 'filepath' in error && typeof error.filepath === 'string' ? error.filepath : file;
+  const where =
+    error instanceof Error && 'filepath' in error && typeof error.filepath === 'string'
+      ? error.filepath
+      : file;
   const code = errorCode(error);
-  if (code === 'EACCES' || code === 'EPERM') return new ConfigError(where, ['cannot be read: permission denied']);
+  if (code === 'EACCES' || code === 'EPERM')
+    return new ConfigError(where, ['cannot be read: permission denied']);
   if (code === 'EISDIR') return new ConfigError(where, ['is a directory, not a config file']);
   const message = error instanceof Error ? error.message : String(error);
   return new ConfigError(where, [`cannot be read: ${message}`]);
@@ -40,30 +46,42 @@ function asConfigError(error: unknown, file: string | undefined): ConfigError {
 
 async function loadExplicit(file: string, env: Env, homedir: string): Promise<Found> {
   const usual = `${globalConfigDir(env, homedir)}/config.yaml`;
-  let info;
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(file);
   } catch (error) {
     const code = errorCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new ConfigError(file, ['no such file'], `check the path given to --config, or leave --config out to use ${usual}`);
+      throw new ConfigError(
+        file,
+        ['no such file'],
+        `check the path given to --config, or leave --config out to use ${usual}`,
+      );
     }
     throw asConfigError(error, file);
   }
   if (info.isDirectory()) {
-    throw new ConfigError(file, ['is a directory, not a config file'], `give the path of the file itself, e.g. ${usual}`);
+    throw new ConfigError(
+      file,
+      ['is a directory, not a config file'],
+      `give the path of the file itself, e.g. ${usual}`,
+    );
   }
   if (!info.isFile()) throw new ConfigError(file, ['is not a regular file']);
 
   const explorer = createExplorer(makeLoaders({ explicit: true, skip: () => false }), '/');
-  let result;
+  let result: Awaited<ReturnType<typeof explorer.load>>;
   try {
     result = await explorer.load(file);
   } catch (error) {
     throw asConfigError(error, file);
   }
   if (result === null) {
-    throw new ConfigError(file, ['has no "syncmail" key'], 'put the settings under "syncmail" in package.json');
+    throw new ConfigError(
+      file,
+      ['has no "syncmail" key'],
+      'put the settings under "syncmail" in package.json',
+    );
   }
   if (result.isEmpty === true) throw new ConfigError(file, ['is empty'], EMPTY_HINT);
   return { filepath: result.filepath, config: result.config };

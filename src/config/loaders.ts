@@ -26,10 +26,16 @@ export const EMPTY_HINT = 'a config needs at least a list of mailboxes; see .syn
 /** What a loader hands back to cosmiconfig, after the checks every loaded file gets. */
 function settingsOf(file: string, loaded: unknown): unknown {
   if (loaded === null || loaded === undefined) {
-    throw new ConfigError(file, ['contains no settings (it is empty, or only has comments)'], EMPTY_HINT);
+    throw new ConfigError(
+      file,
+      ['contains no settings (it is empty, or only has comments)'],
+      EMPTY_HINT,
+    );
   }
   if (isMapping(loaded) && Object.hasOwn(loaded, '$import')) {
-    throw new ConfigError(file, ['$import: not supported; syncmail reads settings from one file only']);
+    throw new ConfigError(file, [
+      '$import: not supported; syncmail reads settings from one file only',
+    ]);
   }
   return loaded;
 }
@@ -40,7 +46,9 @@ const loadYaml: Loader = (file, content) => {
   } catch (error) {
     const syntax = fromYamlError(file, error);
     if (syntax !== undefined) throw syntax;
-    throw new ConfigError(file, [`is not valid YAML: ${error instanceof Error ? error.message : String(error)}`]);
+    throw new ConfigError(file, [
+      `is not valid YAML: ${error instanceof Error ? error.message : String(error)}`,
+    ]);
   }
 };
 
@@ -48,7 +56,9 @@ const loadJs: Loader = async (file, content) => {
   try {
     return await defaultLoaders['.js']!(file, content);
   } catch (error) {
-    throw new ConfigError(file, [`could not be loaded: ${error instanceof Error ? error.message : String(error)}`]);
+    throw new ConfigError(file, [
+      `could not be loaded: ${error instanceof Error ? error.message : String(error)}`,
+    ]);
   }
 };
 
@@ -84,7 +94,9 @@ export function makeLoaders(options: LoaderOptions): Loaders {
 
   const typescript: Loader = (file) => {
     if (!options.explicit) return null;
-    throw new ConfigError(file, [`${extname(file)} config files are not supported; use .yaml, .json, .js or .mjs`]);
+    throw new ConfigError(file, [
+      `${extname(file)} config files are not supported; use .yaml, .json, .js or .mjs`,
+    ]);
   };
 
   const yaml = own(loadYaml);

@@ -8,7 +8,9 @@ import { realpath, stat } from 'node:fs/promises';
 import type { Config } from './types.js';
 
 function errorCode(error: unknown): string | undefined {
-  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  return error instanceof Error && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
 }
 
 /** 'directory', 'other', or 'missing' (nothing there yet); 'blocked' when a parent is a file. */
@@ -37,9 +39,13 @@ export async function checkLocalPaths(config: Config): Promise<string[]> {
     const where = `mailboxes[${index}].local`;
     const kind = await kindOf(mailbox.local);
     if (kind === 'other') {
-      problems.push(`${where}: ${mailbox.local} exists but is not a directory; give the directory of the local Maildir`);
+      problems.push(
+        `${where}: ${mailbox.local} exists but is not a directory; give the directory of the local Maildir`,
+      );
     } else if (kind === 'blocked') {
-      problems.push(`${where}: part of ${mailbox.local} is a file, not a directory; give the directory of the local Maildir`);
+      problems.push(
+        `${where}: part of ${mailbox.local} is a file, not a directory; give the directory of the local Maildir`,
+      );
     }
 
     if (mailbox.remote.kind === 'local' && kind === 'directory') {
@@ -56,7 +62,9 @@ export async function checkLocalPaths(config: Config): Promise<string[]> {
   }
 
   if ((await kindOf(config.log)) === 'directory') {
-    problems.push(`log: ${config.log} is a directory; give the path of a file (it is created if missing)`);
+    problems.push(
+      `log: ${config.log} is a directory; give the path of a file (it is created if missing)`,
+    );
   }
   return problems;
 }

@@ -6,10 +6,17 @@ import { isAbsolute } from 'node:path';
 
 /** A remote split into its parts; `path` is not expanded yet; an IPv6 `host` keeps its [brackets]. */
 export type SplitRemote =
-  | { readonly kind: 'ssh'; readonly user: string | undefined; readonly host: string; readonly path: string }
+  | {
+      readonly kind: 'ssh';
+      readonly user: string | undefined;
+      readonly host: string;
+      readonly path: string;
+    }
   | { readonly kind: 'local'; readonly path: string };
 
-export type Split = { readonly ok: true; readonly remote: SplitRemote } | { readonly ok: false; readonly problem: string };
+export type Split =
+  | { readonly ok: true; readonly remote: SplitRemote }
+  | { readonly ok: false; readonly problem: string };
 
 const HOST = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/; // a name or IPv4 address, or an ssh config Host alias
 const IPV6 = /^[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$/; // inside [brackets], with an optional %zone
@@ -21,15 +28,19 @@ function refuse(problem: string): Split {
 
 function checkUser(user: string | undefined): string | undefined {
   if (user === undefined) return undefined;
-  if (user === '') return 'the user before "@" is empty; write user@host:path, or leave out "user@"';
-  if (user.startsWith('-')) return `user "${user}" begins with "-", which ssh would read as an option`;
-  if (!USER.test(user)) return `user "${user}" may contain only letters, digits, ".", "_", "+", "@" and "-"`;
+  if (user === '')
+    return 'the user before "@" is empty; write user@host:path, or leave out "user@"';
+  if (user.startsWith('-'))
+    return `user "${user}" begins with "-", which ssh would read as an option`;
+  if (!USER.test(user))
+    return `user "${user}" may contain only letters, digits, ".", "_", "+", "@" and "-"`;
   return undefined;
 }
 
 function checkHost(host: string): string | undefined {
   if (host === '') return 'the host before ":" is empty; write host:path';
-  if (host.startsWith('-')) return `host "${host}" begins with "-", which ssh would read as an option`;
+  if (host.startsWith('-'))
+    return `host "${host}" begins with "-", which ssh would read as an option`;
   if (!HOST.test(host)) {
     const advice = host.includes('$') ? ' (variables are expanded only in the path after ":")' : '';
     return `host "${host}" may contain only letters, digits, ".", "_" and "-"${advice}`;
@@ -37,18 +48,27 @@ function checkHost(host: string): string | undefined {
   return undefined;
 }
 
-function sshRemote(user: string | undefined, host: string, path: string, checkedHost: string | undefined): Split {
+function sshRemote(
+  user: string | undefined,
+  host: string,
+  path: string,
+  checkedHost: string | undefined,
+): Split {
   const problem = checkUser(user) ?? checkedHost;
   if (problem !== undefined) return refuse(problem);
   if (path.startsWith(':')) {
-    return refuse('"host::path" is rsync daemon syntax, which syncmail does not support; use host:path (one colon) to go over ssh');
+    return refuse(
+      '"host::path" is rsync daemon syntax, which syncmail does not support; use host:path (one colon) to go over ssh',
+    );
   }
   return { ok: true, remote: { kind: 'ssh', user, host, path } };
 }
 
 export function splitRemote(text: string): Split {
   if (/^rsync:\/\//i.test(text)) {
-    return refuse('rsync daemon addresses (rsync://…) are not supported; use [user@]host:path to go over ssh');
+    return refuse(
+      'rsync daemon addresses (rsync://…) are not supported; use [user@]host:path to go over ssh',
+    );
   }
 
   // [user@][IPv6 address]:path
@@ -62,7 +82,8 @@ export function splitRemote(text: string): Split {
 
   const colon = text.indexOf(':');
   const slash = text.indexOf('/');
-  if (colon === -1 || (slash !== -1 && slash < colon)) return { ok: true, remote: { kind: 'local', path: text } };
+  if (colon === -1 || (slash !== -1 && slash < colon))
+    return { ok: true, remote: { kind: 'local', path: text } };
 
   const userHost = text.slice(0, colon);
   const at = userHost.lastIndexOf('@');

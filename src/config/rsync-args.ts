@@ -3,7 +3,17 @@
 // options that cannot undo them are accepted. The well-known dangerous ones get a reason.
 
 /** Options without a value. */
-const FLAGS = new Set(['-z', '--compress', '-4', '--ipv4', '-6', '--ipv6', '--fsync', '--blocking-io', '--no-motd']);
+const FLAGS = new Set([
+  '-z',
+  '--compress',
+  '-4',
+  '--ipv4',
+  '-6',
+  '--ipv6',
+  '--fsync',
+  '--blocking-io',
+  '--no-motd',
+]);
 
 const CHOICE = /^[A-Za-z0-9_,+-]+$/;
 
@@ -82,11 +92,14 @@ function checkLong(arg: string): string | undefined {
   const reason = reasonFor(name);
   if (reason !== undefined) return `${JSON.stringify(arg)} is not allowed: ${reason}`;
   if (/\s/.test(name)) return onePerItem(arg);
-  if (FLAGS.has(name)) return equals === -1 ? undefined : `${JSON.stringify(arg)}: ${name} takes no value`;
+  if (FLAGS.has(name))
+    return equals === -1 ? undefined : `${JSON.stringify(arg)}: ${name} takes no value`;
   const form = WITH_VALUE.get(name);
   if (form === undefined) return notAllowed(arg);
-  if (equals === -1) return `${JSON.stringify(arg)} needs its value in the same item, e.g. ${name}=…`;
-  if (!form.test(value)) return `${JSON.stringify(arg)}: ${JSON.stringify(value)} is not a valid value for ${name}`;
+  if (equals === -1)
+    return `${JSON.stringify(arg)} needs its value in the same item, e.g. ${name}=…`;
+  if (!form.test(value))
+    return `${JSON.stringify(arg)}: ${JSON.stringify(value)} is not a valid value for ${name}`;
   if (name !== '--rsync-path' && /\s/.test(value)) return onePerItem(arg);
   return undefined;
 }

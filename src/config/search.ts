@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { xdgDir, type Env } from './expand.js';
+import { type Env, xdgDir } from './expand.js';
 import { createExplorer, GLOBAL_PLACES, SEARCH_PLACES, withEnvironment } from './explorer.js';
 import { EMPTY_HINT, makeLoaders } from './loaders.js';
 
@@ -38,16 +38,23 @@ function searchDirectories(cwd: string, stopDir: string): string[] {
 
 /** Every file the search tries, in order. */
 function candidates(cwd: string, stopDir: string, globalDir: string): string[] {
-  const files = searchDirectories(cwd, stopDir).flatMap((dir) => SEARCH_PLACES.map((place) => join(dir, place)));
+  const files = searchDirectories(cwd, stopDir).flatMap((dir) =>
+    SEARCH_PLACES.map((place) => join(dir, place)),
+  );
   return [...files, ...GLOBAL_PLACES.map((place) => join(globalDir, place))];
 }
 
 function errorCode(error: unknown): string | undefined {
-  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  return error instanceof Error && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
 }
 
 /** Throws for an empty or unreadable file of ours that the search passed over before reaching `found`. */
-async function refusePassedOver(files: readonly string[], found: string | undefined): Promise<void> {
+async function refusePassedOver(
+  files: readonly string[],
+  found: string | undefined,
+): Promise<void> {
   for (const file of files) {
     if (file === found) return;
     if (basename(file) === 'package.json') continue; // not necessarily ours
@@ -56,7 +63,11 @@ async function refusePassedOver(files: readonly string[], found: string | undefi
       content = await readFile(file, 'utf8');
     } catch (error) {
       if (errorCode(error) === 'EACCES') {
-        throw new ConfigError(file, ['cannot be read: permission denied'], 'make it readable, or remove it');
+        throw new ConfigError(
+          file,
+          ['cannot be read: permission denied'],
+          'make it readable, or remove it',
+        );
       }
       continue; // not there, or a directory
     }
@@ -76,10 +87,13 @@ export async function searchConfig(options: SearchOptions): Promise<Found | unde
   const stopDir = isAbsolute(options.homedir) ? resolve(options.homedir) : '/';
   const configHome = xdgDir(options.env, 'XDG_CONFIG_HOME', join(options.homedir, '.config'));
   const globalDir = join(configHome, 'syncmail');
-  const skip = (file: string): boolean => dirname(file) === globalDir && NOT_SEARCHED.includes(basename(file));
+  const skip = (file: string): boolean =>
+    dirname(file) === globalDir && NOT_SEARCHED.includes(basename(file));
 
   const explorer = createExplorer(makeLoaders({ explicit: false, skip }), stopDir);
-  const result = await withEnvironment('XDG_CONFIG_HOME', configHome, () => explorer.search(options.cwd));
+  const result = await withEnvironment('XDG_CONFIG_HOME', configHome, () =>
+    explorer.search(options.cwd),
+  );
   await refusePassedOver(candidates(options.cwd, stopDir, globalDir), result?.filepath);
   if (result === null) return undefined;
   return { filepath: result.filepath, config: result.config };

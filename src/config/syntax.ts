@@ -41,7 +41,8 @@ export function findJsonFault(text: string): { offset: number; reason: string } 
 
   const unexpected = (what: string): never => {
     const char = text[at];
-    if (char === "'") return fail('strings and keys need double quotes (") in JSON, not single quotes');
+    if (char === "'")
+      return fail('strings and keys need double quotes (") in JSON, not single quotes');
     if (char === '/' && (text[at + 1] === '/' || text[at + 1] === '*')) {
       return fail('JSON does not allow comments; remove them, or use a YAML file (.yaml) instead');
     }
@@ -64,7 +65,9 @@ export function findJsonFault(text: string): { offset: number; reason: string } 
         else if (next === 'u' && /^[0-9A-Fa-f]{4}$/.test(text.slice(at + 2, at + 6))) at += 6;
         else fail(`invalid escape "\\${next ?? ''}" in a string`);
       } else if (char!.charCodeAt(0) < 0x20) {
-        fail('a string cannot contain a raw line break or tab; write \\n or \\t, or close the string with "');
+        fail(
+          'a string cannot contain a raw line break or tab; write \\n or \\t, or close the string with "',
+        );
       } else at++;
     }
   };
@@ -73,7 +76,8 @@ export function findJsonFault(text: string): { offset: number; reason: string } 
     const token = /-?[0-9.eE+-]*/y;
     token.lastIndex = at;
     const found = token.exec(text)?.[0] ?? '';
-    if (!/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(found)) fail(`${JSON.stringify(found)} is not a valid JSON number`);
+    if (!/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(found))
+      fail(`${JSON.stringify(found)} is not a valid JSON number`);
     at += found.length;
   };
 
@@ -88,7 +92,9 @@ export function findJsonFault(text: string): { offset: number; reason: string } 
     word.lastIndex = at;
     const found = word.exec(text)?.[0];
     if (found === undefined) unexpected('a value');
-    fail(`unexpected ${JSON.stringify(found)}: text needs double quotes, and the only bare words are true, false and null`);
+    fail(
+      `unexpected ${JSON.stringify(found)}: text needs double quotes, and the only bare words are true, false and null`,
+    );
   };
 
   const container = (close: '}' | ']'): void => {
@@ -157,7 +163,9 @@ export function parseJson(file: string, content: string): unknown {
   } catch (error) {
     const fault = findJsonFault(text);
     if (fault === undefined) {
-      throw new ConfigError(file, [`is not valid JSON: ${error instanceof Error ? error.message : String(error)}`]);
+      throw new ConfigError(file, [
+        `is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+      ]);
     }
     const { line, column } = lineAndColumn(text, fault.offset);
     throw new ConfigSyntaxError(file, line, column, fault.reason);
@@ -167,7 +175,15 @@ export function parseJson(file: string, content: string): unknown {
 /** Converts a js-yaml YAMLException into a ConfigSyntaxError; undefined for any other error. */
 export function fromYamlError(file: string, error: unknown): ConfigSyntaxError | undefined {
   if (!(error instanceof Error) || error.name !== 'YAMLException') return undefined;
-  const { reason, mark } = error as Error & { reason?: unknown; mark?: { line?: unknown; column?: unknown } };
-  if (typeof reason !== 'string' || typeof mark?.line !== 'number' || typeof mark.column !== 'number') return undefined;
+  const { reason, mark } = error as Error & {
+    reason?: unknown;
+    mark?: { line?: unknown; column?: unknown };
+  };
+  if (
+    typeof reason !== 'string' ||
+    typeof mark?.line !== 'number' ||
+    typeof mark.column !== 'number'
+  )
+    return undefined;
   return new ConfigSyntaxError(file, mark.line + 1, mark.column + 1, reason);
 }

@@ -3,7 +3,12 @@
 
 /** Where the server Maildir lives. `path` never begins with '-'; `host` never begins with '-'. */
 export type Remote =
-  | { readonly kind: 'ssh'; readonly user: string | undefined; readonly host: string; readonly path: string }
+  | {
+      readonly kind: 'ssh';
+      readonly user: string | undefined;
+      readonly host: string;
+      readonly path: string;
+    }
   | { readonly kind: 'local'; readonly path: string };
 
 /** What to do with a server message whose unique name already exists locally with different content. */

@@ -4,7 +4,7 @@
 
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { expand, xdgDir, type Env } from './expand.js';
+import { type Env, expand, xdgDir } from './expand.js';
 import {
   has,
   readChoice,
@@ -65,7 +65,12 @@ function optional<T>(
   return has(mapping, key) ? read(mapping[key], keyPath(parent, key)) : undefined;
 }
 
-function expandOrReport(text: string, path: string, mode: 'path' | 'remote' | 'leading', ctx: Context): string | undefined {
+function expandOrReport(
+  text: string,
+  path: string,
+  mode: 'path' | 'remote' | 'leading',
+  ctx: Context,
+): string | undefined {
   const expanded = expand(text, ctx.env, ctx.homedir, mode);
   if (expanded.ok) return expanded.value;
   ctx.problems.add(path, expanded.problem);
@@ -79,12 +84,16 @@ function readLocalPath(value: unknown, path: string, ctx: Context): string | und
   const expanded = expandOrReport(text, path, 'path', ctx);
   if (expanded === undefined) return undefined;
   if (/[\0\n\r]/.test(expanded)) {
-    ctx.problems.add(path, `must not contain a line break or NUL character (after expanding ${JSON.stringify(text)})`);
+    ctx.problems.add(
+      path,
+      `must not contain a line break or NUL character (after expanding ${JSON.stringify(text)})`,
+    );
     return undefined;
   }
   if (!isAbsolute(expanded)) {
     const origin = expanded === text ? '' : ` (from ${JSON.stringify(text)})`;
-    const shown = expanded === '' ? 'an empty path' : `${JSON.stringify(expanded)}${origin} is a relative path`;
+    const shown =
+      expanded === '' ? 'an empty path' : `${JSON.stringify(expanded)}${origin} is a relative path`;
     ctx.problems.add(path, `${shown}; give an absolute path (it may start with ~/)`);
     return undefined;
   }
@@ -94,7 +103,9 @@ function readLocalPath(value: unknown, path: string, ctx: Context): string | und
 function readSshArgs(value: unknown, path: string, ctx: Context): string[] | undefined {
   const args = readStringList(value, path, ctx.problems);
   if (args === undefined) return undefined;
-  const expanded = args.map((arg, index) => expandOrReport(arg, keyPath(path, index), 'leading', ctx));
+  const expanded = args.map((arg, index) =>
+    expandOrReport(arg, keyPath(path, index), 'leading', ctx),
+  );
   return expanded.every((arg) => arg !== undefined) ? (expanded as string[]) : undefined;
 }
 
@@ -115,7 +126,8 @@ function readRsyncProgram(value: unknown, path: string, ctx: Context): string | 
   const text = readString(value, path, ctx.problems);
   if (text === undefined) return undefined;
   let problem: string | undefined;
-  if (text.startsWith('-')) problem = `${JSON.stringify(text)} begins with "-"; give a program name or an absolute path`;
+  if (text.startsWith('-'))
+    problem = `${JSON.stringify(text)} begins with "-"; give a program name or an absolute path`;
   else if (text.includes('/') && !isAbsolute(text)) {
     problem = `${JSON.stringify(text)} is a relative path; give a program name found in PATH (like "rsync") or an absolute path`;
   } else if (!text.includes('/') && !/^[A-Za-z0-9._+-]+$/.test(text)) {
@@ -143,7 +155,11 @@ function readName(value: unknown, path: string, ctx: Context): string | undefine
   return name;
 }
 
-function readRemote(value: unknown, path: string, ctx: Context): { remote: Remote; text: string } | undefined {
+function readRemote(
+  value: unknown,
+  path: string,
+  ctx: Context,
+): { remote: Remote; text: string } | undefined {
   const text = readString(value, path, ctx.problems);
   if (text === undefined) return undefined;
   const split = splitRemote(text);
@@ -152,14 +168,20 @@ function readRemote(value: unknown, path: string, ctx: Context): { remote: Remot
     return undefined;
   }
   const { remote } = split;
-  const expanded = expandOrReport(remote.path, path, remote.kind === 'ssh' ? 'remote' : 'path', ctx);
+  const expanded = expandOrReport(
+    remote.path,
+    path,
+    remote.kind === 'ssh' ? 'remote' : 'path',
+    ctx,
+  );
   if (expanded === undefined) return undefined;
   const problem = checkRemotePath(expanded, remote.kind);
   if (problem !== undefined) {
     ctx.problems.add(path, problem);
     return undefined;
   }
-  if (remote.kind === 'local') return { remote: { kind: 'local', path: resolve(expanded) }, text: expanded };
+  if (remote.kind === 'local')
+    return { remote: { kind: 'local', path: resolve(expanded) }, text: expanded };
   const user = remote.user === undefined ? '' : `${remote.user}@`;
   return {
     remote: { kind: 'ssh', user: remote.user, host: remote.host, path: expanded },
@@ -167,29 +189,60 @@ function readRemote(value: unknown, path: string, ctx: Context): { remote: Remot
   };
 }
 
-function readMailbox(value: unknown, path: string, topSsh: readonly string[], ctx: Context): Mailbox | undefined {
-  const mailbox = readMapping(value, path, MAILBOX_KEYS, 'a mapping with name, remote and local', ctx.problems);
+function readMailbox(
+  value: unknown,
+  path: string,
+  topSsh: readonly string[],
+  ctx: Context,
+): Mailbox | undefined {
+  const mailbox = readMapping(
+    value,
+    path,
+    MAILBOX_KEYS,
+    'a mapping with name, remote and local',
+    ctx.problems,
+  );
   if (mailbox === undefined) return undefined;
 
-  const required = <T>(key: string, advice: string, read: (value: unknown, path: string) => T | undefined): T | undefined => {
+  const required = <T>(
+    key: string,
+    advice: string,
+    read: (value: unknown, path: string) => T | undefined,
+  ): T | undefined => {
     if (has(mailbox, key)) return read(mailbox[key], keyPath(path, key));
     reportMissing(keyPath(path, key), advice, ctx.problems);
     return undefined;
   };
-  const name = required('name', 'give the mailbox a short name, like inbox', (v, p) => readName(v, p, ctx));
-  const remote = required('remote', 'give the server Maildir, like mail-server:Maildir', (v, p) => readRemote(v, p, ctx));
-  const local = required('local', 'give the local Maildir, like ~/Maildir', (v, p) => readLocalPath(v, p, ctx));
+  const name = required('name', 'give the mailbox a short name, like inbox', (v, p) =>
+    readName(v, p, ctx),
+  );
+  const remote = required('remote', 'give the server Maildir, like mail-server:Maildir', (v, p) =>
+    readRemote(v, p, ctx),
+  );
+  const local = required('local', 'give the local Maildir, like ~/Maildir', (v, p) =>
+    readLocalPath(v, p, ctx),
+  );
   const ssh = optional(mailbox, path, 'ssh', (v, p) => readSshArgs(v, p, ctx));
   const rsyncArgs = optional(mailbox, path, 'rsyncArgs', (v, p) => readRsyncArgs(v, p, ctx));
 
   if (remote?.remote.kind === 'local' && local !== undefined && remote.remote.path === local) {
-    ctx.problems.add(keyPath(path, 'local'), `is the same directory as remote (${local}); a Maildir cannot be moved onto itself`);
+    ctx.problems.add(
+      keyPath(path, 'local'),
+      `is the same directory as remote (${local}); a Maildir cannot be moved onto itself`,
+    );
     return undefined;
   }
   if (name === undefined || remote === undefined || local === undefined) return undefined;
   if (has(mailbox, 'ssh') && ssh === undefined) return undefined;
   if (has(mailbox, 'rsyncArgs') && rsyncArgs === undefined) return undefined;
-  return { name, remote: remote.remote, remoteText: remote.text, local, ssh: ssh ?? topSsh, rsyncArgs: rsyncArgs ?? [] };
+  return {
+    name,
+    remote: remote.remote,
+    remoteText: remote.text,
+    local,
+    ssh: ssh ?? topSsh,
+    rsyncArgs: rsyncArgs ?? [],
+  };
 }
 
 function readMailboxes(value: unknown, topSsh: readonly string[], ctx: Context): Mailbox[] {
@@ -199,7 +252,10 @@ function readMailboxes(value: unknown, topSsh: readonly string[], ctx: Context):
     return [];
   }
   if (value.length === 0) {
-    ctx.problems.add('mailboxes', 'the list is empty; add at least one mailbox with name, remote and local');
+    ctx.problems.add(
+      'mailboxes',
+      'the list is empty; add at least one mailbox with name, remote and local',
+    );
     return [];
   }
   const mailboxes: Mailbox[] = [];
@@ -228,7 +284,10 @@ function defaultLog(ctx: Context): string | undefined {
   const state = xdgDir(ctx.env, 'XDG_STATE_HOME', join(ctx.homedir, '.local', 'state'));
   const log = join(state, 'syncmail', 'transfer.log');
   if (isAbsolute(log)) return log;
-  ctx.problems.add('log', `the default (${log}) is not an absolute path because the home directory is unknown; set log`);
+  ctx.problems.add(
+    'log',
+    `the default (${log}) is not an absolute path because the home directory is unknown; set log`,
+  );
   return undefined;
 }
 
@@ -236,27 +295,53 @@ function defaultLog(ctx: Context): string | undefined {
  * Validates and expands raw config contents. `file` is only used in the error; `env` and `homedir` are used for
  * `~`, `$VAR` and the default log location. Throws a ConfigError that lists every problem found.
  */
-export function validateConfig(raw: unknown, file: string | undefined, env: Env, homedir: string): Config {
+export function validateConfig(
+  raw: unknown,
+  file: string | undefined,
+  env: Env,
+  homedir: string,
+): Config {
   const problems = new Problems();
   const ctx: Context = { env, homedir, problems };
-  const top = readMapping(raw, '', TOP_KEYS, 'a mapping of settings (key: value) at the top of the file', problems);
+  const top = readMapping(
+    raw,
+    '',
+    TOP_KEYS,
+    'a mapping of settings (key: value) at the top of the file',
+    problems,
+  );
   if (top === undefined) throw new ConfigError(file, problems.lines, HINT);
 
   const seconds = (min: number, max: number) => ({ min, max, unit: 'seconds' });
   const ssh = optional(top, '', 'ssh', (v, p) => readSshArgs(v, p, ctx)) ?? [];
   const log = has(top, 'log') ? readLocalPath(top['log'], 'log', ctx) : defaultLog(ctx);
-  const onConflict = optional(top, '', 'onConflict', (v, p) => readChoice<OnConflict>(v, p, ['keep', 'rename'], problems));
-  const connectTimeout = optional(top, '', 'connectTimeout', (v, p) => readInteger(v, p, seconds(1, 3600), problems));
-  const ioTimeout = optional(top, '', 'ioTimeout', (v, p) => readInteger(v, p, seconds(10, 86400), problems));
+  const onConflict = optional(top, '', 'onConflict', (v, p) =>
+    readChoice<OnConflict>(v, p, ['keep', 'rename'], problems),
+  );
+  const connectTimeout = optional(top, '', 'connectTimeout', (v, p) =>
+    readInteger(v, p, seconds(1, 3600), problems),
+  );
+  const ioTimeout = optional(top, '', 'ioTimeout', (v, p) =>
+    readInteger(v, p, seconds(10, 86400), problems),
+  );
   const maxMinutes = optional(top, '', 'maxMinutes', (v, p) =>
     readInteger(v, p, { min: 1, max: 10080, unit: 'minutes' }, problems),
   );
-  const retries = optional(top, '', 'retries', (v, p) => readInteger(v, p, { min: 0, max: 10 }, problems));
-  const retryDelay = optional(top, '', 'retryDelay', (v, p) => readNumber(v, p, seconds(0, 3600), problems));
+  const retries = optional(top, '', 'retries', (v, p) =>
+    readInteger(v, p, { min: 0, max: 10 }, problems),
+  );
+  const retryDelay = optional(top, '', 'retryDelay', (v, p) =>
+    readNumber(v, p, seconds(0, 3600), problems),
+  );
   const rsync = optional(top, '', 'rsync', (v, p) => readRsyncProgram(v, p, ctx));
   let mailboxes: Mailbox[] = [];
   if (has(top, 'mailboxes')) mailboxes = readMailboxes(top['mailboxes'], ssh, ctx);
-  else reportMissing('mailboxes', 'add a list of mailboxes, each with name, remote and local', problems);
+  else
+    reportMissing(
+      'mailboxes',
+      'add a list of mailboxes, each with name, remote and local',
+      problems,
+    );
 
   if (problems.count > 0 || log === undefined) throw new ConfigError(file, problems.lines, HINT);
   return {

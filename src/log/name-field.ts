@@ -9,7 +9,9 @@
 import { isUtf8 } from 'node:buffer';
 import { displayName } from '../output/display-name.js';
 
-export type NameFields = { readonly file: string } | { readonly file: string; readonly file_b64: string };
+export type NameFields =
+  | { readonly file: string }
+  | { readonly file: string; readonly file_b64: string };
 
 /** Fields for a log record. isUtf8 is strict: overlong forms and encoded surrogates are not UTF-8. */
 export function nameFields(name: Buffer): NameFields {
@@ -21,20 +23,27 @@ export function nameFields(name: Buffer): NameFields {
  * The exact bytes back from fields made by nameFields (e.g. after a JSON round trip).
  * @throws TypeError when file_b64 is not canonical base64 or `file` is not well-formed Unicode.
  */
-export function nameFromFields(fields: { readonly file: string; readonly file_b64?: string | undefined }): Buffer {
+export function nameFromFields(fields: {
+  readonly file: string;
+  readonly file_b64?: string | undefined;
+}): Buffer {
   const b64 = fields.file_b64;
   if (b64 !== undefined) {
     // Buffer.from ignores bad characters and accepts base64url; re-encoding catches all of that.
     const bytes = Buffer.from(b64, 'base64');
     if (bytes.toString('base64') !== b64) {
-      throw new TypeError(`nameFromFields: file_b64 is not canonical base64: ${JSON.stringify(b64)}`);
+      throw new TypeError(
+        `nameFromFields: file_b64 is not canonical base64: ${JSON.stringify(b64)}`,
+      );
     }
     return bytes;
   }
   const bytes = Buffer.from(fields.file, 'utf8');
   // A lone surrogate would silently become U+FFFD: refuse instead of returning other bytes.
   if (bytes.toString('utf8') !== fields.file) {
-    throw new TypeError(`nameFromFields: file is not well-formed Unicode: ${JSON.stringify(fields.file)}`);
+    throw new TypeError(
+      `nameFromFields: file is not well-formed Unicode: ${JSON.stringify(fields.file)}`,
+    );
   }
   return bytes;
 }

@@ -43,7 +43,10 @@ export class TransferLog {
         mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
         this.#fd = openSync(file, 'a', 0o600);
       } catch (error) {
-        throw new LocalIoError(`cannot open the transfer log ${file}: ${(error as Error).message}`, 'set "log" in the config to a writable place');
+        throw new LocalIoError(
+          `cannot open the transfer log ${file}: ${(error as Error).message}`,
+          'set "log" in the config to a writable place',
+        );
       }
     }
   }

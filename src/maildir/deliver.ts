@@ -8,7 +8,15 @@
 // Every step is idempotent, so a run killed anywhere in here is finished by the next one. The calls are
 // synchronous on purpose: one message after another, no other work to overlap with, and without the
 // thread-pool round trip per call the loop runs several times faster.
-import { linkSync, lstatSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import {
+  linkSync,
+  lstatSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import type { OnConflict } from '../config/types.js';
 import type { MailboxPaths } from './layout.js';
 import { joinName, uniqueName } from './layout.js';
@@ -17,7 +25,13 @@ import { sameContent } from './same-content.js';
 
 export type Delivery =
   /** Linked into new/ as `as` (equal to `name` unless renamed after a conflict). */
-  | { readonly kind: 'delivered'; readonly name: Buffer; readonly as: Buffer; readonly size: number; readonly renamed: boolean }
+  | {
+      readonly kind: 'delivered';
+      readonly name: Buffer;
+      readonly as: Buffer;
+      readonly size: number;
+      readonly renamed: boolean;
+    }
   /** The same bytes are already in the local Maildir (a leftover of an interrupted run). */
   | { readonly kind: 'exists'; readonly name: Buffer; readonly local: Buffer }
   /** Same unique name, different bytes: left on the server, nothing local touched. */
@@ -35,7 +49,11 @@ export function renamedName(name: Buffer, runId: string, attempt: number): Buffe
   const suffix = Buffer.from(`.syncmail-${runId}-${attempt}`);
   let unique = uniqueName(name);
   let info = name.subarray(unique.length);
-  if (unique.length + suffix.length + info.length > NAME_MAX && NAME_MAX - suffix.length - info.length < 16) info = Buffer.alloc(0);
+  if (
+    unique.length + suffix.length + info.length > NAME_MAX &&
+    NAME_MAX - suffix.length - info.length < 16
+  )
+    info = Buffer.alloc(0);
   unique = unique.subarray(0, Math.max(0, NAME_MAX - suffix.length - info.length));
   return Buffer.concat([unique, suffix, info]);
 }
@@ -91,14 +109,21 @@ export async function deliverStaged(
   for (const entry of readdirSync(paths.stageNew, { encoding: 'buffer', withFileTypes: true })) {
     const name = entry.name;
     const staged = joinName(paths.stageNew, name);
-    const what = entry.isDirectory() ? 'a directory' : !entry.isFile() ? 'not a regular file' : name[0] === 0x2e ? 'a dot-file' : undefined;
+    const what = entry.isDirectory()
+      ? 'a directory'
+      : !entry.isFile()
+        ? 'not a regular file'
+        : name[0] === 0x2e
+          ? 'a dot-file'
+          : undefined;
     if (what !== undefined) {
       rmSync(staged, { recursive: true, force: true });
       report({ kind: 'not-a-message', name, what });
       continue;
     }
     const delivery = await deliverFile(staged, name, paths, index, onConflict, runId);
-    if (delivery.kind === 'delivered' || delivery.kind === 'exists') renameSync(staged, joinName(paths.deliveredNew, name));
+    if (delivery.kind === 'delivered' || delivery.kind === 'exists')
+      renameSync(staged, joinName(paths.deliveredNew, name));
     // A conflict's stage copy goes: the server copy stays for a person to decide, and if they delete it
     // there, nothing is left behind that would report the conflict for ever.
     else unlinkSync(staged);
@@ -113,7 +138,11 @@ export async function deliverStaged(
  * under a fresh name when the old version holds its name. Returns those deliveries; once they are flushed,
  * promoteSettled() makes each the delivered version, so the next fetch neither sends nor delivers it again.
  */
-export async function settleRemoving(paths: MailboxPaths, index: LocalIndex, runId: string): Promise<Delivery[]> {
+export async function settleRemoving(
+  paths: MailboxPaths,
+  index: LocalIndex,
+  runId: string,
+): Promise<Delivery[]> {
   const results: Delivery[] = [];
   for (const name of readdirSync(paths.removingNew, { encoding: 'buffer' })) {
     const file = joinName(paths.removingNew, name);
@@ -127,10 +156,12 @@ export async function settleRemoving(paths: MailboxPaths, index: LocalIndex, run
 
 /** After the flush: the settled newer versions replace their old delivered/new twins (still linked in new/). */
 export function promoteSettled(paths: MailboxPaths, settled: readonly Delivery[]): void {
-  for (const d of settled) renameSync(joinName(paths.removingNew, d.name), joinName(paths.deliveredNew, d.name));
+  for (const d of settled)
+    renameSync(joinName(paths.removingNew, d.name), joinName(paths.deliveredNew, d.name));
 }
 
 /** Empties removing/new; only after settleRemoving(), a flush and promoteSettled(). */
 export function clearRemoving(paths: MailboxPaths): void {
-  for (const name of readdirSync(paths.removingNew, { encoding: 'buffer' })) unlinkSync(joinName(paths.removingNew, name));
+  for (const name of readdirSync(paths.removingNew, { encoding: 'buffer' }))
+    unlinkSync(joinName(paths.removingNew, name));
 }

@@ -30,11 +30,15 @@ export class LocalIndex {
   add(dir: 'new' | 'cur', name: Buffer): void {
     const unique = uniqueName(name);
     const key = unique.toString('latin1');
-    this.#store(key, `${dir === 'new' ? 'n' : 'c'}${name.subarray(unique.length).toString('latin1')}`);
+    this.#store(
+      key,
+      `${dir === 'new' ? 'n' : 'c'}${name.subarray(unique.length).toString('latin1')}`,
+    );
     // A copy syncmail renamed after a conflict (NAME.syncmail-RUN-N) is also found under NAME, so the
     // same bytes arriving again under NAME are recognised as already here. Stored with its full name.
     const renamedFrom = RENAMED.exec(key)?.[1];
-    if (renamedFrom !== undefined) this.#store(renamedFrom, `${dir === 'new' ? 'N' : 'C'}${name.toString('latin1')}`);
+    if (renamedFrom !== undefined)
+      this.#store(renamedFrom, `${dir === 'new' ? 'N' : 'C'}${name.toString('latin1')}`);
   }
 
   #store(key: string, stored: string): void {
@@ -53,7 +57,11 @@ export class LocalIndex {
       const dir = letter === 'n' || letter === 'N' ? 'new' : 'cur';
       const rest = Buffer.from(stored.slice(1), 'latin1');
       const entryName = letter === 'N' || letter === 'C' ? rest : Buffer.concat([unique, rest]);
-      return { dir, name: entryName, path: joinName(dir === 'new' ? this.#paths.new : this.#paths.cur, entryName) };
+      return {
+        dir,
+        name: entryName,
+        path: joinName(dir === 'new' ? this.#paths.new : this.#paths.cur, entryName),
+      };
     });
   }
 }

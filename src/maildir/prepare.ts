@@ -11,19 +11,33 @@ async function ensureDir(dir: string, label: string): Promise<void> {
     const info = await lstat(dir);
     if (info.isSymbolicLink()) {
       // A symlinked new/ or cur/ could point anywhere; delivering through it is not what anyone expects.
-      throw new LocalIoError(`${dir} is a symbolic link, not a directory`, `make ${label} a real directory`);
+      throw new LocalIoError(
+        `${dir} is a symbolic link, not a directory`,
+        `make ${label} a real directory`,
+      );
     }
-    if (!info.isDirectory()) throw new LocalIoError(`${dir} is not a directory`, `move it away so syncmail can create the Maildir`);
+    if (!info.isDirectory())
+      throw new LocalIoError(
+        `${dir} is not a directory`,
+        `move it away so syncmail can create the Maildir`,
+      );
   } catch (error) {
     if (error instanceof LocalIoError) throw error;
-    throw new LocalIoError(`cannot create ${dir}: ${(error as Error).message}`, 'check the path and its permissions');
+    throw new LocalIoError(
+      `cannot create ${dir}: ${(error as Error).message}`,
+      'check the path and its permissions',
+    );
   }
 }
 
 /** Creates cur/ new/ tmp/ (0700) and syncmail's work dirs, and checks tmp/ shares new/'s filesystem. */
 export async function prepareLocalMaildir(paths: MailboxPaths): Promise<void> {
   await ensureDir(paths.local, 'the local Maildir');
-  for (const [dir, label] of [[paths.cur, 'cur/'], [paths.new, 'new/'], [paths.tmp, 'tmp/']] as const) {
+  for (const [dir, label] of [
+    [paths.cur, 'cur/'],
+    [paths.new, 'new/'],
+    [paths.tmp, 'tmp/'],
+  ] as const) {
     await ensureDir(dir, label);
   }
   const [newInfo, tmpInfo] = await Promise.all([stat(paths.new), stat(paths.tmp)]);
@@ -35,10 +49,20 @@ export async function prepareLocalMaildir(paths: MailboxPaths): Promise<void> {
       'put the whole Maildir on one filesystem (syncmail moves mail into new/ with link(), which needs that)',
     );
   }
-  for (const dir of [paths.work, paths.stage, paths.stageNew, paths.deliveredNew, paths.removingNew, paths.temp, paths.partial]) await ensureDir(dir, path.basename(dir));
+  for (const dir of [
+    paths.work,
+    paths.stage,
+    paths.stageNew,
+    paths.deliveredNew,
+    paths.removingNew,
+    paths.temp,
+    paths.partial,
+  ])
+    await ensureDir(dir, path.basename(dir));
 }
 
 /** Empties one of syncmail's own work dirs (temp files of a killed run, stale partials); under the lock. */
 export function clearDir(dir: string): void {
-  for (const name of readdirSync(dir, { encoding: 'buffer' })) rmSync(joinName(dir, name), { recursive: true, force: true });
+  for (const name of readdirSync(dir, { encoding: 'buffer' }))
+    rmSync(joinName(dir, name), { recursive: true, force: true });
 }

@@ -13,7 +13,10 @@ export async function sameContent(a: Buffer | string, b: Buffer | string): Promi
     const ba = Buffer.alloc(CHUNK);
     const bb = Buffer.alloc(CHUNK);
     for (;;) {
-      const [ra, rb] = await Promise.all([fa.read(ba, 0, CHUNK, null), fb.read(bb, 0, CHUNK, null)]);
+      const [ra, rb] = await Promise.all([
+        fa.read(ba, 0, CHUNK, null),
+        fb.read(bb, 0, CHUNK, null),
+      ]);
       if (ra.bytesRead !== rb.bytesRead) return false;
       if (ra.bytesRead === 0) return true;
       if (!ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead))) return false;

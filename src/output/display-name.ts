@@ -30,7 +30,9 @@ function utf8At(buf: Buffer, i: number): [number, number] | undefined {
     // E0: no overlongs (A0..BF); ED: no surrogates (80..9F).
     const c1 = b0 === 0xe0 ? cont(1, 0xa0) : b0 === 0xed ? cont(1, 0x80, 0x9f) : cont(1);
     const c2 = cont(2);
-    return c1 === undefined || c2 === undefined ? undefined : [((b0 & 0x0f) << 12) | (c1 << 6) | c2, 3];
+    return c1 === undefined || c2 === undefined
+      ? undefined
+      : [((b0 & 0x0f) << 12) | (c1 << 6) | c2, 3];
   }
   if (b0 >= 0xf0 && b0 <= 0xf4) {
     // F0: no overlongs (90..BF); F4: nothing above U+10FFFF (80..8F).
@@ -68,7 +70,7 @@ export function displayName(name: Buffer): string {
   while (i < name.length) {
     const decoded = utf8At(name, i);
     if (decoded === undefined) {
-      out += '\\x' + hex2(name[i]!);
+      out += `\\x${hex2(name[i]!)}`;
       i += 1;
       continue;
     }
@@ -78,8 +80,8 @@ export function displayName(name: Buffer): string {
     else if (cp === 0x09) out += '\\t';
     else if (cp === 0x0a) out += '\\n';
     else if (cp === 0x0d) out += '\\r';
-    else if (cp < 0x20 || cp === 0x7f) out += '\\x' + hex2(cp);
-    else if ((cp >= 0x80 && cp <= 0x9f) || isInvisibleControl(cp)) out += '\\u{' + cp.toString(16) + '}';
+    else if (cp < 0x20 || cp === 0x7f) out += `\\x${hex2(cp)}`;
+    else if ((cp >= 0x80 && cp <= 0x9f) || isInvisibleControl(cp)) out += `\\u{${cp.toString(16)}}`;
     else out += String.fromCodePoint(cp);
   }
   return out;

@@ -14,7 +14,11 @@ export interface ReporterOptions {
 }
 
 /** NO_COLOR (any non-empty value), --no-color and a non-terminal all mean plain text. */
-export function colorLevel(color: boolean | undefined, env: Readonly<Record<string, string | undefined>>, isTTY: boolean): 0 | 1 | 2 | 3 {
+export function colorLevel(
+  color: boolean | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  isTTY: boolean,
+): 0 | 1 | 2 | 3 {
   if (color === false) return 0;
   if (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') return 0;
   if (color === true) return 1;
@@ -49,29 +53,55 @@ export class Reporter {
     const box = record.mailbox ?? '';
     switch (record.event) {
       case 'delivered':
-        if (verbose) this.#o.out(`${box}: ${dryRun ? 'would move' : this.#c.green('+')} ${this.#name(record)}${record['as'] ? ` (as ${displayName(record['as'] as Buffer)})` : ''}\n`);
+        if (verbose)
+          this.#o.out(
+            `${box}: ${dryRun ? 'would move' : this.#c.green('+')} ${this.#name(record)}${record['as'] ? ` (as ${displayName(record['as'] as Buffer)})` : ''}\n`,
+          );
         break;
       case 'exists':
-        if (verbose) this.#o.out(`${box}: ${dryRun ? 'already here' : '='} ${this.#name(record)}\n`);
+        if (verbose)
+          this.#o.out(`${box}: ${dryRun ? 'already here' : '='} ${this.#name(record)}\n`);
         break;
       case 'conflict':
-        this.#problem(`${box}: ${this.#name(record)}: a different message with this unique name is already in the local Maildir; left on the server`, 'compare the two, then set onConflict: rename to take the server copy under a new name, or delete it on the server');
+        this.#problem(
+          `${box}: ${this.#name(record)}: a different message with this unique name is already in the local Maildir; left on the server`,
+          'compare the two, then set onConflict: rename to take the server copy under a new name, or delete it on the server',
+        );
         break;
       case 'nonregular':
-        this.#problem(`${box}: ${this.#name(record)}: not a regular file (symlink, FIFO, socket or device) in the server's new/; left there`, 'look at it on the server and remove or move it by hand');
+        this.#problem(
+          `${box}: ${this.#name(record)}: not a regular file (symlink, FIFO, socket or device) in the server's new/; left there`,
+          'look at it on the server and remove or move it by hand',
+        );
         break;
       case 'not-a-message':
-        if (!dryRun) this.#problem(`${box}: ${this.#name(record)}: ${String(record['message'] ?? 'not a message')}`, 'look at it on the server and remove or move it by hand');
-        else if (!quiet) this.#o.out(`${box}: would leave ${this.#name(record)}: ${String(record['message'] ?? '')}\n`);
+        if (!dryRun)
+          this.#problem(
+            `${box}: ${this.#name(record)}: ${String(record['message'] ?? 'not a message')}`,
+            'look at it on the server and remove or move it by hand',
+          );
+        else if (!quiet)
+          this.#o.out(
+            `${box}: would leave ${this.#name(record)}: ${String(record['message'] ?? '')}\n`,
+          );
         break;
       case 'changed':
-        this.#problem(`${box}: ${this.#name(record)}: changed on the server during the sync; left there`, 'syncmail takes it on a later run');
+        this.#problem(
+          `${box}: ${this.#name(record)}: changed on the server during the sync; left there`,
+          'syncmail takes it on a later run',
+        );
         break;
       case 'vanished':
-        if (verbose) this.#o.out(`${box}: ${this.#name(record)} vanished from the server before it was sent\n`);
+        if (verbose)
+          this.#o.out(
+            `${box}: ${this.#name(record)} vanished from the server before it was sent\n`,
+          );
         break;
       case 'busy':
-        if (!quiet) this.#o.err(`${box}: skipped, another syncmail is syncing it (use --wait SECONDS to wait)\n`);
+        if (!quiet)
+          this.#o.err(
+            `${box}: skipped, another syncmail is syncing it (use --wait SECONDS to wait)\n`,
+          );
         break;
       case 'error':
         this.#problem(String(record['message']), record['hint']);
@@ -88,7 +118,9 @@ export class Reporter {
     if (this.#o.quiet) return;
     const n = Number(record['delivered'] ?? 0);
     const left = Number(record['leftOnServer'] ?? 0);
-    const parts = [this.#o.dryRun ? `${n} would move` : n === 0 ? 'no new mail' : this.#c.bold(`${n} new`)];
+    const parts = [
+      this.#o.dryRun ? `${n} would move` : n === 0 ? 'no new mail' : this.#c.bold(`${n} new`),
+    ];
     if (left > 0) parts.push(this.#c.yellow(`${plural(left, 'item')} left on the server`));
     this.#o.out(`${record.mailbox}: ${parts.join(', ')}\n`);
   }

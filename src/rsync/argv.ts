@@ -148,11 +148,14 @@ export function listArgv(mailbox: Mailbox, config: RunConfig): string[] {
  * argument splitting (RSYNC_OLD_ARGS lets the server's shell split paths), where partial files go, or
  * which remote shell runs: syncmail decides those itself.
  */
-export function rsyncEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+export function rsyncEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
   const clean: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) continue;
-    if (key.startsWith('RSYNC_') || key.startsWith('LC_') || key === 'LANG' || key === 'LANGUAGE') continue;
+    if (key.startsWith('RSYNC_') || key.startsWith('LC_') || key === 'LANG' || key === 'LANGUAGE')
+      continue;
     clean[key] = value;
   }
   clean['LC_ALL'] = 'C';

@@ -7,14 +7,19 @@ import {
   InternalError,
   LocalIoError,
   PermissionError,
-  TransientError,
   type SyncmailError,
+  TransientError,
 } from '../errors.js';
 import type { RsyncRun } from './run.js';
 
 export type Outcome =
   | { readonly ok: true; readonly vanished: boolean }
-  | { readonly ok: false; readonly error: SyncmailError; readonly transient: boolean; readonly changed: boolean };
+  | {
+      readonly ok: false;
+      readonly error: SyncmailError;
+      readonly transient: boolean;
+      readonly changed: boolean;
+    };
 
 export interface ClassifyInput {
   readonly run: RsyncRun;
@@ -31,7 +36,8 @@ const rules: ReadonlyArray<{
   readonly transient: boolean;
 }> = [
   {
-    pattern: /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No \S+ host key is known/,
+    pattern:
+      /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No \S+ host key is known/,
     transient: false,
     make: (i) =>
       new PermissionError(
@@ -52,30 +58,52 @@ const rules: ReadonlyArray<{
     pattern: /No space left on device|Disk quota exceeded/,
     transient: false,
     make: (i, line) =>
-      new LocalIoError(`${i.mailbox}: the local disk is full (${line.trim()})`, 'free some space; nothing was removed from the server that is not safely on local disk'),
+      new LocalIoError(
+        `${i.mailbox}: the local disk is full (${line.trim()})`,
+        'free some space; nothing was removed from the server that is not safely on local disk',
+      ),
   },
   {
-    pattern: /\[(receiver|generator|Receiver)\].*(Permission denied \(13\)|Read-only file system \(30\))/,
+    pattern:
+      /\[(receiver|generator|Receiver)\].*(Permission denied \(13\)|Read-only file system \(30\))/,
     transient: false,
-    make: (i, line) => new LocalIoError(`${i.mailbox}: cannot write the local Maildir: ${line.trim()}`, 'check the permissions and mount of the local Maildir'),
+    make: (i, line) =>
+      new LocalIoError(
+        `${i.mailbox}: cannot write the local Maildir: ${line.trim()}`,
+        'check the permissions and mount of the local Maildir',
+      ),
   },
   {
-    pattern: /\[sender\] change_dir .* failed: No such file or directory|link_stat .* failed: No such file or directory/,
+    pattern:
+      /\[sender\] change_dir .* failed: No such file or directory|link_stat .* failed: No such file or directory/,
     transient: false,
     make: (i) =>
-      new ConfigError(undefined, [`${i.mailbox}: the server has no Maildir at ${i.server}`], 'check the mailbox\'s "remote" in the config'),
+      new ConfigError(
+        undefined,
+        [`${i.mailbox}: the server has no Maildir at ${i.server}`],
+        'check the mailbox\'s "remote" in the config',
+      ),
   },
   {
-    pattern: /remote command not found|rsync: (command )?not found|No such file or directory \(code 127\)/,
+    pattern:
+      /remote command not found|rsync: (command )?not found|No such file or directory \(code 127\)/,
     transient: false,
     make: (i) =>
-      new ConfigError(undefined, [`${i.mailbox}: rsync is not installed on ${i.server} (or not on its PATH)`], 'install rsync on the server, or add rsyncArgs: ["--rsync-path=/path/to/rsync"]'),
+      new ConfigError(
+        undefined,
+        [`${i.mailbox}: rsync is not installed on ${i.server} (or not on its PATH)`],
+        'install rsync on the server, or add rsyncArgs: ["--rsync-path=/path/to/rsync"]',
+      ),
   },
   {
     pattern:
       /Connection refused|Connection timed out|timed out during banner exchange|Could not resolve hostname|Network is unreachable|No route to host|Connection reset|Connection closed by|not responding|io timeout|stopping at requested limit|Broken pipe|connection unexpectedly closed|kex_exchange_identification/,
     transient: true,
-    make: (i, line) => new TransientError(`${i.mailbox}: cannot reach ${i.server}: ${line.trim()}`, 'syncmail will try again on its next run'),
+    make: (i, line) =>
+      new TransientError(
+        `${i.mailbox}: cannot reach ${i.server}: ${line.trim()}`,
+        'syncmail will try again on its next run',
+      ),
   },
 ];
 
@@ -86,7 +114,11 @@ export function classifyRun(input: ClassifyInput): Outcome {
       ok: false,
       transient: false,
       changed: false,
-      error: new ConfigError(undefined, [`cannot run ${input.rsyncProgram}: ${run.spawnError}`], 'install rsync (apt-get install rsync) or set "rsync" in the config to its full path'),
+      error: new ConfigError(
+        undefined,
+        [`cannot run ${input.rsyncProgram}: ${run.spawnError}`],
+        'install rsync (apt-get install rsync) or set "rsync" in the config to its full path',
+      ),
     };
   }
   if (run.exitCode === 0) return { ok: true, vanished: false };
@@ -94,21 +126,50 @@ export function classifyRun(input: ClassifyInput): Outcome {
   if (run.exitCode === 24) return { ok: true, vanished: true };
   for (const rule of rules) {
     const line = run.stderrTail.find((l) => rule.pattern.test(l));
-    if (line !== undefined) return { ok: false, transient: rule.transient, changed: false, error: rule.make(input, line) };
+    if (line !== undefined)
+      return {
+        ok: false,
+        transient: rule.transient,
+        changed: false,
+        error: rule.make(input, line),
+      };
   }
   if (run.exitCode === 23 && input.sawChanged) {
-    return { ok: false, transient: false, changed: true, error: new DataError(`${input.mailbox}: a message changed on the server during the sync; it stays there`, 'this happens when the server writes into new/ directly; syncmail takes it on a later run') };
+    return {
+      ok: false,
+      transient: false,
+      changed: true,
+      error: new DataError(
+        `${input.mailbox}: a message changed on the server during the sync; it stays there`,
+        'this happens when the server writes into new/ directly; syncmail takes it on a later run',
+      ),
+    };
   }
-  const detail = run.stderrTail.filter((l) => l.trim() !== '').slice(-3).join(' / ');
-  const how = run.signal !== undefined ? `was killed by ${run.signal}` : `exited with code ${run.exitCode}`;
+  const detail = run.stderrTail
+    .filter((l) => l.trim() !== '')
+    .slice(-3)
+    .join(' / ');
+  const how =
+    run.signal !== undefined ? `was killed by ${run.signal}` : `exited with code ${run.exitCode}`;
   // rsync's own codes for transport trouble, when stderr said nothing recognisable.
   if (run.signal !== undefined || [10, 12, 20, 30, 35, 255].includes(run.exitCode ?? -1)) {
-    return { ok: false, transient: true, changed: false, error: new TransientError(`${input.mailbox}: rsync ${how}${detail ? `: ${detail}` : ''}`, 'syncmail will try again on its next run') };
+    return {
+      ok: false,
+      transient: true,
+      changed: false,
+      error: new TransientError(
+        `${input.mailbox}: rsync ${how}${detail ? `: ${detail}` : ''}`,
+        'syncmail will try again on its next run',
+      ),
+    };
   }
   return {
     ok: false,
     transient: false,
     changed: false,
-    error: new InternalError(`${input.mailbox}: rsync ${how}${detail ? `: ${detail}` : ''}`, 'see the transfer log; if this repeats, please report it'),
+    error: new InternalError(
+      `${input.mailbox}: rsync ${how}${detail ? `: ${detail}` : ''}`,
+      'see the transfer log; if this repeats, please report it',
+    ),
   };
 }

@@ -71,7 +71,7 @@ export function encodeRsyncEscapes(name: Buffer): string {
   let out = '';
   for (let i = 0; i < name.length; i++) {
     const b = name[i]!;
-    const escape =
+    const escaped =
       (b < 0x20 && b !== TAB) ||
       b >= 0x80 ||
       (b === BACKSLASH &&
@@ -79,7 +79,7 @@ export function encodeRsyncEscapes(name: Buffer): string {
         isDecimalDigit(name[i + 2]) &&
         isDecimalDigit(name[i + 3]) &&
         isDecimalDigit(name[i + 4]));
-    out += escape ? '\\#' + b.toString(8).padStart(3, '0') : String.fromCharCode(b);
+    out += escaped ? `\\#${b.toString(8).padStart(3, '0')}` : String.fromCharCode(b);
   }
   return out;
 }

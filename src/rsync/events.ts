@@ -21,7 +21,12 @@ export type RsyncEvent =
   /** stderr `rsync: ... No space left on device (28)` and other local write failures. */
   | { readonly kind: 'disk-full'; readonly text: string }
   /** stderr `rsync error: TEXT (code N) at ...` or `rsync warning: TEXT (code N) at ...`. */
-  | { readonly kind: 'exit-report'; readonly severity: 'error' | 'warning'; readonly code: number; readonly text: string }
+  | {
+      readonly kind: 'exit-report';
+      readonly severity: 'error' | 'warning';
+      readonly code: number;
+      readonly text: string;
+    }
   /** stats lines (STATS2), e.g. "Number of regular files transferred: 4" → key "regular files transferred". */
   | { readonly kind: 'stat'; readonly key: string; readonly value: number }
   /** Any other stderr line from rsync (`rsync: ...`) or ssh: kept verbatim (escapes decoded for display). */

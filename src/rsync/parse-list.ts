@@ -8,7 +8,8 @@ export interface ListEntry {
   readonly path: Buffer; // relative to the listed directory, e.g. "new/NAME"
 }
 
-const LINE = /^([-dlpscbD?])[-rwxsStTlL?]{9}[.+@]?\s+([\d,]+) \d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d (.+)$/;
+const LINE =
+  /^([-dlpscbD?])[-rwxsStTlL?]{9}[.+@]?\s+([\d,]+) \d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d (.+)$/;
 
 export function parseListLine(line: string): ListEntry | undefined {
   const match = LINE.exec(line.replace(/\r$/, ''));

@@ -49,7 +49,8 @@ function afterPrefix(line: string, prefix: string): Buffer | undefined {
 
 /** `PREFIX"NAME"` (prefix ends with the opening quote) → the decoded name. */
 function quotedAfterPrefix(line: string, prefix: string): Buffer | undefined {
-  if (!line.startsWith(prefix) || !line.endsWith('"') || line.length < prefix.length + 2) return undefined;
+  if (!line.startsWith(prefix) || !line.endsWith('"') || line.length < prefix.length + 2)
+    return undefined;
   return decodeRsyncEscapes(line.slice(prefix.length, -1));
 }
 
@@ -75,9 +76,11 @@ const FIXED_STDOUT_MESSAGES = [
   /^sent [0-9.,]+ bytes {2}received [0-9.,]+ bytes {2}[0-9.,]+ bytes\/sec$/,
   /^total size is [0-9.,]+ {2}speedup is [0-9.,]+/,
 ];
-const EXIT_REPORT = /^rsync (error|warning): (.*) \(code ([0-9]+)\)(?: at [^ ]+\([0-9]+\) \[[^\]]*\])?$/;
+const EXIT_REPORT =
+  /^rsync (error|warning): (.*) \(code ([0-9]+)\)(?: at [^ ]+\([0-9]+\) \[[^\]]*\])?$/;
 // ENOSPC and EDQUOT from the local side (receiver or generator; the sender is the server).
-const DISK_FULL = /^rsync: (?!\[sender\]).*: (?:No space left on device \(28\)|Disk quota exceeded \(122\))$/;
+const DISK_FULL =
+  /^rsync: (?!\[sender\]).*: (?:No space left on device \(28\)|Disk quota exceeded \(122\))$/;
 
 function parseStdout(line: string, names: boolean): RsyncEvent {
   let name = afterPrefix(line, REMOVED);
@@ -104,10 +107,15 @@ function parseStdout(line: string, names: boolean): RsyncEvent {
     const key = stat[1]!.toLowerCase().replace(/^number of /, '');
     return { kind: 'stat', key, value: Number(stat[2]!.replaceAll(',', '')) };
   }
-  if (FIXED_STDOUT_MESSAGES.some((re) => re.test(line))) return { kind: 'message', stream: 'stdout', text: text(line) };
+  if (FIXED_STDOUT_MESSAGES.some((re) => re.test(line)))
+    return { kind: 'message', stream: 'stdout', text: text(line) };
   const exists = EXISTS.exec(line);
   if (exists && exists.index > 0) {
-    return { kind: 'exists', name: decodeRsyncEscapes(line.slice(0, exists.index)), reason: exists[1] };
+    return {
+      kind: 'exists',
+      name: decodeRsyncEscapes(line.slice(0, exists.index)),
+      reason: exists[1],
+    };
   }
   if (names) return { kind: 'name', name: decodeRsyncEscapes(line) };
   return { kind: 'message', stream: 'stdout', text: text(line) };
@@ -136,7 +144,11 @@ function parseStderr(line: string): RsyncEvent {
  * Returns undefined for an empty line (after removing the line end). A line of spaces is not blank:
  * " " is a valid file name.
  */
-export function parseRsyncLine(line: string, stream: RsyncStream, opts?: ParseOptions): RsyncEvent | undefined {
+export function parseRsyncLine(
+  line: string,
+  stream: RsyncStream,
+  opts?: ParseOptions,
+): RsyncEvent | undefined {
   let s = line.endsWith('\n') ? line.slice(0, -1) : line;
   if (s.endsWith('\r')) s = s.slice(0, -1);
   if (s === '') return undefined;

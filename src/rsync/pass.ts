@@ -48,10 +48,29 @@ export async function runPass(spec: PassSpec): Promise<Outcome> {
     guard.setForce(undefined);
     if (guard.forced) {
       // rsync's own complaints about the stop (broken pipe, code 20) would read like a network failure.
-      return { ok: false, transient: false, changed: false, error: new TransientError(`${spec.mailbox}: the ${spec.label} was stopped on request; it resumes on the next run`) };
+      return {
+        ok: false,
+        transient: false,
+        changed: false,
+        error: new TransientError(
+          `${spec.mailbox}: the ${spec.label} was stopped on request; it resumes on the next run`,
+        ),
+      };
     }
-    const outcome = classifyRun({ run, mailbox: spec.mailbox, server: spec.server, rsyncProgram: config.rsync, sawChanged });
-    if (outcome.ok || !outcome.transient || attempt >= config.retries || guard.pending !== undefined) return outcome;
+    const outcome = classifyRun({
+      run,
+      mailbox: spec.mailbox,
+      server: spec.server,
+      rsyncProgram: config.rsync,
+      sawChanged,
+    });
+    if (
+      outcome.ok ||
+      !outcome.transient ||
+      attempt >= config.retries ||
+      guard.pending !== undefined
+    )
+      return outcome;
     const delay = config.retryDelay * 1000 * 2 ** attempt;
     spec.onRetry(`${outcome.error.message}; retrying in ${delay / 1000} s`);
     await spec.sleep(delay);

@@ -16,13 +16,17 @@ export function sshDefaults(config: Pick<Config, 'connectTimeout'>): string[] {
   return [
     // Under cron, and with rsync in its own session, there is no terminal: fail at once instead of
     // prompting for a password or a host key nobody can answer.
-    '-o', 'BatchMode=yes',
+    '-o',
+    'BatchMode=yes',
     // Bounds the time a run can hang on an unreachable server (rsync --contimeout is daemon-only).
-    '-o', `ConnectTimeout=${config.connectTimeout}`,
+    '-o',
+    `ConnectTimeout=${config.connectTimeout}`,
     // A dead network mid-transfer (suspend, cut cable) is noticed after 15 s x 4; rsync --timeout is not
     // enough because rsync keeps writing keepalives into the local socket buffer.
-    '-o', 'ServerAliveInterval=15',
-    '-o', 'ServerAliveCountMax=4',
+    '-o',
+    'ServerAliveInterval=15',
+    '-o',
+    'ServerAliveCountMax=4',
   ];
 }
 

@@ -72,7 +72,10 @@ export function spawnRsync(spec: RsyncSpawn): RsyncHandle {
   const done = (async (): Promise<RsyncRun> => {
     const result = await child;
     await reading.catch(() => undefined);
-    const spawnError = result.exitCode === undefined && result.signal === undefined ? result.shortMessage : undefined;
+    const spawnError =
+      result.exitCode === undefined && result.signal === undefined
+        ? result.shortMessage
+        : undefined;
     return {
       exitCode: result.exitCode,
       signal: result.signal,

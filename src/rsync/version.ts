@@ -20,19 +20,37 @@ export function isSupported(version: readonly number[]): boolean {
   return true;
 }
 
-export async function checkRsyncVersion(program: string, env: Record<string, string>): Promise<string> {
-  const result = await execa(program, ['--version'], { env, extendEnv: false, reject: false, stdin: 'ignore' });
-  if (result.exitCode === undefined || result.failed && result.stdout === '') {
-    throw new ConfigError(undefined, [`cannot run "${program}": ${result.shortMessage}`], 'install rsync 3.4.0 or newer (Debian: apt-get install rsync), or set "rsync" in the config to its full path');
+export async function checkRsyncVersion(
+  program: string,
+  env: Record<string, string>,
+): Promise<string> {
+  const result = await execa(program, ['--version'], {
+    env,
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+  });
+  if (result.exitCode === undefined || (result.failed && result.stdout === '')) {
+    throw new ConfigError(
+      undefined,
+      [`cannot run "${program}": ${result.shortMessage}`],
+      'install rsync 3.4.0 or newer (Debian: apt-get install rsync), or set "rsync" in the config to its full path',
+    );
   }
   const version = parseRsyncVersion(String(result.stdout));
   if (version === undefined) {
-    throw new ConfigError(undefined, [`"${program} --version" did not print an rsync version`], 'set "rsync" in the config to a real rsync');
+    throw new ConfigError(
+      undefined,
+      [`"${program} --version" did not print an rsync version`],
+      'set "rsync" in the config to a real rsync',
+    );
   }
   if (!isSupported(version)) {
     throw new ConfigError(
       undefined,
-      [`rsync ${version.join('.')} is too old: syncmail needs 3.4.0 or newer (older clients have known security holes a hostile server can use)`],
+      [
+        `rsync ${version.join('.')} is too old: syncmail needs 3.4.0 or newer (older clients have known security holes a hostile server can use)`,
+      ],
       'upgrade rsync (Debian 12: apt-get install -t bookworm-security rsync; elsewhere your package manager or rsync.samba.org), or set "rsync" to a newer one',
     );
   }

@@ -11,14 +11,13 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rmdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execa } from 'execa';
-import { startSshd, type Sshd } from '../helpers/sshd.js';
 import {
   badCount,
-  changedVersionStillOnServer,
   CLI,
+  changedVersionStillOnServer,
   collisions,
   concurrentRuns,
   type Figures,
@@ -28,21 +27,36 @@ import {
   mdaWhileSyncing,
   mountTmpfs,
   pickSeed,
+  Rng,
   randomKills,
   recoveryStates,
-  Rng,
   serverFaults,
   stepKills,
 } from '../helpers/faults.js';
+import { type Sshd, startSshd } from '../helpers/sshd.js';
 
 const seed = pickSeed();
 console.log(`\n  faults: seed ${seed} (SYNCMAIL_FAULT_SEED=${seed} repeats these choices)`);
 const rng = new Rng(seed);
 // One seed per scenario, drawn in a fixed order, so each reproduces whichever tests run.
-const seeds = { a: rng.child(), b: rng.child(), c: rng.child(), server: rng.child(), mda: rng.child(), conc: rng.child(), grow: rng.child(), del: rng.child(), names: rng.child(), recovery: rng.child(), steps: rng.child(), changed: rng.child() };
+const seeds = {
+  a: rng.child(),
+  b: rng.child(),
+  c: rng.child(),
+  server: rng.child(),
+  mda: rng.child(),
+  conc: rng.child(),
+  grow: rng.child(),
+  del: rng.child(),
+  names: rng.child(),
+  recovery: rng.child(),
+  steps: rng.child(),
+  changed: rng.child(),
+};
 
 const log = (line: string): void => {
-  if (process.env['SYNCMAIL_FAULT_VERBOSE'] === '1' || /PROBLEM|VIOLATION|SKIP|kept/.test(line)) console.log(`  ${line}`);
+  if (process.env['SYNCMAIL_FAULT_VERBOSE'] === '1' || /PROBLEM|VIOLATION|SKIP|kept/.test(line))
+    console.log(`  ${line}`);
 };
 
 /** Whether a tmpfs can be mounted here (root, and mount allowed in this container). */
@@ -64,8 +78,15 @@ const all: Figures[] = [];
 function check(fig: Figures): void {
   all.push(fig);
   assert.is(fig.skipped, undefined, `${fig.name} could not run: ${fig.skipped ?? ''}`);
-  if (fig.problems.length > 0) console.log(`\n  ${fig.name} (seed ${fig.seed}):\n    ${fig.problems.slice(0, 30).join('\n    ')}`);
-  assert.equal(fig.problems, [], `${fig.name}: ${fig.problems.length} problem(s), seed ${fig.seed}`);
+  if (fig.problems.length > 0)
+    console.log(
+      `\n  ${fig.name} (seed ${fig.seed}):\n    ${fig.problems.slice(0, 30).join('\n    ')}`,
+    );
+  assert.equal(
+    fig.problems,
+    [],
+    `${fig.name}: ${fig.problems.length} problem(s), seed ${fig.seed}`,
+  );
   assert.is(badCount(fig), 0, `${fig.name}: lost/duplicated/stranded/junk figures`);
   assert.is(fig.lost + fig.duplicated + fig.resurrected + fig.violations, 0);
 }
@@ -92,81 +113,166 @@ for (const [kind, key, label] of [
   ['group', 'b', "syncmail's process group (rsync survives as an orphan holding the lock)"],
   ['all', 'c', "everything: syncmail plus rsync's session"],
 ] as const) {
-  faults(`1${key}. random SIGKILL of ${label}, a reader moving and deleting mail between runs`, async ({ sshd }) => {
-    const fig = await randomKills({ sshd, seed: seeds[key], kind, kills: 8, messages: 150, big: 4, bigMin: 1_000_000, bigMax: 3_000_000, bwlimit: 2500, minDelayMs: 300, maxDelayMs: 2500, log });
-    check(fig);
-    assert.is(fig.kills[kind], 8, `8 runs killed (${fig.counts['finished before the kill'] ?? 0} others ended first)`);
-    assert.ok((fig.phases['fetch'] ?? 0) + (fig.phases['remove'] ?? 0) >= 1, `some kills landed in a transfer: ${JSON.stringify(fig.phases)}`);
-    assert.ok(fig.readerMoved + fig.readerDeleted > 0, 'the reader did something');
-  });
+  faults(
+    `1${key}. random SIGKILL of ${label}, a reader moving and deleting mail between runs`,
+    async ({ sshd }) => {
+      const fig = await randomKills({
+        sshd,
+        seed: seeds[key],
+        kind,
+        kills: 8,
+        messages: 150,
+        big: 4,
+        bigMin: 1_000_000,
+        bigMax: 3_000_000,
+        bwlimit: 2500,
+        minDelayMs: 300,
+        maxDelayMs: 2500,
+        log,
+      });
+      check(fig);
+      assert.is(
+        fig.kills[kind],
+        8,
+        `8 runs killed (${fig.counts['finished before the kill'] ?? 0} others ended first)`,
+      );
+      assert.ok(
+        (fig.phases['fetch'] ?? 0) + (fig.phases['remove'] ?? 0) >= 1,
+        `some kills landed in a transfer: ${JSON.stringify(fig.phases)}`,
+      );
+      assert.ok(fig.readerMoved + fig.readerDeleted > 0, 'the reader did something');
+    },
+  );
 }
 
-faults('2. server side killed during a fetch and a remove pass, and frozen (black hole): exit 75 or 0, then a clean run fixes it', async ({ sshd }) => {
-  const fig = await serverFaults({ sshd, seed: seeds.server, repeat: 1, messages: 25, big: 3, log });
-  check(fig);
-  assert.ok((fig.kills['server'] ?? 0) >= 3, `server side killed: ${JSON.stringify(fig.kills)}`);
-  assert.ok((fig.kills['blackhole'] ?? 0) >= 1, `server frozen: ${JSON.stringify(fig.kills)}`);
-  assert.ok((fig.exitCodes['75'] ?? 0) >= 2, `exit 75 seen: ${JSON.stringify(fig.exitCodes)}`);
-});
+faults(
+  '2. server side killed during a fetch and a remove pass, and frozen (black hole): exit 75 or 0, then a clean run fixes it',
+  async ({ sshd }) => {
+    const fig = await serverFaults({
+      sshd,
+      seed: seeds.server,
+      repeat: 1,
+      messages: 25,
+      big: 3,
+      log,
+    });
+    check(fig);
+    assert.ok((fig.kills['server'] ?? 0) >= 3, `server side killed: ${JSON.stringify(fig.kills)}`);
+    assert.ok((fig.kills['blackhole'] ?? 0) >= 1, `server frozen: ${JSON.stringify(fig.kills)}`);
+    assert.ok((fig.exitCodes['75'] ?? 0) >= 2, `exit 75 seen: ${JSON.stringify(fig.exitCodes)}`);
+  },
+);
 
-faults('3. an MDA delivers on the server continuously while syncs run, some killed: all mail arrives exactly once', async ({ sshd }) => {
-  const fig = await mdaWhileSyncing({ sshd, seed: seeds.mda, seconds: 15, rate: 25, killChance: 0.4, log });
-  check(fig);
-  assert.ok(fig.messages >= 100, `the MDA delivered ${fig.messages}`);
-  assert.ok(fig.runs >= 6, `${fig.runs} runs`);
-});
+faults(
+  '3. an MDA delivers on the server continuously while syncs run, some killed: all mail arrives exactly once',
+  async ({ sshd }) => {
+    const fig = await mdaWhileSyncing({
+      sshd,
+      seed: seeds.mda,
+      seconds: 15,
+      rate: 25,
+      killChance: 0.4,
+      log,
+    });
+    check(fig);
+    assert.ok(fig.messages >= 100, `the MDA delivered ${fig.messages}`);
+    assert.ok(fig.runs >= 6, `${fig.runs} runs`);
+  },
+);
 
-faults('4. four syncmail processes at once on two mailboxes: losers exit 75 silently under --quiet, with --wait all exit 0', async ({ sshd }) => {
-  const fig = await concurrentRuns({ sshd, seed: seeds.conc, rounds: 4, procs: 4, perRound: 15, log });
-  check(fig);
-  assert.ok((fig.counts['busy (75)'] ?? 0) >= 1, `no run was ever busy: ${JSON.stringify(fig.exitCodes)}`);
-  assert.ok((fig.exitCodes['0'] ?? 0) >= 8, 'the --wait rounds all exit 0');
-});
+faults(
+  '4. four syncmail processes at once on two mailboxes: losers exit 75 silently under --quiet, with --wait all exit 0',
+  async ({ sshd }) => {
+    const fig = await concurrentRuns({
+      sshd,
+      seed: seeds.conc,
+      rounds: 4,
+      procs: 4,
+      perRound: 15,
+      log,
+    });
+    check(fig);
+    assert.ok(
+      (fig.counts['busy (75)'] ?? 0) >= 1,
+      `no run was ever busy: ${JSON.stringify(fig.exitCodes)}`,
+    );
+    assert.ok((fig.exitCodes['0'] ?? 0) >= 8, 'the --wait rounds all exit 0');
+  },
+);
 
 if (noMount !== undefined) {
   console.log(`  SKIP full-disk: ${noMount}`);
   faults.skip('5. full local disk (SKIPPED: cannot mount a tmpfs here)', () => undefined);
 } else {
-  faults('5a. full local disk (3 MB tmpfs): exit 74 naming the full disk, nothing removed that is not local; after the disk grows a clean run finishes', async ({ sshd }) => {
-    const fig = await fullDisk({ sshd, seed: seeds.grow, free: 'grow', big: 11, small: 20, log });
-    check(fig);
-    assert.is(fig.exitCodes['74'], 1);
-  });
-  faults('5b. full local disk: after the reader deletes the local mail, later runs finish the move', async ({ sshd }) => {
-    const fig = await fullDisk({ sshd, seed: seeds.del, free: 'delete', big: 11, small: 20, log });
-    check(fig);
-    assert.ok((fig.exitCodes['74'] ?? 0) >= 1);
-  });
+  faults(
+    '5a. full local disk (3 MB tmpfs): exit 74 naming the full disk, nothing removed that is not local; after the disk grows a clean run finishes',
+    async ({ sshd }) => {
+      const fig = await fullDisk({ sshd, seed: seeds.grow, free: 'grow', big: 11, small: 20, log });
+      check(fig);
+      assert.is(fig.exitCodes['74'], 1);
+    },
+  );
+  faults(
+    '5b. full local disk: after the reader deletes the local mail, later runs finish the move',
+    async ({ sshd }) => {
+      const fig = await fullDisk({
+        sshd,
+        seed: seeds.del,
+        free: 'delete',
+        big: 11,
+        small: 20,
+        log,
+      });
+      check(fig);
+      assert.ok((fig.exitCodes['74'] ?? 0) >= 1);
+    },
+  );
 }
 
-faults('6. name collisions: same content → removed from the server ("exists"); different → kept there, 65 ("conflict"); onConflict rename → fresh name', async ({ sshd }) => {
-  const fig = await collisions({ sshd, seed: seeds.names, log });
-  check(fig);
-  assert.ok((fig.exitCodes['65'] ?? 0) >= 2);
-  assert.ok((fig.counts['exists records'] ?? 0) >= 3);
-  assert.ok((fig.counts['conflict records'] ?? 0) >= 4);
-});
+faults(
+  '6. name collisions: same content → removed from the server ("exists"); different → kept there, 65 ("conflict"); onConflict rename → fresh name',
+  async ({ sshd }) => {
+    const fig = await collisions({ sshd, seed: seeds.names, log });
+    check(fig);
+    assert.ok((fig.exitCodes['65'] ?? 0) >= 2);
+    assert.ok((fig.counts['exists records'] ?? 0) >= 3);
+    assert.ok((fig.counts['conflict records'] ?? 0) >= 4);
+  },
+);
 
-faults('7. recovery states built by hand: stage, delivered, removing (changed versions), stale temp and partial files', async () => {
-  const fig = await recoveryStates({ seed: seeds.recovery, log });
-  check(fig);
-});
+faults(
+  '7. recovery states built by hand: stage, delivered, removing (changed versions), stale temp and partial files',
+  async () => {
+    const fig = await recoveryStates({ seed: seeds.recovery, log });
+    check(fig);
+  },
+);
 
-faults('7b. a changed version fetched by a remove pass that was cut before the server copy went (removing/ and server both hold it): it arrives once, exit 0', async () => {
-  const fig = await changedVersionStillOnServer({ seed: seeds.changed, log });
-  check(fig);
-  assert.is(fig.counts['local copies of v2'], 1);
-});
+faults(
+  '7b. a changed version fetched by a remove pass that was cut before the server copy went (removing/ and server both hold it): it arrives once, exit 0',
+  async () => {
+    const fig = await changedVersionStillOnServer({ seed: seeds.changed, log });
+    check(fig);
+    assert.is(fig.counts['local copies of v2'], 1);
+  },
+);
 
 if (noStrace !== undefined) {
   console.log(`  SKIP step kills: ${noStrace}`);
-  faults.skip('8. a SIGKILL before every link, rename and unlink (SKIPPED: no strace)', () => undefined);
+  faults.skip(
+    '8. a SIGKILL before every link, rename and unlink (SKIPPED: no strace)',
+    () => undefined,
+  );
 } else {
-  faults('8. a SIGKILL before every link, rename and unlink syncmail makes, and a failing flush; the reader moves mail to cur/ in between', async () => {
-    const fig = await stepKills({ seed: seeds.steps, messages: 4, log });
-    check(fig);
-    for (const s of ['link', 'rename', 'unlink']) assert.ok((fig.phases[s] ?? 0) >= 3, `kills before ${s}: ${JSON.stringify(fig.phases)}`);
-  });
+  faults(
+    '8. a SIGKILL before every link, rename and unlink syncmail makes, and a failing flush; the reader moves mail to cur/ in between',
+    async () => {
+      const fig = await stepKills({ seed: seeds.steps, messages: 4, log });
+      check(fig);
+      for (const s of ['link', 'rename', 'unlink'])
+        assert.ok((fig.phases[s] ?? 0) >= 3, `kills before ${s}: ${JSON.stringify(fig.phases)}`);
+    },
+  );
 }
 
 faults.run();

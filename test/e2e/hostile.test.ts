@@ -7,17 +7,31 @@
 //
 // Every canary a shell could create carries a tag unique to this process, so an old leftover never passes
 // or fails a run.
-import { suite } from 'uvu';
-import * as assert from 'uvu/assert';
+
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
-import { chmod, link, lstat, mkdir, readdir, readFile, readlink, rename, symlink, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, type Stats, writeFileSync } from 'node:fs';
+import {
+  chmod,
+  link,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  rename,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { startSshd, type Sshd } from '../helpers/sshd.js';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { nameFromFields } from '../../src/log/name-field.js';
+import { type Io, main } from '../../src/main.js';
+import { displayName } from '../../src/output/display-name.js';
 import {
   assertExactlyOnce,
   deliver,
@@ -29,9 +43,7 @@ import {
   randomMessages,
   snapshot,
 } from '../helpers/maildir.js';
-import { main, type Io } from '../../src/main.js';
-import { displayName } from '../../src/output/display-name.js';
-import { nameFromFields } from '../../src/log/name-field.js';
+import { type Sshd, startSshd } from '../helpers/sshd.js';
 
 const CLI = path.resolve('dist/cli.js');
 const TAG = randomBytes(4).toString('hex');
@@ -51,13 +63,19 @@ interface Captured {
 function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms (hung?)`)), ms);
+    timer = setTimeout(
+      () => reject(new Error(`${what} did not finish within ${ms} ms (hung?)`)),
+      ms,
+    );
   });
   return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
 }
 
 /** main() in-process with a captured Io; `env` is added to (or, with undefined, removed from) process.env. */
-async function run(argv: string[], env: Record<string, string | undefined> = {}): Promise<Captured> {
+async function run(
+  argv: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<Captured> {
   let out = '';
   let err = '';
   const io: Io = {
@@ -108,19 +126,31 @@ type LogLine = Record<string, unknown>;
 /** Every line of the JSON Lines log parsed with JSON.parse (each line must be strict UTF-8 JSON). */
 function readLog(file: string): LogLine[] {
   const bytes = readFileSync(file);
-  assert.ok(bytes.length > 0 && bytes[bytes.length - 1] === 0x0a, 'the transfer log ends with a newline');
+  assert.ok(
+    bytes.length > 0 && bytes[bytes.length - 1] === 0x0a,
+    'the transfer log ends with a newline',
+  );
   const records: LogLine[] = [];
   let start = 0;
-  for (let end = bytes.indexOf(0x0a); end !== -1; start = end + 1, end = bytes.indexOf(0x0a, start)) {
+  for (
+    let end = bytes.indexOf(0x0a);
+    end !== -1;
+    start = end + 1, end = bytes.indexOf(0x0a, start)
+  ) {
     const line = bytes.subarray(start, end);
     assert.ok(isUtf8(line), `log line ${records.length + 1} is valid UTF-8`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(line.toString('utf8'));
     } catch (error) {
-      assert.unreachable(`log line ${records.length + 1} is not JSON (${(error as Error).message}): ${line.toString('latin1')}`);
+      assert.unreachable(
+        `log line ${records.length + 1} is not JSON (${(error as Error).message}): ${line.toString('latin1')}`,
+      );
     }
-    assert.ok(typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed), `log line ${records.length + 1} is an object`);
+    assert.ok(
+      typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed),
+      `log line ${records.length + 1} is an object`,
+    );
     records.push(parsed as LogLine);
   }
   assert.is(start, bytes.length, 'nothing after the last newline');
@@ -140,7 +170,10 @@ function fileOf(record: LogLine): Buffer {
   const b64 = record['file_b64'];
   assert.type(file, 'string', `record ${JSON.stringify(record)} has a string "file"`);
   if (b64 !== undefined) assert.type(b64, 'string');
-  return nameFromFields({ file: file as string, ...(typeof b64 === 'string' ? { file_b64: b64 } : {}) });
+  return nameFromFields({
+    file: file as string,
+    ...(typeof b64 === 'string' ? { file_b64: b64 } : {}),
+  });
 }
 
 const hex = (b: Buffer): string => b.toString('hex');
@@ -152,7 +185,11 @@ function assertNamesLogged(records: LogLine[], event: string, want: readonly Buf
   const gotKeys = got.map(hex).sort();
   const missing = want.filter((n) => !gotKeys.includes(hex(n))).map(nameKey);
   const extra = got.filter((n) => !wantKeys.includes(hex(n))).map(nameKey);
-  assert.equal(gotKeys, wantKeys, `"${event}" names in the log: missing ${JSON.stringify(missing)}, unexpected ${JSON.stringify(extra)}`);
+  assert.equal(
+    gotKeys,
+    wantKeys,
+    `"${event}" names in the log: missing ${JSON.stringify(missing)}, unexpected ${JSON.stringify(extra)}`,
+  );
 }
 
 /** Terminal text: no C0 control but '\n', no DEL, no C1 control, no bidi override; no lone surrogate. */
@@ -160,7 +197,13 @@ function assertTerminalSafe(text: string, label: string): void {
   const bad: string[] = [];
   for (const ch of text) {
     const cp = ch.codePointAt(0) ?? 0;
-    if ((cp < 0x20 && cp !== 0x0a) || cp === 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp === 0x202e || (cp >= 0xd800 && cp <= 0xdfff)) {
+    if (
+      (cp < 0x20 && cp !== 0x0a) ||
+      cp === 0x7f ||
+      (cp >= 0x80 && cp <= 0x9f) ||
+      cp === 0x202e ||
+      (cp >= 0xd800 && cp <= 0xdfff)
+    ) {
       bad.push(`U+${cp.toString(16).padStart(4, '0')}`);
     }
   }
@@ -169,7 +212,10 @@ function assertTerminalSafe(text: string, label: string): void {
 
 /** The same for raw bytes (a spawned CLI's output): strict UTF-8 first, then the character check. */
 function assertTerminalSafeBytes(bytes: Buffer, label: string): void {
-  assert.ok(isUtf8(bytes), `${label} is valid UTF-8 (raw non-UTF-8 name bytes reached the terminal): ${bytes.toString('latin1')}`);
+  assert.ok(
+    isUtf8(bytes),
+    `${label} is valid UTF-8 (raw non-UTF-8 name bytes reached the terminal): ${bytes.toString('latin1')}`,
+  );
   assertTerminalSafe(bytes.toString('utf8'), label);
 }
 
@@ -209,20 +255,26 @@ function kind(st: Stats): string {
 
 /** Everything in a local Maildir is a plain file or directory; outside tmp/ that is the whole rule. */
 async function assertOnlyFilesAndDirs(local: string): Promise<void> {
-  const odd = (await walk(local)).filter((f) => !f.st.isFile() && !f.st.isDirectory()).map((f) => `${f.rel} (${kind(f.st)})`);
+  const odd = (await walk(local))
+    .filter((f) => !f.st.isFile() && !f.st.isDirectory())
+    .map((f) => `${f.rel} (${kind(f.st)})`);
   assert.equal(odd, [], `only regular files and directories in the local Maildir ${local}`);
 }
 
-const CANARY_DIRS = (): string[] => [...new Set([os.homedir(), os.tmpdir(), '/tmp', '/', process.cwd()])];
+const CANARY_DIRS = (): string[] => [
+  ...new Set([os.homedir(), os.tmpdir(), '/tmp', '/', process.cwd()]),
+];
 
 /** No file created by a shell that ran a hostile name or path: none in the usual places, none in `tree`. */
 async function assertNoCanary(tree: string): Promise<void> {
   const prefix = `pwned-${TAG}`;
   const hits: string[] = [];
   for (const dir of CANARY_DIRS()) {
-    for (const name of await readdir(dir).catch(() => [] as string[])) if (name.startsWith(prefix)) hits.push(path.join(dir, name));
+    for (const name of await readdir(dir).catch(() => [] as string[]))
+      if (name.startsWith(prefix)) hits.push(path.join(dir, name));
   }
-  for (const f of await walk(tree)) if (path.basename(f.rel).startsWith(prefix)) hits.push(`${tree}/${f.rel}`);
+  for (const f of await walk(tree))
+    if (path.basename(f.rel).startsWith(prefix)) hits.push(`${tree}/${f.rel}`);
   assert.equal(hits, [], 'a shell ran something from a file name or path');
 }
 
@@ -296,12 +348,14 @@ function hostileNames(): Buffer[] {
     B('cur'),
   ];
   for (const n of names) {
-    if (n.length > 255 || n.includes(0x2f) || n.includes(0)) throw new Error(`impossible test name ${nameKey(n)}`);
+    if (n.length > 255 || n.includes(0x2f) || n.includes(0))
+      throw new Error(`impossible test name ${nameKey(n)}`);
   }
   const keys = new Set(names.map(hex));
   if (keys.size !== names.length) throw new Error('duplicate test names');
   const sizes = names.filter((n) => n.length >= 250).map((n) => n.length);
-  if (sizes.join(',') !== '250,255,255') throw new Error(`long names have ${sizes.join(',')} bytes`);
+  if (sizes.join(',') !== '250,255,255')
+    throw new Error(`long names have ${sizes.join(',')} bytes`);
   return names;
 }
 
@@ -320,7 +374,9 @@ function contentFor(name: Buffer, i: number): Buffer {
   ]);
 }
 
-async function hostileMaildir(dir: string): Promise<{ server: string; local: string; mail: Mail[] }> {
+async function hostileMaildir(
+  dir: string,
+): Promise<{ server: string; local: string; mail: Mail[] }> {
   const server = await makeMaildir(path.join(dir, 'server', 'inbox'));
   const local = path.join(dir, 'local', 'inbox');
   const mail = hostileNames().map((name, i) => ({ name, content: contentFor(name, i) }));
@@ -329,12 +385,23 @@ async function hostileMaildir(dir: string): Promise<{ server: string; local: str
 }
 
 /** What every hostile-name run must show, whether syncmail ran in-process or as a CLI. */
-async function checkHostileRun(label: string, r: { code: number; out: string; err: string }, dir: string, server: string, local: string, mail: Mail[]): Promise<void> {
+async function checkHostileRun(
+  label: string,
+  r: { code: number; out: string; err: string },
+  dir: string,
+  server: string,
+  local: string,
+  mail: Mail[],
+): Promise<void> {
   assert.is(r.code, 0, `${label}: exit code (stderr: ${r.err})`);
   await assertExactlyOnce(expectedOf(mail), local);
   // assertExactlyOnce compares unique names through nameKey; the full names must be the exact bytes too.
   const arrived = (await readdir(path.join(local, 'new'), { encoding: 'buffer' })).map(hex).sort();
-  assert.equal(arrived, mail.map((m) => hex(m.name)).sort(), `${label}: local new/ holds exactly the server's names, byte for byte`);
+  assert.equal(
+    arrived,
+    mail.map((m) => hex(m.name)).sort(),
+    `${label}: local new/ holds exactly the server's names, byte for byte`,
+  );
   for (const m of mail) {
     const copy = await readFile(Buffer.concat([Buffer.from(`${local}/new/`), m.name]));
     assert.ok(copy.equals(m.content), `${label}: content of ${nameKey(m.name)}`);
@@ -343,8 +410,16 @@ async function checkHostileRun(label: string, r: { code: number; out: string; er
   await assertNoCanary(dir);
 
   const records = lastRun(readLog(path.join(dir, 'transfer.log')));
-  assertNamesLogged(records, 'delivered', mail.map((m) => m.name));
-  assertNamesLogged(records, 'removed', mail.map((m) => m.name));
+  assertNamesLogged(
+    records,
+    'delivered',
+    mail.map((m) => m.name),
+  );
+  assertNamesLogged(
+    records,
+    'removed',
+    mail.map((m) => m.name),
+  );
   assert.equal(records.at(-1)?.['event'], 'run-end');
   assert.equal(records.at(-1)?.['code'], 0);
 
@@ -352,7 +427,10 @@ async function checkHostileRun(label: string, r: { code: number; out: string; er
   assertTerminalSafe(r.err, `${label}: stderr`);
   const lines = new Set(r.out.split('\n'));
   for (const m of mail) {
-    assert.ok(lines.has(`inbox: + ${displayName(m.name)}`), `${label}: --verbose names ${nameKey(m.name)} on a line of its own`);
+    assert.ok(
+      lines.has(`inbox: + ${displayName(m.name)}`),
+      `${label}: --verbose names ${nameKey(m.name)} on a line of its own`,
+    );
   }
   assert.ok(lines.has(`inbox: ${mail.length} new`), `${label}: summary line`);
 }
@@ -373,7 +451,12 @@ async function makeSocket(side: string, target: Buffer): Promise<void> {
 }
 
 /** mkfifo or mknod under a plain name, then renamed to raw bytes (argv cannot carry non-UTF-8 names). */
-async function makeNode(side: string, target: Buffer, command: string, args: string[]): Promise<void> {
+async function makeNode(
+  side: string,
+  target: Buffer,
+  command: string,
+  args: string[],
+): Promise<void> {
   await execa(command, [side, ...args]);
   await rename(side, target);
 }
@@ -403,7 +486,8 @@ async function describeEntry(p: Buffer): Promise<ServerEntry> {
 async function deviceNodeProblem(): Promise<string | undefined> {
   const dir = await makeTempDir('hostile-mknod-probe');
   const result = await execa('mknod', [path.join(dir, 'null'), 'c', '1', '3'], { reject: false });
-  if (result.exitCode !== 0) return `mknod failed: ${String(result.stderr || result.shortMessage).trim()}`;
+  if (result.exitCode !== 0)
+    return `mknod failed: ${String(result.stderr || result.shortMessage).trim()}`;
   const st = await lstat(path.join(dir, 'null'));
   return st.isCharacterDevice() ? undefined : 'mknod made something that is not a character device';
 }
@@ -425,111 +509,169 @@ hostile.after(async (ctx) => {
   await ctx.sshd?.stop();
 });
 
-hostile('hostile file names move byte for byte, are removed on the server, log losslessly and print safely', async ({ sshd }) => {
-  const dir = await makeTempDir('hostile-names');
-  const { server, local, mail } = await hostileMaildir(dir);
-  assert.is((await readdir(path.join(server, 'new'), { encoding: 'buffer' })).length, mail.length, 'every hostile name exists on the server');
-  const config = writeConfig(dir, sshd, [{ name: 'inbox', remote: `${sshd.hostAlias}:${server}`, local }]);
-  // A UTF-8 locale in syncmail's environment: rsync would print valid UTF-8 raw. syncmail pins LC_ALL=C.
-  const r = await run(['--config', config, '--verbose'], { LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' });
-  await checkHostileRun('in-process', r, dir, server, local, mail);
+hostile(
+  'hostile file names move byte for byte, are removed on the server, log losslessly and print safely',
+  async ({ sshd }) => {
+    const dir = await makeTempDir('hostile-names');
+    const { server, local, mail } = await hostileMaildir(dir);
+    assert.is(
+      (await readdir(path.join(server, 'new'), { encoding: 'buffer' })).length,
+      mail.length,
+      'every hostile name exists on the server',
+    );
+    const config = writeConfig(dir, sshd, [
+      { name: 'inbox', remote: `${sshd.hostAlias}:${server}`, local },
+    ]);
+    // A UTF-8 locale in syncmail's environment: rsync would print valid UTF-8 raw. syncmail pins LC_ALL=C.
+    const r = await run(['--config', config, '--verbose'], { LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' });
+    await checkHostileRun('in-process', r, dir, server, local, mail);
 
-  // The same through the real executable: the bytes that reach a terminal, not a JS string.
-  const cliDir = await makeTempDir('hostile-names-cli');
-  const cli = await hostileMaildir(cliDir);
-  const cliConfig = writeConfig(cliDir, sshd, [{ name: 'inbox', remote: `${sshd.hostAlias}:${cli.server}`, local: cli.local }]);
-  const spawned = await execa(process.execPath, [CLI, '--config', cliConfig, '--verbose'], {
-    encoding: 'buffer',
-    reject: false,
-    stdin: 'ignore',
-    timeout: RUN_LIMIT_MS,
-    env: { LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' },
-  });
-  const outBytes = Buffer.from(spawned.stdout);
-  const errBytes = Buffer.from(spawned.stderr);
-  assertTerminalSafeBytes(outBytes, 'spawned CLI stdout');
-  assertTerminalSafeBytes(errBytes, 'spawned CLI stderr');
-  await checkHostileRun('spawned CLI', { code: spawned.exitCode ?? -1, out: outBytes.toString('utf8'), err: errBytes.toString('utf8') }, cliDir, cli.server, cli.local, cli.mail);
-});
+    // The same through the real executable: the bytes that reach a terminal, not a JS string.
+    const cliDir = await makeTempDir('hostile-names-cli');
+    const cli = await hostileMaildir(cliDir);
+    const cliConfig = writeConfig(cliDir, sshd, [
+      { name: 'inbox', remote: `${sshd.hostAlias}:${cli.server}`, local: cli.local },
+    ]);
+    const spawned = await execa(process.execPath, [CLI, '--config', cliConfig, '--verbose'], {
+      encoding: 'buffer',
+      reject: false,
+      stdin: 'ignore',
+      timeout: RUN_LIMIT_MS,
+      env: { LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' },
+    });
+    const outBytes = Buffer.from(spawned.stdout);
+    const errBytes = Buffer.from(spawned.stderr);
+    assertTerminalSafeBytes(outBytes, 'spawned CLI stdout');
+    assertTerminalSafeBytes(errBytes, 'spawned CLI stderr');
+    await checkHostileRun(
+      'spawned CLI',
+      {
+        code: spawned.exitCode ?? -1,
+        out: outBytes.toString('utf8'),
+        err: errBytes.toString('utf8'),
+      },
+      cliDir,
+      cli.server,
+      cli.local,
+      cli.mail,
+    );
+  },
+);
 
-hostile('symlinks, a FIFO, a socket, a subdirectory and dot-files stay on the server, are named, exit 65, twice', async ({ sshd }) => {
-  const dir = await makeTempDir('hostile-nonmsg');
-  const server = await makeMaildir(path.join(dir, 'server', 'inbox'));
-  const local = path.join(dir, 'local', 'inbox');
-  const side = path.join(dir, 'side');
-  await mkdir(side);
-  const messages = randomMessages(4, { seed: 301 });
-  await deliverAll(server, messages);
-  const newDir = path.join(server, 'new');
-  const at = (name: Buffer): Buffer => Buffer.concat([Buffer.from(`${newDir}/`), name]);
-  const outside = path.join(dir, 'outside-secret');
-  await writeFile(outside, 'not for the client\n');
+hostile(
+  'symlinks, a FIFO, a socket, a subdirectory and dot-files stay on the server, are named, exit 65, twice',
+  async ({ sshd }) => {
+    const dir = await makeTempDir('hostile-nonmsg');
+    const server = await makeMaildir(path.join(dir, 'server', 'inbox'));
+    const local = path.join(dir, 'local', 'inbox');
+    const side = path.join(dir, 'side');
+    await mkdir(side);
+    const messages = randomMessages(4, { seed: 301 });
+    await deliverAll(server, messages);
+    const newDir = path.join(server, 'new');
+    const at = (name: Buffer): Buffer => Buffer.concat([Buffer.from(`${newDir}/`), name]);
+    const outside = path.join(dir, 'outside-secret');
+    await writeFile(outside, 'not for the client\n');
 
-  const nonregular: Buffer[] = [];
-  const notMessage: Buffer[] = [];
-  const addLink = async (name: Buffer, target: string | Buffer): Promise<void> => {
-    await symlink(target, at(name));
-    nonregular.push(name);
-  };
-  await addLink(B('link-inside'), messages[0]!.name);
-  await addLink(B('link-inside-abs'), path.join(server, 'cur'));
-  await addLink(B('link-etc-passwd'), '/etc/passwd');
-  await addLink(B('link-dotdot'), '../../x');
-  await addLink(B('link-outside-file'), outside);
-  await addLink(B('link-dangling'), 'no-such-target');
-  await addLink(bytes('evil\nlink\x1b[31m', [0xff], ' -> x'), '/etc/shadow');
-  for (const name of [B('fifo'), bytes('fifo\n\x1b]0;t\x07', [0xfe], '\u202e')]) {
-    await makeNode(path.join(side, `fifo-${nonregular.length}`), at(name), 'mkfifo', []);
-    nonregular.push(name);
-  }
-  for (const name of [B('socket'), bytes('sock\r\u009b', [0xff])]) {
-    await makeSocket(path.join(side, `s${nonregular.length}`), at(name));
-    nonregular.push(name);
-  }
-  await mkdir(at(B('subdir')));
-  await writeFile(Buffer.concat([at(B('subdir')), B('/inner-message')]), 'a file inside a subdirectory of new/\n');
-  notMessage.push(B('subdir'));
-  for (const name of [B('.hidden'), B('..x'), B('...'), B('.lock')]) {
-    await writeFile(at(name), `dot-file ${nameKey(name)}\n`);
-    notMessage.push(name);
-  }
-  const odd = [...nonregular, ...notMessage];
-  const before = new Map<string, ServerEntry>();
-  for (const name of odd) before.set(hex(name), await describeEntry(at(name)));
-  const innerBefore = await snapshot(path.join(server, 'new', 'subdir'));
-  assert.equal((await lstat(at(B('fifo')))).isFIFO(), true, 'the FIFO is a FIFO');
-  assert.equal((await lstat(at(B('socket')))).isSocket(), true, 'the socket is a socket');
-
-  const config = writeConfig(dir, sshd, [{ name: 'inbox', remote: `${sshd.hostAlias}:${server}`, local }]);
-  for (const pass of [1, 2]) {
-    const r = await run(['--config', config]);
-    assert.ok(r.ms < RUN_LIMIT_MS, `run ${pass} took ${r.ms} ms`);
-    assert.is(r.code, 65, `run ${pass}: exit code (stderr: ${r.err})`);
-    await assertExactlyOnce(expectedOf(messages), local);
-    await assertOnlyFilesAndDirs(local);
-    const records = lastRun(readLog(path.join(dir, 'transfer.log')));
-    const reported = new Set(records.filter((x) => x['event'] === 'nonregular' || x['event'] === 'not-a-message').map((x) => hex(fileOf(x))));
-    for (const name of odd) {
-      assert.ok(reported.has(hex(name)), `run ${pass}: ${nameKey(name)} is reported in the log as nonregular or not-a-message`);
-      assert.ok(r.err.includes(`inbox: ${displayName(name)}: `), `run ${pass}: ${nameKey(name)} is named on stderr:\n${r.err}`);
+    const nonregular: Buffer[] = [];
+    const notMessage: Buffer[] = [];
+    const addLink = async (name: Buffer, target: string | Buffer): Promise<void> => {
+      await symlink(target, at(name));
+      nonregular.push(name);
+    };
+    await addLink(B('link-inside'), messages[0]!.name);
+    await addLink(B('link-inside-abs'), path.join(server, 'cur'));
+    await addLink(B('link-etc-passwd'), '/etc/passwd');
+    await addLink(B('link-dotdot'), '../../x');
+    await addLink(B('link-outside-file'), outside);
+    await addLink(B('link-dangling'), 'no-such-target');
+    await addLink(bytes('evil\nlink\x1b[31m', [0xff], ' -> x'), '/etc/shadow');
+    for (const name of [B('fifo'), bytes('fifo\n\x1b]0;t\x07', [0xfe], '\u202e')]) {
+      await makeNode(path.join(side, `fifo-${nonregular.length}`), at(name), 'mkfifo', []);
+      nonregular.push(name);
     }
-    assert.is(reported.size, odd.length, `run ${pass}: nothing else is reported`);
-    assertTerminalSafe(r.err, `run ${pass}: stderr`);
-    assertTerminalSafe(r.out, `run ${pass}: stdout`);
-    const end = records.find((x) => x['event'] === 'mailbox-end');
-    assert.is(end?.['delivered'], pass === 1 ? messages.length : 0, `run ${pass}: delivered count`);
-    assert.is(end?.['leftOnServer'], odd.length, `run ${pass}: leftOnServer`);
-    assertNamesLogged(records, 'removed', pass === 1 ? messages.map((m) => B(m.name)) : []);
-    // Every non-message is still there, the same inode, type, mode and target; the messages are gone.
-    for (const name of odd) assert.equal(await describeEntry(at(name)), before.get(hex(name)), `run ${pass}: ${nameKey(name)} untouched on the server`);
-    assert.equal(await snapshot(path.join(server, 'new', 'subdir')), innerBefore, `run ${pass}: subdir/ untouched`);
-    const left = (await readdir(newDir, { encoding: 'buffer' })).map(hex).sort();
-    assert.equal(left, odd.map(hex).sort(), `run ${pass}: the server's new/ holds exactly the non-messages`);
-  }
-  assert.is(readFileSync(outside, 'utf8'), 'not for the client\n');
-});
+    for (const name of [B('socket'), bytes('sock\r\u009b', [0xff])]) {
+      await makeSocket(path.join(side, `s${nonregular.length}`), at(name));
+      nonregular.push(name);
+    }
+    await mkdir(at(B('subdir')));
+    await writeFile(
+      Buffer.concat([at(B('subdir')), B('/inner-message')]),
+      'a file inside a subdirectory of new/\n',
+    );
+    notMessage.push(B('subdir'));
+    for (const name of [B('.hidden'), B('..x'), B('...'), B('.lock')]) {
+      await writeFile(at(name), `dot-file ${nameKey(name)}\n`);
+      notMessage.push(name);
+    }
+    const odd = [...nonregular, ...notMessage];
+    const before = new Map<string, ServerEntry>();
+    for (const name of odd) before.set(hex(name), await describeEntry(at(name)));
+    const innerBefore = await snapshot(path.join(server, 'new', 'subdir'));
+    assert.equal((await lstat(at(B('fifo')))).isFIFO(), true, 'the FIFO is a FIFO');
+    assert.equal((await lstat(at(B('socket')))).isSocket(), true, 'the socket is a socket');
 
-const deviceTitle = 'a device node in the server new/ stays there, is named, and is never created locally (exit 65)';
+    const config = writeConfig(dir, sshd, [
+      { name: 'inbox', remote: `${sshd.hostAlias}:${server}`, local },
+    ]);
+    for (const pass of [1, 2]) {
+      const r = await run(['--config', config]);
+      assert.ok(r.ms < RUN_LIMIT_MS, `run ${pass} took ${r.ms} ms`);
+      assert.is(r.code, 65, `run ${pass}: exit code (stderr: ${r.err})`);
+      await assertExactlyOnce(expectedOf(messages), local);
+      await assertOnlyFilesAndDirs(local);
+      const records = lastRun(readLog(path.join(dir, 'transfer.log')));
+      const reported = new Set(
+        records
+          .filter((x) => x['event'] === 'nonregular' || x['event'] === 'not-a-message')
+          .map((x) => hex(fileOf(x))),
+      );
+      for (const name of odd) {
+        assert.ok(
+          reported.has(hex(name)),
+          `run ${pass}: ${nameKey(name)} is reported in the log as nonregular or not-a-message`,
+        );
+        assert.ok(
+          r.err.includes(`inbox: ${displayName(name)}: `),
+          `run ${pass}: ${nameKey(name)} is named on stderr:\n${r.err}`,
+        );
+      }
+      assert.is(reported.size, odd.length, `run ${pass}: nothing else is reported`);
+      assertTerminalSafe(r.err, `run ${pass}: stderr`);
+      assertTerminalSafe(r.out, `run ${pass}: stdout`);
+      const end = records.find((x) => x['event'] === 'mailbox-end');
+      assert.is(
+        end?.['delivered'],
+        pass === 1 ? messages.length : 0,
+        `run ${pass}: delivered count`,
+      );
+      assert.is(end?.['leftOnServer'], odd.length, `run ${pass}: leftOnServer`);
+      assertNamesLogged(records, 'removed', pass === 1 ? messages.map((m) => B(m.name)) : []);
+      // Every non-message is still there, the same inode, type, mode and target; the messages are gone.
+      for (const name of odd)
+        assert.equal(
+          await describeEntry(at(name)),
+          before.get(hex(name)),
+          `run ${pass}: ${nameKey(name)} untouched on the server`,
+        );
+      assert.equal(
+        await snapshot(path.join(server, 'new', 'subdir')),
+        innerBefore,
+        `run ${pass}: subdir/ untouched`,
+      );
+      const left = (await readdir(newDir, { encoding: 'buffer' })).map(hex).sort();
+      assert.equal(
+        left,
+        odd.map(hex).sort(),
+        `run ${pass}: the server's new/ holds exactly the non-messages`,
+      );
+    }
+    assert.is(readFileSync(outside, 'utf8'), 'not for the client\n');
+  },
+);
+
+const deviceTitle =
+  'a device node in the server new/ stays there, is named, and is never created locally (exit 65)';
 if (NO_DEVICE_NODES !== undefined) {
   console.log(`SKIP device node: ${NO_DEVICE_NODES}`);
   hostile.skip(deviceTitle, () => undefined);
@@ -541,60 +683,101 @@ if (NO_DEVICE_NODES !== undefined) {
     const messages = randomMessages(2, { seed: 311 });
     await deliverAll(server, messages);
     const devices = [B('dev-null'), bytes('dev\n', [0xff], '\x1b[2J')];
-    await makeNode(path.join(dir, 'dev0'), Buffer.concat([Buffer.from(`${server}/new/`), devices[0]!]), 'mknod', ['c', '1', '3']);
-    await makeNode(path.join(dir, 'dev1'), Buffer.concat([Buffer.from(`${server}/new/`), devices[1]!]), 'mknod', ['c', '1', '3']);
-    const before = await Promise.all(devices.map((d) => describeEntry(Buffer.concat([Buffer.from(`${server}/new/`), d]))));
+    await makeNode(
+      path.join(dir, 'dev0'),
+      Buffer.concat([Buffer.from(`${server}/new/`), devices[0]!]),
+      'mknod',
+      ['c', '1', '3'],
+    );
+    await makeNode(
+      path.join(dir, 'dev1'),
+      Buffer.concat([Buffer.from(`${server}/new/`), devices[1]!]),
+      'mknod',
+      ['c', '1', '3'],
+    );
+    const before = await Promise.all(
+      devices.map((d) => describeEntry(Buffer.concat([Buffer.from(`${server}/new/`), d]))),
+    );
     assert.ok(before.every((e) => e.type === 'char-device'));
-    const config = writeConfig(dir, sshd, [{ name: 'inbox', remote: `${sshd.hostAlias}:${server}`, local }]);
+    const config = writeConfig(dir, sshd, [
+      { name: 'inbox', remote: `${sshd.hostAlias}:${server}`, local },
+    ]);
     for (const pass of [1, 2]) {
       const r = await run(['--config', config]);
       assert.is(r.code, 65, `run ${pass}: exit code (stderr: ${r.err})`);
       await assertExactlyOnce(expectedOf(messages), local);
       await assertOnlyFilesAndDirs(local);
       const records = lastRun(readLog(path.join(dir, 'transfer.log')));
-      const reported = new Set(records.filter((x) => x['event'] === 'nonregular' || x['event'] === 'not-a-message').map((x) => hex(fileOf(x))));
+      const reported = new Set(
+        records
+          .filter((x) => x['event'] === 'nonregular' || x['event'] === 'not-a-message')
+          .map((x) => hex(fileOf(x))),
+      );
       for (const d of devices) {
         assert.ok(reported.has(hex(d)), `run ${pass}: ${nameKey(d)} reported in the log`);
-        assert.ok(r.err.includes(`inbox: ${displayName(d)}: `), `run ${pass}: ${nameKey(d)} named on stderr`);
+        assert.ok(
+          r.err.includes(`inbox: ${displayName(d)}: `),
+          `run ${pass}: ${nameKey(d)} named on stderr`,
+        );
       }
       assertTerminalSafe(r.err, `run ${pass}: stderr`);
-      const after = await Promise.all(devices.map((d) => describeEntry(Buffer.concat([Buffer.from(`${server}/new/`), d]))));
+      const after = await Promise.all(
+        devices.map((d) => describeEntry(Buffer.concat([Buffer.from(`${server}/new/`), d]))),
+      );
       assert.equal(after, before, `run ${pass}: the device nodes are untouched`);
     }
   });
 }
 
-hostile('a long name whose unique name is taken locally (onConflict: rename) is handled, not a crash', async ({ sshd }) => {
-  // renamedName() appends ".syncmail-RUN-N" (about 35 bytes): past 255 bytes link() fails with ENAMETOOLONG.
-  const dir = await makeTempDir('hostile-longconflict');
-  const name = `long240-${'z'.repeat(232)}`;
-  const server = await makeMaildir(path.join(dir, 'server', 'inbox'));
-  const local = await makeMaildir(path.join(dir, 'local', 'inbox'));
-  await deliver(server, name, 'the server copy\n');
-  await writeFile(path.join(local, 'new', name), 'a different local message under the same unique name\n');
-  // A second mailbox after it must still be synced in the same run.
-  const otherServer = await makeMaildir(path.join(dir, 'server', 'other'));
-  const otherLocal = path.join(dir, 'local', 'other');
-  const otherMail = randomMessages(2, { seed: 901 });
-  await deliverAll(otherServer, otherMail);
-  const config = writeConfig(
-    dir,
-    sshd,
-    [
-      { name: 'inbox', remote: `${sshd.hostAlias}:${server}`, local },
-      { name: 'other', remote: `${sshd.hostAlias}:${otherServer}`, local: otherLocal },
-    ],
-    ['onConflict: rename'],
-  );
-  const r = await run(['--config', config]);
-  assert.ok(r.code === 0 || r.code === 65, `exit 0 (delivered under another name) or 65 (left on the server), got ${r.code}: ${r.err}`);
-  assert.is(readFileSync(path.join(local, 'new', name), 'utf8'), 'a different local message under the same unique name\n');
-  const serverLeft = await readdir(path.join(server, 'new'));
-  const copies = (await readdir(path.join(local, 'new'))).filter((n) => readFileSync(path.join(local, 'new', n), 'utf8') === 'the server copy\n');
-  assert.is(serverLeft.length + copies.length, 1, 'the server copy is either still on the server or delivered once');
-  await assertExactlyOnce(expectedOf(otherMail), otherLocal);
-  assertTerminalSafe(r.err, 'stderr');
-});
+hostile(
+  'a long name whose unique name is taken locally (onConflict: rename) is handled, not a crash',
+  async ({ sshd }) => {
+    // renamedName() appends ".syncmail-RUN-N" (about 35 bytes): past 255 bytes link() fails with ENAMETOOLONG.
+    const dir = await makeTempDir('hostile-longconflict');
+    const name = `long240-${'z'.repeat(232)}`;
+    const server = await makeMaildir(path.join(dir, 'server', 'inbox'));
+    const local = await makeMaildir(path.join(dir, 'local', 'inbox'));
+    await deliver(server, name, 'the server copy\n');
+    await writeFile(
+      path.join(local, 'new', name),
+      'a different local message under the same unique name\n',
+    );
+    // A second mailbox after it must still be synced in the same run.
+    const otherServer = await makeMaildir(path.join(dir, 'server', 'other'));
+    const otherLocal = path.join(dir, 'local', 'other');
+    const otherMail = randomMessages(2, { seed: 901 });
+    await deliverAll(otherServer, otherMail);
+    const config = writeConfig(
+      dir,
+      sshd,
+      [
+        { name: 'inbox', remote: `${sshd.hostAlias}:${server}`, local },
+        { name: 'other', remote: `${sshd.hostAlias}:${otherServer}`, local: otherLocal },
+      ],
+      ['onConflict: rename'],
+    );
+    const r = await run(['--config', config]);
+    assert.ok(
+      r.code === 0 || r.code === 65,
+      `exit 0 (delivered under another name) or 65 (left on the server), got ${r.code}: ${r.err}`,
+    );
+    assert.is(
+      readFileSync(path.join(local, 'new', name), 'utf8'),
+      'a different local message under the same unique name\n',
+    );
+    const serverLeft = await readdir(path.join(server, 'new'));
+    const copies = (await readdir(path.join(local, 'new'))).filter(
+      (n) => readFileSync(path.join(local, 'new', n), 'utf8') === 'the server copy\n',
+    );
+    assert.is(
+      serverLeft.length + copies.length,
+      1,
+      'the server copy is either still on the server or delivered once',
+    );
+    await assertExactlyOnce(expectedOf(otherMail), otherLocal);
+    assertTerminalSafe(r.err, 'stderr');
+  },
+);
 
 /** A server Maildir path whose directory names a shell would split, expand, glob or run. */
 function hostilePathParts(): { written: string[]; real: string[] } {
@@ -622,169 +805,247 @@ function hostilePathParts(): { written: string[]; real: string[] } {
   return { written: parts.map((p) => p[0]), real: parts.map((p) => p[1]) };
 }
 
-hostile('a remote path with spaces, $HOME, *, ;, backticks and quotes syncs as written, also with RSYNC_OLD_ARGS=1', async ({ sshd }) => {
-  const dir = await makeTempDir('hostile-path');
-  const parts = hostilePathParts();
-  const base = path.join(dir, 'server');
-  const server = await makeMaildir(path.join(base, ...parts.real));
-  const local = path.join(dir, "local dir $(x) `y` 'q'", 'inbox');
-  const config = writeConfig(dir, sshd, [{ name: 'inbox', remote: `${sshd.hostAlias}:${base}/${parts.written.join('/')}`, local }]);
-  const envs: Array<Record<string, string | undefined>> = [
-    { SM_DOLLAR: '$' },
-    // Left to rsync these make the server's shell split the path, or change how arguments are sent.
-    { SM_DOLLAR: '$', RSYNC_OLD_ARGS: '1', RSYNC_PROTECT_ARGS: '0' },
-    { SM_DOLLAR: '$', RSYNC_OLD_ARGS: '2', RSYNC_PROTECT_ARGS: '0', RSYNC_RSH: `sh -c 'cd;touch pwned-${TAG}-rsh'` },
-  ];
-  const sent: ReturnType<typeof randomMessages> = [];
-  for (const [i, env] of envs.entries()) {
-    const batch = randomMessages(3, { seed: 400 + i, host: `run${i}.test` });
-    await deliverAll(server, batch);
-    sent.push(...batch);
-    const r = await run(['--config', config], env);
-    assert.is(r.code, 0, `run ${i} with ${JSON.stringify(env)}: exit code (stderr: ${r.err})`);
-    assert.is(r.out, 'inbox: 3 new\n', `run ${i}: summary`);
-    await assertExactlyOnce(expectedOf(sent), local);
-    assert.equal(await readdir(path.join(server, 'new')), [], `run ${i}: the server new/ is empty`);
-    await assertNoCanary(dir);
-  }
-});
-
-hostile('a wildcard in a remote directory name matches only that directory, never its siblings', async ({ sshd }) => {
-  // The server's rsync expands wildcards in the source path itself (no shell involved): "box*" also matches
-  // "box-decoy" and "box[a]" matches "boxa" unless syncmail escapes them.
-  const dir = await makeTempDir('hostile-glob');
-  const cases = [
-    { name: 'star', real: 'box*', decoy: 'box-decoy' },
-    { name: 'bracket', real: 'box[a]', decoy: 'boxa' },
-    { name: 'question', real: 'box?', decoy: 'boxq' },
-  ];
-  const boxes: Box[] = [];
-  const setups = [];
-  for (const [i, c] of cases.entries()) {
-    const parent = path.join(dir, 'server', c.name);
-    const real = await makeMaildir(path.join(parent, c.real));
-    const decoy = await makeMaildir(path.join(parent, c.decoy));
-    const realMail = randomMessages(2, { seed: 500 + i, host: `${c.name}-real.test` });
-    const decoyMail = randomMessages(2, { seed: 600 + i, host: `${c.name}-decoy.test` });
-    await deliverAll(real, realMail);
-    await deliverAll(decoy, decoyMail);
-    const local = path.join(dir, 'local', c.name);
-    boxes.push({ name: c.name, remote: `${sshd.hostAlias}:${real}`, local });
-    setups.push({ ...c, real, decoy, realMail, local, decoyBefore: await snapshot(decoy) });
-  }
-  const config = writeConfig(dir, sshd, boxes);
-  const r = await run(['--config', config]);
-  const problems: string[] = [];
-  for (const s of setups) {
-    const decoyAfter = await snapshot(s.decoy);
-    if (JSON.stringify([...decoyAfter.entries()]) !== JSON.stringify([...s.decoyBefore.entries()])) {
-      problems.push(`${s.name}: the sibling ${s.decoy} was changed (${(await readdir(path.join(s.decoy, 'new'))).length} of 2 messages left in its new/)`);
+hostile(
+  'a remote path with spaces, $HOME, *, ;, backticks and quotes syncs as written, also with RSYNC_OLD_ARGS=1',
+  async ({ sshd }) => {
+    const dir = await makeTempDir('hostile-path');
+    const parts = hostilePathParts();
+    const base = path.join(dir, 'server');
+    const server = await makeMaildir(path.join(base, ...parts.real));
+    const local = path.join(dir, "local dir $(x) `y` 'q'", 'inbox');
+    const config = writeConfig(dir, sshd, [
+      { name: 'inbox', remote: `${sshd.hostAlias}:${base}/${parts.written.join('/')}`, local },
+    ]);
+    const envs: Array<Record<string, string | undefined>> = [
+      { SM_DOLLAR: '$' },
+      // Left to rsync these make the server's shell split the path, or change how arguments are sent.
+      { SM_DOLLAR: '$', RSYNC_OLD_ARGS: '1', RSYNC_PROTECT_ARGS: '0' },
+      {
+        SM_DOLLAR: '$',
+        RSYNC_OLD_ARGS: '2',
+        RSYNC_PROTECT_ARGS: '0',
+        RSYNC_RSH: `sh -c 'cd;touch pwned-${TAG}-rsh'`,
+      },
+    ];
+    const sent: ReturnType<typeof randomMessages> = [];
+    for (const [i, env] of envs.entries()) {
+      const batch = randomMessages(3, { seed: 400 + i, host: `run${i}.test` });
+      await deliverAll(server, batch);
+      sent.push(...batch);
+      const r = await run(['--config', config], env);
+      assert.is(r.code, 0, `run ${i} with ${JSON.stringify(env)}: exit code (stderr: ${r.err})`);
+      assert.is(r.out, 'inbox: 3 new\n', `run ${i}: summary`);
+      await assertExactlyOnce(expectedOf(sent), local);
+      assert.equal(
+        await readdir(path.join(server, 'new')),
+        [],
+        `run ${i}: the server new/ is empty`,
+      );
+      await assertNoCanary(dir);
     }
-    try {
-      await assertExactlyOnce(expectedOf(s.realMail), s.local);
-    } catch (error) {
-      problems.push(`${s.name}: ${(error as Error).message}`);
+  },
+);
+
+hostile(
+  'a wildcard in a remote directory name matches only that directory, never its siblings',
+  async ({ sshd }) => {
+    // The server's rsync expands wildcards in the source path itself (no shell involved): "box*" also matches
+    // "box-decoy" and "box[a]" matches "boxa" unless syncmail escapes them.
+    const dir = await makeTempDir('hostile-glob');
+    const cases = [
+      { name: 'star', real: 'box*', decoy: 'box-decoy' },
+      { name: 'bracket', real: 'box[a]', decoy: 'boxa' },
+      { name: 'question', real: 'box?', decoy: 'boxq' },
+    ];
+    const boxes: Box[] = [];
+    const setups = [];
+    for (const [i, c] of cases.entries()) {
+      const parent = path.join(dir, 'server', c.name);
+      const real = await makeMaildir(path.join(parent, c.real));
+      const decoy = await makeMaildir(path.join(parent, c.decoy));
+      const realMail = randomMessages(2, { seed: 500 + i, host: `${c.name}-real.test` });
+      const decoyMail = randomMessages(2, { seed: 600 + i, host: `${c.name}-decoy.test` });
+      await deliverAll(real, realMail);
+      await deliverAll(decoy, decoyMail);
+      const local = path.join(dir, 'local', c.name);
+      boxes.push({ name: c.name, remote: `${sshd.hostAlias}:${real}`, local });
+      setups.push({ ...c, real, decoy, realMail, local, decoyBefore: await snapshot(decoy) });
     }
-    const left = await readdir(path.join(s.real, 'new'));
-    if (left.length !== 0) problems.push(`${s.name}: ${left.length} message(s) left in ${s.real}/new`);
-  }
-  assert.equal(problems, [], `remote paths with wildcards (exit ${r.code}, stdout ${JSON.stringify(r.out)}, stderr ${JSON.stringify(r.err)})`);
-  assert.is(r.code, 0, r.err);
-});
+    const config = writeConfig(dir, sshd, boxes);
+    const r = await run(['--config', config]);
+    const problems: string[] = [];
+    for (const s of setups) {
+      const decoyAfter = await snapshot(s.decoy);
+      if (
+        JSON.stringify([...decoyAfter.entries()]) !== JSON.stringify([...s.decoyBefore.entries()])
+      ) {
+        problems.push(
+          `${s.name}: the sibling ${s.decoy} was changed (${(await readdir(path.join(s.decoy, 'new'))).length} of 2 messages left in its new/)`,
+        );
+      }
+      try {
+        await assertExactlyOnce(expectedOf(s.realMail), s.local);
+      } catch (error) {
+        problems.push(`${s.name}: ${(error as Error).message}`);
+      }
+      const left = await readdir(path.join(s.real, 'new'));
+      if (left.length !== 0)
+        problems.push(`${s.name}: ${left.length} message(s) left in ${s.real}/new`);
+    }
+    assert.equal(
+      problems,
+      [],
+      `remote paths with wildcards (exit ${r.code}, stdout ${JSON.stringify(r.out)}, stderr ${JSON.stringify(r.err)})`,
+    );
+    assert.is(r.code, 0, r.err);
+  },
+);
 
-hostile('an rsync older than 3.4.0 is refused (78) before it runs anything but --version; a missing one is 78 too', async ({ sshd }) => {
-  const dir = await makeTempDir('hostile-rsync');
-  const server = await makeMaildir(path.join(dir, 'server', 'inbox'));
-  const messages = randomMessages(2, { seed: 701 });
-  await deliverAll(server, messages);
-  const serverBefore = await snapshot(server);
-  const argvLog = path.join(dir, 'fake-argv.log');
-  const fake = path.join(dir, 'bin', 'rsync');
-  await mkdir(path.dirname(fake));
-  await writeFile(
-    fake,
-    [
-      '#!/bin/sh',
-      `for a in "$@"; do printf '[%s]' "$a"; done >> '${argvLog}'`,
-      `printf '\\n' >> '${argvLog}'`,
-      'if [ "$1" = --version ]; then',
-      "  echo 'rsync  version 3.2.7  protocol version 31'",
-      "  echo 'Copyright (C) 1996-2022 by Andrew Tridgell, Wayne Davison, and others.'",
-      '  exit 0',
-      'fi',
-      'exit 0',
-      '',
-    ].join('\n'),
-  );
-  await chmod(fake, 0o755);
-  const local = path.join(dir, 'local', 'inbox');
-  const box = { name: 'inbox', remote: `${sshd.hostAlias}:${server}`, local };
+hostile(
+  'an rsync older than 3.4.0 is refused (78) before it runs anything but --version; a missing one is 78 too',
+  async ({ sshd }) => {
+    const dir = await makeTempDir('hostile-rsync');
+    const server = await makeMaildir(path.join(dir, 'server', 'inbox'));
+    const messages = randomMessages(2, { seed: 701 });
+    await deliverAll(server, messages);
+    const serverBefore = await snapshot(server);
+    const argvLog = path.join(dir, 'fake-argv.log');
+    const fake = path.join(dir, 'bin', 'rsync');
+    await mkdir(path.dirname(fake));
+    await writeFile(
+      fake,
+      [
+        '#!/bin/sh',
+        `for a in "$@"; do printf '[%s]' "$a"; done >> '${argvLog}'`,
+        `printf '\\n' >> '${argvLog}'`,
+        'if [ "$1" = --version ]; then',
+        "  echo 'rsync  version 3.2.7  protocol version 31'",
+        "  echo 'Copyright (C) 1996-2022 by Andrew Tridgell, Wayne Davison, and others.'",
+        '  exit 0',
+        'fi',
+        'exit 0',
+        '',
+      ].join('\n'),
+    );
+    await chmod(fake, 0o755);
+    const local = path.join(dir, 'local', 'inbox');
+    const box = { name: 'inbox', remote: `${sshd.hostAlias}:${server}`, local };
 
-  const sub = async (label: string, rsync: string): Promise<Captured> => {
-    const d = path.join(dir, label);
-    await mkdir(d);
-    return run(['--config', writeConfig(d, sshd, [box], [`rsync: ${JSON.stringify(rsync)}`])]);
-  };
+    const sub = async (label: string, rsync: string): Promise<Captured> => {
+      const d = path.join(dir, label);
+      await mkdir(d);
+      return run(['--config', writeConfig(d, sshd, [box], [`rsync: ${JSON.stringify(rsync)}`])]);
+    };
 
-  const old = await sub('old', fake);
-  assert.is(old.code, 78, `old rsync: exit code (stderr: ${old.err})`);
-  assert.match(old.err, /rsync 3\.2\.7 is too old/);
-  assert.match(old.err, /3\.4\.0 or newer/);
-  assert.match(old.err, /upgrade rsync/);
-  assertTerminalSafe(old.err, 'stderr');
-  const calls = readFileSync(argvLog, 'utf8').split('\n').filter((l) => l !== '');
-  assert.ok(calls.length >= 1, 'the fake rsync was asked for its version');
-  assert.equal([...new Set(calls)], ['[--version]'], `the fake rsync only ever ran with --version: ${JSON.stringify(calls)}`);
+    const old = await sub('old', fake);
+    assert.is(old.code, 78, `old rsync: exit code (stderr: ${old.err})`);
+    assert.match(old.err, /rsync 3\.2\.7 is too old/);
+    assert.match(old.err, /3\.4\.0 or newer/);
+    assert.match(old.err, /upgrade rsync/);
+    assertTerminalSafe(old.err, 'stderr');
+    const calls = readFileSync(argvLog, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+    assert.ok(calls.length >= 1, 'the fake rsync was asked for its version');
+    assert.equal(
+      [...new Set(calls)],
+      ['[--version]'],
+      `the fake rsync only ever ran with --version: ${JSON.stringify(calls)}`,
+    );
 
-  const missing = await sub('missing', path.join(dir, 'no-such-dir', 'rsync'));
-  assert.is(missing.code, 78, `missing rsync: exit code (stderr: ${missing.err})`);
-  assert.match(missing.err, /cannot run ".*no-such-dir\/rsync"/);
-  assert.match(missing.err, /install rsync 3\.4\.0 or newer/);
+    const missing = await sub('missing', path.join(dir, 'no-such-dir', 'rsync'));
+    assert.is(missing.code, 78, `missing rsync: exit code (stderr: ${missing.err})`);
+    assert.match(missing.err, /cannot run ".*no-such-dir\/rsync"/);
+    assert.match(missing.err, /install rsync 3\.4\.0 or newer/);
 
-  const notOnPath = await sub('not-on-path', `syncmail-no-such-rsync-${TAG}`);
-  assert.is(notOnPath.code, 78, `rsync not on PATH: exit code (stderr: ${notOnPath.err})`);
-  assert.match(notOnPath.err, new RegExp(`cannot run "syncmail-no-such-rsync-${TAG}"`));
+    const notOnPath = await sub('not-on-path', `syncmail-no-such-rsync-${TAG}`);
+    assert.is(notOnPath.code, 78, `rsync not on PATH: exit code (stderr: ${notOnPath.err})`);
+    assert.match(notOnPath.err, new RegExp(`cannot run "syncmail-no-such-rsync-${TAG}"`));
 
-  const notExecutable = path.join(dir, 'bin', 'rsync-noexec');
-  await writeFile(notExecutable, '#!/bin/sh\necho rsync  version 3.5.0  protocol version 32\n', { mode: 0o644 });
-  const noexec = await sub('noexec', notExecutable);
-  assert.is(noexec.code, 78, `non-executable rsync: exit code (stderr: ${noexec.err})`);
-  assert.match(noexec.err, /cannot run/);
+    const notExecutable = path.join(dir, 'bin', 'rsync-noexec');
+    await writeFile(notExecutable, '#!/bin/sh\necho rsync  version 3.5.0  protocol version 32\n', {
+      mode: 0o644,
+    });
+    const noexec = await sub('noexec', notExecutable);
+    assert.is(noexec.code, 78, `non-executable rsync: exit code (stderr: ${noexec.err})`);
+    assert.match(noexec.err, /cannot run/);
 
-  assert.equal(await snapshot(server), serverBefore, 'nothing on the server changed');
-  assert.not.ok(existsSync(local), 'the local Maildir was not created');
-  assert.equal(readFileSync(argvLog, 'utf8').split('\n').filter((l) => l !== '' && l !== '[--version]'), [], 'still only --version');
-});
+    assert.equal(await snapshot(server), serverBefore, 'nothing on the server changed');
+    assert.not.ok(existsSync(local), 'the local Maildir was not created');
+    assert.equal(
+      readFileSync(argvLog, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '' && l !== '[--version]'),
+      [],
+      'still only --version',
+    );
+  },
+);
 
-hostile('under umask 000 the new local Maildir and cur/new/tmp are 0700, messages and the transfer log 0600', async ({ sshd }) => {
-  const dir = await makeTempDir('hostile-umask');
-  const server = await makeMaildir(path.join(dir, 'server', 'inbox'));
-  const messages = randomMessages(5, { seed: 801 });
-  await deliverAll(server, messages);
-  for (const m of messages) await chmod(path.join(server, 'new', m.name), 0o666); // the server's modes must not leak
-  const local = path.join(dir, 'local', 'fresh', 'inbox');
-  const logFile = path.join(dir, 'logs', 'deep', 'transfer.log');
-  const config = writeConfig(dir, sshd, [{ name: 'inbox', remote: `${sshd.hostAlias}:${server}`, local }]);
-  writeFileSync(config, readFileSync(config, 'utf8').replace(/^log: .*$/m, `log: ${JSON.stringify(logFile)}`), { mode: 0o600 });
-  const r = await execa('sh', ['-c', 'umask 000 && umask >&2 && exec "$@"', 'sh', process.execPath, CLI, '--config', config], {
-    reject: false,
-    stdin: 'ignore',
-    timeout: RUN_LIMIT_MS,
-  });
-  assert.match(String(r.stderr), /^0+(\n|$)/, 'the CLI ran under umask 000');
-  assert.is(r.exitCode, 0, String(r.stderr));
-  await assertExactlyOnce(expectedOf(messages), local);
-  const mode = async (p: string): Promise<string> => ((await lstat(p)).mode & 0o7777).toString(8);
-  for (const d of [local, ...['cur', 'new', 'tmp'].map((s) => path.join(local, s))]) assert.is(await mode(d), '700', `mode of ${d}`);
-  for (const m of messages) assert.is(await mode(path.join(local, 'new', m.name)), '600', `mode of new/${m.name}`);
-  assert.is(await mode(logFile), '600', 'mode of the transfer log');
-  assert.is(await mode(path.dirname(logFile)), '700', 'mode of the log directory syncmail created');
-  // Everything syncmail created inside the Maildir (its work dirs, lock, stage) is private as well.
-  const loose = (await walk(local))
-    .filter((f) => (f.st.mode & 0o077) !== 0 || (f.st.isDirectory() ? (f.st.mode & 0o700) !== 0o700 : (f.st.mode & 0o600) !== 0o600))
-    .map((f) => `${f.rel} ${(f.st.mode & 0o7777).toString(8)}`);
-  assert.equal(loose, [], 'nothing in the local Maildir is open to group or others');
-  assert.is(await mode(path.join(dir, 'local', 'fresh')), '700', 'a parent directory syncmail created for the Maildir');
-});
+hostile(
+  'under umask 000 the new local Maildir and cur/new/tmp are 0700, messages and the transfer log 0600',
+  async ({ sshd }) => {
+    const dir = await makeTempDir('hostile-umask');
+    const server = await makeMaildir(path.join(dir, 'server', 'inbox'));
+    const messages = randomMessages(5, { seed: 801 });
+    await deliverAll(server, messages);
+    for (const m of messages) await chmod(path.join(server, 'new', m.name), 0o666); // the server's modes must not leak
+    const local = path.join(dir, 'local', 'fresh', 'inbox');
+    const logFile = path.join(dir, 'logs', 'deep', 'transfer.log');
+    const config = writeConfig(dir, sshd, [
+      { name: 'inbox', remote: `${sshd.hostAlias}:${server}`, local },
+    ]);
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8').replace(/^log: .*$/m, `log: ${JSON.stringify(logFile)}`),
+      { mode: 0o600 },
+    );
+    const r = await execa(
+      'sh',
+      [
+        '-c',
+        'umask 000 && umask >&2 && exec "$@"',
+        'sh',
+        process.execPath,
+        CLI,
+        '--config',
+        config,
+      ],
+      {
+        reject: false,
+        stdin: 'ignore',
+        timeout: RUN_LIMIT_MS,
+      },
+    );
+    assert.match(String(r.stderr), /^0+(\n|$)/, 'the CLI ran under umask 000');
+    assert.is(r.exitCode, 0, String(r.stderr));
+    await assertExactlyOnce(expectedOf(messages), local);
+    const mode = async (p: string): Promise<string> => ((await lstat(p)).mode & 0o7777).toString(8);
+    for (const d of [local, ...['cur', 'new', 'tmp'].map((s) => path.join(local, s))])
+      assert.is(await mode(d), '700', `mode of ${d}`);
+    for (const m of messages)
+      assert.is(await mode(path.join(local, 'new', m.name)), '600', `mode of new/${m.name}`);
+    assert.is(await mode(logFile), '600', 'mode of the transfer log');
+    assert.is(
+      await mode(path.dirname(logFile)),
+      '700',
+      'mode of the log directory syncmail created',
+    );
+    // Everything syncmail created inside the Maildir (its work dirs, lock, stage) is private as well.
+    const loose = (await walk(local))
+      .filter(
+        (f) =>
+          (f.st.mode & 0o077) !== 0 ||
+          (f.st.isDirectory() ? (f.st.mode & 0o700) !== 0o700 : (f.st.mode & 0o600) !== 0o600),
+      )
+      .map((f) => `${f.rel} ${(f.st.mode & 0o7777).toString(8)}`);
+    assert.equal(loose, [], 'nothing in the local Maildir is open to group or others');
+    assert.is(
+      await mode(path.join(dir, 'local', 'fresh')),
+      '700',
+      'a parent directory syncmail created for the Maildir',
+    );
+  },
+);
 
 hostile.run();

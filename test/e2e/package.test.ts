@@ -1,12 +1,20 @@
 // The packed tarball works after `npm install -g`: the bin link, the shebang, the dependencies.
-import { test } from 'uvu';
-import * as assert from 'uvu/assert';
+
 import { readFileSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { deliverAll, expectedOf, assertExactlyOnce, makeMaildir, makeTempDir, randomMessages } from '../helpers/maildir.js';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import { VERSION } from '../../src/version.js';
+import {
+  assertExactlyOnce,
+  deliverAll,
+  expectedOf,
+  makeMaildir,
+  makeTempDir,
+  randomMessages,
+} from '../helpers/maildir.js';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 
@@ -23,7 +31,20 @@ test('npm pack, npm install -g, then the installed syncmail moves mail', async (
   assert.not.ok(listing.stdout.includes('package/src/'), 'sources are not shipped, only dist');
   assert.not.ok(listing.stdout.includes('package/test/'));
   // --offline: the dependencies come from the npm cache that `npm ci` filled.
-  await execa('npm', ['install', '-g', '--prefix', path.join(dir, 'prefix'), '--offline', '--no-audit', '--no-fund', tarball], { stdin: 'ignore' });
+  await execa(
+    'npm',
+    [
+      'install',
+      '-g',
+      '--prefix',
+      path.join(dir, 'prefix'),
+      '--offline',
+      '--no-audit',
+      '--no-fund',
+      tarball,
+    ],
+    { stdin: 'ignore' },
+  );
   const bin = path.join(dir, 'prefix', 'bin', 'syncmail');
   const version = await execa(bin, ['--version']);
   assert.is(version.stdout, `syncmail ${pkg.version}`);
@@ -35,7 +56,11 @@ test('npm pack, npm install -g, then the installed syncmail moves mail', async (
   const messages = randomMessages(5, { seed: 77 });
   await deliverAll(server, messages);
   const config = path.join(dir, 'c.yaml');
-  writeFileSync(config, `log: ${path.join(dir, 'log')}\nmailboxes:\n  - name: inbox\n    remote: ${server}\n    local: ${path.join(dir, 'local')}\n`, { mode: 0o600 });
+  writeFileSync(
+    config,
+    `log: ${path.join(dir, 'log')}\nmailboxes:\n  - name: inbox\n    remote: ${server}\n    local: ${path.join(dir, 'local')}\n`,
+    { mode: 0o600 },
+  );
   const run = await execa(bin, ['--config', config], { reject: false });
   assert.is(run.exitCode, 0, String(run.stderr));
   assert.is(run.stdout, 'inbox: 5 new');

@@ -1,24 +1,44 @@
 // End to end, real parts: the real rsync over a real sshd on 127.0.0.1, real Maildirs in temp dirs.
-import { suite } from 'uvu';
-import * as assert from 'uvu/assert';
+
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { startSshd, type Sshd } from '../helpers/sshd.js';
-import { assertExactlyOnce, deliverAll, expectedOf, makeMaildir, makeTempDir, randomMessages, snapshot } from '../helpers/maildir.js';
-import { main, type Io } from '../../src/main.js';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { type Io, main } from '../../src/main.js';
+import {
+  assertExactlyOnce,
+  deliverAll,
+  expectedOf,
+  makeMaildir,
+  makeTempDir,
+  randomMessages,
+  snapshot,
+} from '../helpers/maildir.js';
+import { type Sshd, startSshd } from '../helpers/sshd.js';
 
 const CLI = path.resolve('dist/cli.js');
 
-interface Captured { code: number; out: string; err: string }
+interface Captured {
+  code: number;
+  out: string;
+  err: string;
+}
 
-async function run(argv: string[], env: Record<string, string | undefined> = {}): Promise<Captured> {
+async function run(
+  argv: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<Captured> {
   let out = '';
   let err = '';
   const io: Io = {
-    out: (t) => { out += t; },
-    err: (t) => { err += t; },
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
     env: { ...process.env, ...env },
     cwd: process.cwd(),
     homedir: process.env['HOME'] ?? '/root',
@@ -28,7 +48,13 @@ async function run(argv: string[], env: Record<string, string | undefined> = {})
   return { code, out, err };
 }
 
-interface Box { name: string; server: string; local: string; rsyncArgs?: string[]; host?: string }
+interface Box {
+  name: string;
+  server: string;
+  local: string;
+  rsyncArgs?: string[];
+  host?: string;
+}
 
 /** A config file for these mailboxes; `extra` lines (YAML) override the defaults given here. */
 function writeConfig(dir: string, sshd: Sshd, boxes: Box[], extra: string[] = []): string {
@@ -57,7 +83,10 @@ function writeConfig(dir: string, sshd: Sshd, boxes: Box[], extra: string[] = []
 function logRecords(dir: string): Array<Record<string, unknown>> {
   const file = path.join(dir, 'transfer.log');
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 const e2e = suite<{ sshd: Sshd }>('sync end to end', {} as { sshd: Sshd });
@@ -69,72 +98,101 @@ e2e.after(async (ctx) => {
   await ctx.sshd?.stop();
 });
 
-async function setup(sshd: Sshd, count: number, opts: { maxSize?: number; minSize?: number; seed?: number } = {}) {
+async function setup(
+  _sshd: Sshd,
+  count: number,
+  opts: { maxSize?: number; minSize?: number; seed?: number } = {},
+) {
   const dir = await makeTempDir('e2e');
   const server = await makeMaildir(path.join(dir, 'server', 'inbox'));
   const local = path.join(dir, 'local', 'inbox');
-  const messages = randomMessages(count, { seed: opts.seed ?? 7, ...(opts.maxSize ? { maxSize: opts.maxSize } : {}), ...(opts.minSize ? { minSize: opts.minSize } : {}) });
+  const messages = randomMessages(count, {
+    seed: opts.seed ?? 7,
+    ...(opts.maxSize ? { maxSize: opts.maxSize } : {}),
+    ...(opts.minSize ? { minSize: opts.minSize } : {}),
+  });
   const mtime = new Date('2024-03-01T10:00:00Z');
   await deliverAll(server, messages, { mtime });
   return { dir, server, local, messages, mtime };
 }
 
-e2e('messages move byte-identical with mtimes kept, the server new/ is emptied, the log names each one', async ({ sshd }) => {
-  const { dir, server, local, messages, mtime } = await setup(sshd, 40);
-  const config = writeConfig(dir, sshd, [{ name: 'inbox', server, local }]);
-  const result = await run(['--config', config]);
-  assert.is(result.code, 0, result.err);
-  assert.is(result.out, 'inbox: 40 new\n');
-  assert.is(result.err, '');
-  await assertExactlyOnce(expectedOf(messages), local);
-  for (const m of messages) {
-    assert.is(statSync(path.join(local, 'new', m.name)).mtimeMs, mtime.getTime(), `mtime of ${m.name}`);
-    assert.is(statSync(path.join(local, 'new', m.name)).mode & 0o777, 0o600);
-  }
-  assert.equal(await readdir(path.join(server, 'new')), []);
-  assert.is(statSync(local).mode & 0o777, 0o700);
-  const records = logRecords(dir);
-  const delivered = new Set(records.filter((r) => r['event'] === 'delivered').map((r) => r['file']));
-  const removed = new Set(records.filter((r) => r['event'] === 'removed').map((r) => r['file']));
-  for (const m of messages) {
-    assert.ok(delivered.has(m.name), `delivered ${m.name}`);
-    assert.ok(removed.has(m.name), `removed ${m.name}`);
-  }
-  const run1 = records[0]?.['run'];
-  assert.ok(typeof run1 === 'string' && records.every((r) => r['run'] === run1 && typeof r['time'] === 'string'));
-  assert.is(statSync(path.join(dir, 'transfer.log')).mode & 0o777, 0o600);
-  assert.equal(records.at(-1)?.['event'], 'run-end');
-  assert.equal(records.at(-1)?.['code'], 0);
+e2e(
+  'messages move byte-identical with mtimes kept, the server new/ is emptied, the log names each one',
+  async ({ sshd }) => {
+    const { dir, server, local, messages, mtime } = await setup(sshd, 40);
+    const config = writeConfig(dir, sshd, [{ name: 'inbox', server, local }]);
+    const result = await run(['--config', config]);
+    assert.is(result.code, 0, result.err);
+    assert.is(result.out, 'inbox: 40 new\n');
+    assert.is(result.err, '');
+    await assertExactlyOnce(expectedOf(messages), local);
+    for (const m of messages) {
+      assert.is(
+        statSync(path.join(local, 'new', m.name)).mtimeMs,
+        mtime.getTime(),
+        `mtime of ${m.name}`,
+      );
+      assert.is(statSync(path.join(local, 'new', m.name)).mode & 0o777, 0o600);
+    }
+    assert.equal(await readdir(path.join(server, 'new')), []);
+    assert.is(statSync(local).mode & 0o777, 0o700);
+    const records = logRecords(dir);
+    const delivered = new Set(
+      records.filter((r) => r['event'] === 'delivered').map((r) => r['file']),
+    );
+    const removed = new Set(records.filter((r) => r['event'] === 'removed').map((r) => r['file']));
+    for (const m of messages) {
+      assert.ok(delivered.has(m.name), `delivered ${m.name}`);
+      assert.ok(removed.has(m.name), `removed ${m.name}`);
+    }
+    const run1 = records[0]?.['run'];
+    assert.ok(
+      typeof run1 === 'string' &&
+        records.every((r) => r['run'] === run1 && typeof r['time'] === 'string'),
+    );
+    assert.is(statSync(path.join(dir, 'transfer.log')).mode & 0o777, 0o600);
+    assert.equal(records.at(-1)?.['event'], 'run-end');
+    assert.equal(records.at(-1)?.['code'], 0);
 
-  // A second run is a no-op.
-  const before = await snapshot(local);
-  const again = await run(['--config', config]);
-  assert.is(again.code, 0, again.err);
-  assert.is(again.out, 'inbox: no new mail\n');
-  const after = await snapshot(local);
-  assert.equal([...after.keys()].filter((k) => !k.startsWith('tmp/')), [...before.keys()].filter((k) => !k.startsWith('tmp/')));
-  await assertExactlyOnce(expectedOf(messages), local);
-});
+    // A second run is a no-op.
+    const before = await snapshot(local);
+    const again = await run(['--config', config]);
+    assert.is(again.code, 0, again.err);
+    assert.is(again.out, 'inbox: no new mail\n');
+    const after = await snapshot(local);
+    assert.equal(
+      [...after.keys()].filter((k) => !k.startsWith('tmp/')),
+      [...before.keys()].filter((k) => !k.startsWith('tmp/')),
+    );
+    await assertExactlyOnce(expectedOf(messages), local);
+  },
+);
 
-e2e('--quiet prints nothing on success; --verbose lists each message; --json prints JSON Lines', async ({ sshd }) => {
-  const { dir, server, local, messages } = await setup(sshd, 5, { seed: 11 });
-  const config = writeConfig(dir, sshd, [{ name: 'inbox', server, local }]);
-  const quiet = await run(['--config', config, '--quiet']);
-  assert.is(quiet.code, 0);
-  assert.is(quiet.out + quiet.err, '');
-  await deliverAll(server, randomMessages(3, { seed: 12 }));
-  const verbose = await run(['--config', config, '--verbose']);
-  assert.is(verbose.code, 0, verbose.err);
-  assert.is(verbose.out.split('\n').filter((l) => l.startsWith('inbox: + ')).length, 3);
-  assert.match(verbose.out, /inbox: 3 new\n$/);
-  await deliverAll(server, randomMessages(2, { seed: 13 }));
-  const json = await run(['--config', config, '--json']);
-  assert.is(json.code, 0, json.err);
-  const lines = json.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  assert.is(lines.filter((r) => r['event'] === 'delivered').length, 2);
-  assert.ok(lines.every((r) => typeof r['run'] === 'string' && typeof r['event'] === 'string'));
-  assert.is(messages.length, 5);
-});
+e2e(
+  '--quiet prints nothing on success; --verbose lists each message; --json prints JSON Lines',
+  async ({ sshd }) => {
+    const { dir, server, local, messages } = await setup(sshd, 5, { seed: 11 });
+    const config = writeConfig(dir, sshd, [{ name: 'inbox', server, local }]);
+    const quiet = await run(['--config', config, '--quiet']);
+    assert.is(quiet.code, 0);
+    assert.is(quiet.out + quiet.err, '');
+    await deliverAll(server, randomMessages(3, { seed: 12 }));
+    const verbose = await run(['--config', config, '--verbose']);
+    assert.is(verbose.code, 0, verbose.err);
+    assert.is(verbose.out.split('\n').filter((l) => l.startsWith('inbox: + ')).length, 3);
+    assert.match(verbose.out, /inbox: 3 new\n$/);
+    await deliverAll(server, randomMessages(2, { seed: 13 }));
+    const json = await run(['--config', config, '--json']);
+    assert.is(json.code, 0, json.err);
+    const lines = json.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.is(lines.filter((r) => r['event'] === 'delivered').length, 2);
+    assert.ok(lines.every((r) => typeof r['run'] === 'string' && typeof r['event'] === 'string'));
+    assert.is(messages.length, 5);
+  },
+);
 
 e2e('--dry-run changes nothing anywhere and says what would move', async ({ sshd }) => {
   const { dir, server, local, messages } = await setup(sshd, 6, { seed: 21 });
@@ -176,100 +234,168 @@ e2e('several mailboxes, and syncing only the named ones', async ({ sshd }) => {
 
 e2e('an unreachable server gives 75 quickly and names the server', async ({ sshd }) => {
   const { dir, server, local } = await setup(sshd, 2, { seed: 31 });
-  const file = writeConfig(dir, sshd, [{ name: 'inbox', server, local, host: 'mail-server-closed' }], ['retries: 1']);
+  const file = writeConfig(
+    dir,
+    sshd,
+    [{ name: 'inbox', server, local, host: 'mail-server-closed' }],
+    ['retries: 1'],
+  );
   const started = Date.now();
   const result = await run(['--config', file, '--quiet']);
   const took = Date.now() - started;
   assert.is(result.code, 75);
   assert.match(result.err, /inbox: cannot reach mail-server-closed:.*Connection refused/);
   assert.ok(took < 20_000, `took ${took} ms`);
-  const retried = logRecords(dir).filter((r) => r['event'] === 'warning' && /retrying/.test(String(r['message'])));
+  const retried = logRecords(dir).filter(
+    (r) => r['event'] === 'warning' && /retrying/.test(String(r['message'])),
+  );
   assert.is(retried.length, 1, 'one retry with backoff');
   assert.is((await readdir(path.join(server, 'new'))).length, 2, 'the server keeps its mail');
 });
 
-e2e('a black-hole server (TCP accepted, no SSH banner) is bounded by connectTimeout: 75', async ({ sshd }) => {
-  const { dir, server, local } = await setup(sshd, 1, { seed: 33 });
-  const file = writeConfig(dir, sshd, [{ name: 'inbox', server, local, host: 'mail-server-blackhole' }], ['connectTimeout: 2', 'retries: 0']);
-  const started = Date.now();
-  const result = await run(['--config', file]);
-  const took = Date.now() - started;
-  assert.is(result.code, 75, result.err);
-  assert.match(result.err, /timed out/);
-  assert.ok(took < 15_000, `took ${took} ms`);
-});
+e2e(
+  'a black-hole server (TCP accepted, no SSH banner) is bounded by connectTimeout: 75',
+  async ({ sshd }) => {
+    const { dir, server, local } = await setup(sshd, 1, { seed: 33 });
+    const file = writeConfig(
+      dir,
+      sshd,
+      [{ name: 'inbox', server, local, host: 'mail-server-blackhole' }],
+      ['connectTimeout: 2', 'retries: 0'],
+    );
+    const started = Date.now();
+    const result = await run(['--config', file]);
+    const took = Date.now() - started;
+    assert.is(result.code, 75, result.err);
+    assert.match(result.err, /timed out/);
+    assert.ok(took < 15_000, `took ${took} ms`);
+  },
+);
 
-e2e('a stall mid-transfer (server frozen) is caught by the ssh keepalives, and the next run finishes the move', async ({ sshd }) => {
-  const { dir, server, local, messages } = await setup(sshd, 6, { minSize: 300_000, maxSize: 400_000, seed: 35 });
-  // Users' ssh arguments come first and win: a short keepalive makes the stall visible in seconds.
-  const keepalive = `ssh: ["-F", ${JSON.stringify(sshd.sshConfig)}, "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=2"]`;
-  const config = writeConfig(dir, sshd, [{ name: 'inbox', server, local, rsyncArgs: ['--bwlimit=300'] }], ['retries: 0', keepalive]);
-  const pending = run(['--config', config, '--quiet']);
-  const work = path.join(local, 'tmp', 'syncmail', 'inbox', 'temp');
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline && !(existsSync(work) && readdirSyncSafe(work).length > 0)) await new Promise((r) => setTimeout(r, 50));
-  await sshd.pause();
-  const started = Date.now();
-  const result = await pending;
-  const took = Date.now() - started;
-  await sshd.resume();
-  assert.is(result.code, 75, result.err);
-  assert.ok(took < 30_000, `noticed after ${took} ms`);
-  assert.match(result.err, /cannot reach|not responding|unexpectedly closed|timeout/i);
-  const again = await run(['--config', config]);
-  assert.is(again.code, 0, again.err);
-  await assertExactlyOnce(expectedOf(messages), local);
-  assert.equal(await readdir(path.join(server, 'new')), []);
-});
+e2e(
+  'a stall mid-transfer (server frozen) is caught by the ssh keepalives, and the next run finishes the move',
+  async ({ sshd }) => {
+    const { dir, server, local, messages } = await setup(sshd, 6, {
+      minSize: 300_000,
+      maxSize: 400_000,
+      seed: 35,
+    });
+    // Users' ssh arguments come first and win: a short keepalive makes the stall visible in seconds.
+    const keepalive = `ssh: ["-F", ${JSON.stringify(sshd.sshConfig)}, "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=2"]`;
+    const config = writeConfig(
+      dir,
+      sshd,
+      [{ name: 'inbox', server, local, rsyncArgs: ['--bwlimit=300'] }],
+      ['retries: 0', keepalive],
+    );
+    const pending = run(['--config', config, '--quiet']);
+    const work = path.join(local, 'tmp', 'syncmail', 'inbox', 'temp');
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && !(existsSync(work) && readdirSyncSafe(work).length > 0))
+      await new Promise((r) => setTimeout(r, 50));
+    await sshd.pause();
+    const started = Date.now();
+    const result = await pending;
+    const took = Date.now() - started;
+    await sshd.resume();
+    assert.is(result.code, 75, result.err);
+    assert.ok(took < 30_000, `noticed after ${took} ms`);
+    assert.match(result.err, /cannot reach|not responding|unexpectedly closed|timeout/i);
+    const again = await run(['--config', config]);
+    assert.is(again.code, 0, again.err);
+    await assertExactlyOnce(expectedOf(messages), local);
+    assert.equal(await readdir(path.join(server, 'new')), []);
+  },
+);
 
-e2e('Ctrl-C to the whole process group plus SIGTERM to syncmail: the transfer finishes, exit by the signal', async ({ sshd }) => {
-  const { dir, server, local, messages } = await setup(sshd, 12, { minSize: 150_000, maxSize: 250_000, seed: 41 });
-  const config = writeConfig(dir, sshd, [{ name: 'inbox', server, local, rsyncArgs: ['--bwlimit=500'] }]);
-  const child = execa(process.execPath, [CLI, '--config', config], { detached: true, reject: false, stdin: 'ignore' });
-  // Wait until the transfer is under way: a file appears in the stage or the temp dir.
-  const work = path.join(local, 'tmp', 'syncmail', 'inbox');
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const busy = ['temp', 'stage/new'].some((d) => existsSync(path.join(work, d)) && readdirSyncSafe(path.join(work, d)).length > 0);
-    if (busy || Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.ok((await readdir(path.join(server, 'new'))).length > 0, 'signals arrive while mail is still on the server');
-  process.kill(-(child.pid as number), 'SIGINT'); // what a terminal's Ctrl-C does
-  await new Promise((r) => setTimeout(r, 200));
-  process.kill(child.pid as number, 'SIGTERM');
-  const result = await child;
-  assert.is(result.signal, 'SIGINT', `exit ${result.exitCode} ${String(result.stderr)}`);
-  assert.match(String(result.stderr), /interrupted by SIGINT/);
-  await assertExactlyOnce(expectedOf(messages), local);
-  assert.equal(await readdir(path.join(server, 'new')), [], 'every message moved');
-});
-
-e2e('a third signal stops the transfer itself; the partial is kept and the next run finishes the move', async ({ sshd }) => {
-  const { dir, server, local, messages } = await setup(sshd, 3, { minSize: 2_000_000, maxSize: 2_500_000, seed: 43 });
-  const config = writeConfig(dir, sshd, [{ name: 'inbox', server, local, rsyncArgs: ['--bwlimit=1000'] }]);
-  const child = execa(process.execPath, [CLI, '--config', config], { detached: true, reject: false, stdin: 'ignore' });
-  const partialOrTemp = () => ['temp', 'partial'].some((d) => readdirSyncSafe(path.join(local, 'tmp', 'syncmail', 'inbox', d)).length > 0);
-  const deadline = Date.now() + 20_000;
-  while (!partialOrTemp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  for (let i = 0; i < 3; i += 1) {
+e2e(
+  'Ctrl-C to the whole process group plus SIGTERM to syncmail: the transfer finishes, exit by the signal',
+  async ({ sshd }) => {
+    const { dir, server, local, messages } = await setup(sshd, 12, {
+      minSize: 150_000,
+      maxSize: 250_000,
+      seed: 41,
+    });
+    const config = writeConfig(dir, sshd, [
+      { name: 'inbox', server, local, rsyncArgs: ['--bwlimit=500'] },
+    ]);
+    const child = execa(process.execPath, [CLI, '--config', config], {
+      detached: true,
+      reject: false,
+      stdin: 'ignore',
+    });
+    // Wait until the transfer is under way: a file appears in the stage or the temp dir.
+    const work = path.join(local, 'tmp', 'syncmail', 'inbox');
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const busy = ['temp', 'stage/new'].some(
+        (d) => existsSync(path.join(work, d)) && readdirSyncSafe(path.join(work, d)).length > 0,
+      );
+      if (busy || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(
+      (await readdir(path.join(server, 'new'))).length > 0,
+      'signals arrive while mail is still on the server',
+    );
+    process.kill(-(child.pid as number), 'SIGINT'); // what a terminal's Ctrl-C does
+    await new Promise((r) => setTimeout(r, 200));
     process.kill(child.pid as number, 'SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  const started = Date.now();
-  const result = await child;
-  assert.ok(Date.now() - started < 10_000, 'the forced stop is prompt');
-  assert.is(result.signal, 'SIGTERM', `exit ${result.exitCode} ${String(result.stderr)}`);
-  assert.match(String(result.stderr), /stopping the transfer now/);
-  assert.match(String(result.stderr), /stopped on request; it resumes on the next run/);
-  assert.not.match(String(result.stderr), /cannot reach/);
-  assert.ok((await readdir(path.join(server, 'new'))).length > 0, 'mail not yet moved stays on the server');
-  assert.ok(readdirSyncSafe(path.join(local, 'tmp', 'syncmail', 'inbox', 'partial')).length > 0, 'the partial file is kept');
-  const again = await run(['--config', config, '--quiet']);
-  assert.is(again.code, 0, again.err);
-  await assertExactlyOnce(expectedOf(messages), local);
-  assert.equal(await readdir(path.join(server, 'new')), []);
-});
+    const result = await child;
+    assert.is(result.signal, 'SIGINT', `exit ${result.exitCode} ${String(result.stderr)}`);
+    assert.match(String(result.stderr), /interrupted by SIGINT/);
+    await assertExactlyOnce(expectedOf(messages), local);
+    assert.equal(await readdir(path.join(server, 'new')), [], 'every message moved');
+  },
+);
+
+e2e(
+  'a third signal stops the transfer itself; the partial is kept and the next run finishes the move',
+  async ({ sshd }) => {
+    const { dir, server, local, messages } = await setup(sshd, 3, {
+      minSize: 2_000_000,
+      maxSize: 2_500_000,
+      seed: 43,
+    });
+    const config = writeConfig(dir, sshd, [
+      { name: 'inbox', server, local, rsyncArgs: ['--bwlimit=1000'] },
+    ]);
+    const child = execa(process.execPath, [CLI, '--config', config], {
+      detached: true,
+      reject: false,
+      stdin: 'ignore',
+    });
+    const partialOrTemp = () =>
+      ['temp', 'partial'].some(
+        (d) => readdirSyncSafe(path.join(local, 'tmp', 'syncmail', 'inbox', d)).length > 0,
+      );
+    const deadline = Date.now() + 20_000;
+    while (!partialOrTemp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 3; i += 1) {
+      process.kill(child.pid as number, 'SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const started = Date.now();
+    const result = await child;
+    assert.ok(Date.now() - started < 10_000, 'the forced stop is prompt');
+    assert.is(result.signal, 'SIGTERM', `exit ${result.exitCode} ${String(result.stderr)}`);
+    assert.match(String(result.stderr), /stopping the transfer now/);
+    assert.match(String(result.stderr), /stopped on request; it resumes on the next run/);
+    assert.not.match(String(result.stderr), /cannot reach/);
+    assert.ok(
+      (await readdir(path.join(server, 'new'))).length > 0,
+      'mail not yet moved stays on the server',
+    );
+    assert.ok(
+      readdirSyncSafe(path.join(local, 'tmp', 'syncmail', 'inbox', 'partial')).length > 0,
+      'the partial file is kept',
+    );
+    const again = await run(['--config', config, '--quiet']);
+    assert.is(again.code, 0, again.err);
+    await assertExactlyOnce(expectedOf(messages), local);
+    assert.equal(await readdir(path.join(server, 'new')), []);
+  },
+);
 
 function readdirSyncSafe(dir: string): string[] {
   try {
@@ -284,15 +410,28 @@ e2e('--print shows the exact commands, shell-quoted, and runs nothing', async ({
   const config = writeConfig(dir, sshd, [{ name: 'inbox', server, local }]);
   const result = await run(['--config', config, '--print']);
   assert.is(result.code, 0, result.err);
-  assert.match(result.out, /^LC_ALL=C rsync '--rsh=ssh -F .* -o BatchMode=yes .*' .*--temp-dir=.* -- mail-server:.*\/inbox\/ .*\/stage\/$/m);
-  assert.match(result.out, /--existing --remove-source-files .* -- mail-server:.*\/inbox\/new\/ .*\/removing\/new\/$/m);
+  assert.match(
+    result.out,
+    /^LC_ALL=C rsync '--rsh=ssh -F .* -o BatchMode=yes .*' .*--temp-dir=.* -- mail-server:.*\/inbox\/ .*\/stage\/$/m,
+  );
+  assert.match(
+    result.out,
+    /--existing --remove-source-files .* -- mail-server:.*\/inbox\/new\/ .*\/removing\/new\/$/m,
+  );
   assert.not.ok(existsSync(local));
   // The printed fetch command really runs as printed.
-  const fetchLine = result.out.split('\n').find((l) => l.startsWith('LC_ALL=C rsync') && !l.includes('--remove-source-files')) ?? '';
-  for (const d of ['temp', 'partial', 'stage']) mkdirSync(path.join(local, 'tmp', 'syncmail', 'inbox', d), { recursive: true });
+  const fetchLine =
+    result.out
+      .split('\n')
+      .find((l) => l.startsWith('LC_ALL=C rsync') && !l.includes('--remove-source-files')) ?? '';
+  for (const d of ['temp', 'partial', 'stage'])
+    mkdirSync(path.join(local, 'tmp', 'syncmail', 'inbox', d), { recursive: true });
   const pasted = await execa('bash', ['-c', fetchLine], { reject: false });
   assert.is(pasted.exitCode, 0, String(pasted.stderr));
-  assert.is((await readdir(path.join(local, 'tmp', 'syncmail', 'inbox', 'stage', 'new'))).length, 1);
+  assert.is(
+    (await readdir(path.join(local, 'tmp', 'syncmail', 'inbox', 'stage', 'new'))).length,
+    1,
+  );
 });
 
 e2e.run();

@@ -15,14 +15,31 @@
 // broken property: it records a problem, so the soak script can print the whole table. Tests assert that
 // the problem list is empty, and more.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { copyFile, cp, link, mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import {
+  assertExactlyOnce,
+  deliver,
+  type Message,
+  makeMaildir,
+  makeTempDir,
+  nameKey,
+  randomMessages,
+  sha1,
+  uniqueOf,
+} from './maildir.js';
 import type { Sshd } from './sshd.js';
-import { assertExactlyOnce, deliver, makeMaildir, makeTempDir, nameKey, randomMessages, sha1, uniqueOf, type Message } from './maildir.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The built CLI: run `npm run build` first. */
@@ -163,7 +180,27 @@ function histogram(map: Record<string, number>): string {
 
 /** The figures as a fixed-width text table, one row per scenario, plus a totals row. */
 export function formatTable(all: readonly Figures[]): string {
-  const head = ['scenario', 'seed', 'runs', 'kills', 'kill landed in', 'msgs', 'MB', 'read/del', 'lost', 'dup', 'resur', 'corrupt', 'strand', 'junk', 'leftover', 'viol', 'orphan', 'exit codes', 's'];
+  const head = [
+    'scenario',
+    'seed',
+    'runs',
+    'kills',
+    'kill landed in',
+    'msgs',
+    'MB',
+    'read/del',
+    'lost',
+    'dup',
+    'resur',
+    'corrupt',
+    'strand',
+    'junk',
+    'leftover',
+    'viol',
+    'orphan',
+    'exit codes',
+    's',
+  ];
   const rows = all.map((f) => [
     f.name + (f.skipped !== undefined ? ' (SKIPPED)' : ''),
     String(f.seed),
@@ -216,13 +253,28 @@ export function formatTable(all: readonly Figures[]): string {
     (all.reduce((n, f) => n + f.ms, 0) / 1000).toFixed(1),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join(' | ')
+      .trimEnd();
   return [line(head), widths.map((w) => '-'.repeat(w)).join('-+-'), ...rows.map(line)].join('\n');
 }
 
 /** The sum of every "must be zero" figure. */
 export function badCount(f: Figures): number {
-  return f.lost + f.duplicated + f.resurrected + f.corrupted + f.stranded + f.junk + f.leftovers + f.violations + f.orphans + f.problems.length;
+  return (
+    f.lost +
+    f.duplicated +
+    f.resurrected +
+    f.corrupted +
+    f.stranded +
+    f.junk +
+    f.leftovers +
+    f.violations +
+    f.orphans +
+    f.problems.length
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -298,7 +350,12 @@ export interface Running {
 function startProcess(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Running {
   // detached: its own process group, so a kill of that group reaches exactly syncmail and its
   // non-detached children, never the test runner.
-  const child = spawn(command, [...args], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, [...args], {
+    cwd: ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (child.pid === undefined) throw new Error(`cannot start ${command}`);
   let out = '';
   let err = '';
@@ -414,7 +471,14 @@ export class World {
     this.logFile = path.join(dir, 'transfer.log');
   }
 
-  static async create(opts: { name: string; seed: number; sshd?: Sshd | undefined; boxes?: readonly string[]; localRoot?: string; log?: Log }): Promise<World> {
+  static async create(opts: {
+    name: string;
+    seed: number;
+    sshd?: Sshd | undefined;
+    boxes?: readonly string[];
+    localRoot?: string;
+    log?: Log;
+  }): Promise<World> {
     const dir = await makeTempDir(`faults-${opts.name}`);
     const boxes: Box[] = [];
     for (const name of opts.boxes ?? ['inbox']) {
@@ -445,7 +509,8 @@ export class World {
 
   configure(opts: ConfigOptions = {}): void {
     const lines: string[] = [];
-    if (this.sshd !== undefined) lines.push(`ssh: ${JSON.stringify(['-F', this.sshd.sshConfig, ...(opts.ssh ?? [])])}`);
+    if (this.sshd !== undefined)
+      lines.push(`ssh: ${JSON.stringify(['-F', this.sshd.sshConfig, ...(opts.ssh ?? [])])}`);
     lines.push(`log: ${JSON.stringify(this.logFile)}`);
     lines.push(`retries: ${opts.retries ?? 1}`);
     lines.push(`retryDelay: ${opts.retryDelay ?? 0.2}`);
@@ -455,9 +520,12 @@ export class World {
     lines.push('mailboxes:');
     for (const box of this.boxes) {
       lines.push(`  - name: ${box.name}`);
-      lines.push(`    remote: ${JSON.stringify(this.sshd === undefined ? box.server : `${this.sshd.hostAlias}:${box.server}`)}`);
+      lines.push(
+        `    remote: ${JSON.stringify(this.sshd === undefined ? box.server : `${this.sshd.hostAlias}:${box.server}`)}`,
+      );
       lines.push(`    local: ${JSON.stringify(box.local)}`);
-      if (opts.rsyncArgs !== undefined && opts.rsyncArgs.length > 0) lines.push(`    rsyncArgs: ${JSON.stringify(opts.rsyncArgs)}`);
+      if (opts.rsyncArgs !== undefined && opts.rsyncArgs.length > 0)
+        lines.push(`    rsyncArgs: ${JSON.stringify(opts.rsyncArgs)}`);
     }
     writeFileSync(this.configFile, `${lines.join('\n')}\n`, { mode: 0o600 });
   }
@@ -479,7 +547,10 @@ export class World {
   // --- runs --------------------------------------------------------------------------------------------
 
   /** Starts `node dist/cli.js --config CFG ...args`, optionally under a wrapper command (strace). */
-  syncmail(args: readonly string[], opts: { wrap?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Running {
+  syncmail(
+    args: readonly string[],
+    opts: { wrap?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
+  ): Running {
     this.fig.runs += 1;
     const cli = [process.execPath, CLI, '--config', this.configFile, ...args];
     const argv = [...(opts.wrap ?? []), ...cli];
@@ -496,7 +567,9 @@ export class World {
   expectExit(result: RunResult, allowed: readonly number[], what: string): void {
     bump(this.fig.exitCodes, result.signal !== null ? `sig${result.signal}` : String(result.code));
     if (result.code === null || !allowed.includes(result.code)) {
-      this.problem(`${what}: exit ${result.code ?? result.signal}, expected ${allowed.join(' or ')}; stdout ${JSON.stringify(result.out.slice(-400))}, stderr ${JSON.stringify(result.err.slice(-800))}`);
+      this.problem(
+        `${what}: exit ${result.code ?? result.signal}, expected ${allowed.join(' or ')}; stdout ${JSON.stringify(result.out.slice(-400))}, stderr ${JSON.stringify(result.err.slice(-800))}`,
+      );
     }
   }
 
@@ -519,7 +592,11 @@ export class World {
 
   /** What the run is doing: its own rsync fetching or removing, only an orphaned rsync alive, or other. */
   phase(running: Running): 'fetch' | 'remove' | 'orphan' | 'other' {
-    const rsyncs = this.procs().filter((p) => path.basename(p.argv[0] ?? '') === 'rsync' && this.boxes.some((b) => p.argv.some((a) => a.includes(b.work))));
+    const rsyncs = this.procs().filter(
+      (p) =>
+        path.basename(p.argv[0] ?? '') === 'rsync' &&
+        this.boxes.some((b) => p.argv.some((a) => a.includes(b.work))),
+    );
     const mine = rsyncs.filter((p) => p.ppid === running.pid);
     if (mine.some((p) => p.argv.includes('--remove-source-files'))) return 'remove';
     if (mine.length > 0) return 'fetch';
@@ -625,22 +702,32 @@ export class World {
       const u = uniqueOf(name);
       const want = box.expected.get(u);
       try {
-        if (want !== undefined && sha1(readFileSync(joinRaw(dir, name))) !== want) box.corruptSeen.add(u);
+        if (want !== undefined && sha1(readFileSync(joinRaw(dir, name))) !== want)
+          box.corruptSeen.add(u);
       } catch {
         // vanished: the monitor and the final check will say why
       }
     };
-    const fresh = rng.shuffle(readdirSafe(path.join(box.local, 'new')).filter((n) => n[0] !== 0x2e && !n.includes(0x3a)));
+    const fresh = rng.shuffle(
+      readdirSafe(path.join(box.local, 'new')).filter((n) => n[0] !== 0x2e && !n.includes(0x3a)),
+    );
     for (const name of fresh.slice(0, move)) {
       read(path.join(box.local, 'new'), name);
       try {
-        renameSync(joinRaw(path.join(box.local, 'new'), name), Buffer.concat([joinRaw(path.join(box.local, 'cur'), name), Buffer.from(':2,S')]));
+        renameSync(
+          joinRaw(path.join(box.local, 'new'), name),
+          Buffer.concat([joinRaw(path.join(box.local, 'cur'), name), Buffer.from(':2,S')]),
+        );
         this.fig.readerMoved += 1;
       } catch {
         // gone meanwhile
       }
     }
-    const seen = rng.shuffle(readdirSafe(path.join(box.local, 'cur')).filter((n) => n[0] !== 0x2e && box.expected.has(uniqueOf(n))));
+    const seen = rng.shuffle(
+      readdirSafe(path.join(box.local, 'cur')).filter(
+        (n) => n[0] !== 0x2e && box.expected.has(uniqueOf(n)),
+      ),
+    );
     for (const name of seen.slice(0, remove)) {
       read(path.join(box.local, 'cur'), name);
       try {
@@ -672,7 +759,10 @@ export class World {
     await this.verify('after the final run');
   }
 
-  async verify(what: string, mustStay: ReadonlyMap<string, ReadonlySet<string>> = new Map()): Promise<void> {
+  async verify(
+    what: string,
+    mustStay: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
+  ): Promise<void> {
     const f = this.fig;
     for (const box of this.boxes) {
       const stay = mustStay.get(box.name) ?? new Set<string>();
@@ -720,34 +810,52 @@ export class World {
         if (list.length === 0 && onServer.has(u)) {
           // Not lost, but not moved either: it shows up as stranded on the server below.
           notMoved += 1;
-          if (notMoved <= 5) this.problem(`${what}: ${box.name}: ${u} never reached the local Maildir (still on the server)`);
+          if (notMoved <= 5)
+            this.problem(
+              `${what}: ${box.name}: ${u} never reached the local Maildir (still on the server)`,
+            );
         } else if (list.length === 0) {
           lost += 1;
-          if (lost <= 10) this.problem(`${what}: ${box.name}: lost ${u} (neither local nor on the server)`);
+          if (lost <= 10)
+            this.problem(`${what}: ${box.name}: lost ${u} (neither local nor on the server)`);
         } else if (list.length > 1) {
           duplicated += list.length - 1;
-          this.problem(`${what}: ${box.name}: ${u} ×${list.length}: ${list.map((c) => c.where).join(', ')}`);
+          this.problem(
+            `${what}: ${box.name}: ${u} ×${list.length}: ${list.map((c) => c.where).join(', ')}`,
+          );
         } else if (list[0]?.sha !== want) {
           corrupted += 1;
           this.problem(`${what}: ${box.name}: ${list[0]?.where} has the wrong content`);
         }
       }
-      for (const u of box.duplicateSeen) if (!copies.has(u) || (copies.get(u)?.length ?? 0) < 2) duplicated += 1;
+      for (const u of box.duplicateSeen)
+        if (!copies.has(u) || (copies.get(u)?.length ?? 0) < 2) duplicated += 1;
       for (const j of box.junkSeen) {
         junk += 1;
         this.problem(`${what}: ${box.name}: ${j} was visible during a run`);
       }
       const serverNames = readdirSafe(path.join(box.server, 'new')).map((n) => nameKey(n));
       const stranded = serverNames.filter((n) => !stay.has(n));
-      if (stranded.length > 0) this.problem(`${what}: ${box.name}: ${stranded.length} stranded on the server: ${stranded.slice(0, 5).join(', ')}`);
-      for (const n of stay) if (!serverNames.includes(n)) this.problem(`${what}: ${box.name}: ${n} had to stay on the server and is gone`);
+      if (stranded.length > 0)
+        this.problem(
+          `${what}: ${box.name}: ${stranded.length} stranded on the server: ${stranded.slice(0, 5).join(', ')}`,
+        );
+      for (const n of stay)
+        if (!serverNames.includes(n))
+          this.problem(`${what}: ${box.name}: ${n} had to stay on the server and is gone`);
       let leftovers = 0;
       for (const sub of ['stage/new', 'delivered/new', 'removing/new', 'temp', 'partial']) {
-        const names = readdirSafe(path.join(box.work, sub)).map((n) => nameKey(n)).filter((n) => !(sub === 'stage/new' && stay.has(n)));
-        if (names.length > 0) this.problem(`${what}: ${box.name}: left in ${sub}: ${names.slice(0, 5).join(', ')}`);
+        const names = readdirSafe(path.join(box.work, sub))
+          .map((n) => nameKey(n))
+          .filter((n) => !(sub === 'stage/new' && stay.has(n)));
+        if (names.length > 0)
+          this.problem(`${what}: ${box.name}: left in ${sub}: ${names.slice(0, 5).join(', ')}`);
         leftovers += names.length;
       }
-      if (box.violations.size > 0) this.problem(`${what}: ${box.name}: removed from the server before they were local: ${[...box.violations].slice(0, 5).join(', ')}`);
+      if (box.violations.size > 0)
+        this.problem(
+          `${what}: ${box.name}: removed from the server before they were local: ${[...box.violations].slice(0, 5).join(', ')}`,
+        );
       if (lost + notMoved + duplicated + corrupted + junk === 0) {
         // The helper's own check, as a second opinion (its message duplicates the ones above otherwise).
         try {
@@ -767,7 +875,9 @@ export class World {
     }
     const alive = this.procs();
     if (alive.length > 0) {
-      this.problem(`${what}: processes still alive after the final run: ${alive.map((p) => `${p.pid} ${p.argv.slice(0, 3).join(' ')}`).join('; ')}`);
+      this.problem(
+        `${what}: processes still alive after the final run: ${alive.map((p) => `${p.pid} ${p.argv.slice(0, 3).join(' ')}`).join('; ')}`,
+      );
       f.orphans = Math.max(f.orphans, alive.length);
     }
   }
@@ -795,7 +905,9 @@ export class World {
     this.fig.ms = Date.now() - this.#began;
     if (this.#ok && this.fig.problems.length > 0) {
       this.#ok = false;
-      this.log(`  ${this.fig.name}: kept for inspection: ${this.dir} (transfer log ${this.logFile})`);
+      this.log(
+        `  ${this.fig.name}: kept for inspection: ${this.dir} (transfer log ${this.logFile})`,
+      );
       process.exitCode = process.exitCode ?? 1; // keeps makeTempDir's dirs
     }
     return this.fig;
@@ -806,9 +918,30 @@ export class World {
 // Mail
 
 /** count messages (big of them between bigMin and bigMax bytes), names unique to `tag`, big ones mixed in. */
-export function makeMessages(rng: Rng, tag: string, count: number, big = 0, bigMin = 1_000_000, bigMax = 3_000_000, smallMax = 8000): Message[] {
-  const small = randomMessages(Math.max(0, count - big), { seed: rng.child(), host: `${tag}.test`, minSize: 200, maxSize: smallMax });
-  const large = big > 0 ? randomMessages(big, { seed: rng.child(), host: `${tag}-big.test`, minSize: bigMin, maxSize: bigMax }) : [];
+export function makeMessages(
+  rng: Rng,
+  tag: string,
+  count: number,
+  big = 0,
+  bigMin = 1_000_000,
+  bigMax = 3_000_000,
+  smallMax = 8000,
+): Message[] {
+  const small = randomMessages(Math.max(0, count - big), {
+    seed: rng.child(),
+    host: `${tag}.test`,
+    minSize: 200,
+    maxSize: smallMax,
+  });
+  const large =
+    big > 0
+      ? randomMessages(big, {
+          seed: rng.child(),
+          host: `${tag}-big.test`,
+          minSize: bigMin,
+          maxSize: bigMax,
+        })
+      : [];
   const all = [...small];
   for (const m of large) all.splice(rng.int(0, all.length), 0, m);
   return all;
@@ -839,30 +972,49 @@ export interface RandomKillOptions extends Common {
   reader?: boolean;
 }
 
-const KIND_LABEL: Record<KillKind, string> = { syncmail: 'a syncmail', group: 'b group', all: 'c all' };
+const KIND_LABEL: Record<KillKind, string> = {
+  syncmail: 'a syncmail',
+  group: 'b group',
+  all: 'c all',
+};
 
 /** Where a kill is aimed: a random moment, or a moment inside one of the run's phases. */
 type KillTarget = 'time' | 'fetch' | 'deliver' | 'remove';
 const KILL_TARGETS: readonly KillTarget[] = ['time', 'time', 'fetch', 'fetch', 'deliver', 'remove'];
 
 /** Waits for the moment a kill is aimed at; false if the run ended first. */
-async function aim(world: World, run: Running, rng: Rng, target: KillTarget, o: { minDelayMs?: number; maxDelayMs?: number }, typicalMs: number): Promise<boolean> {
+async function aim(
+  world: World,
+  run: Running,
+  rng: Rng,
+  target: KillTarget,
+  o: { minDelayMs?: number; maxDelayMs?: number },
+  typicalMs: number,
+): Promise<boolean> {
   const stage = path.join(world.box.work, 'stage', 'new');
   if (target === 'time') {
     // A moment within the length of a typical run (the last one that ran to its end).
     // Never later than most of a typical run, or fast runs would always end first.
     const lo = Math.min(o.minDelayMs ?? 150, Math.floor(typicalMs / 3));
-    const delay = rng.int(lo, Math.max(lo + 20, Math.min(o.maxDelayMs ?? 2500, Math.floor(typicalMs * 0.9))));
+    const delay = rng.int(
+      lo,
+      Math.max(lo + 20, Math.min(o.maxDelayMs ?? 2500, Math.floor(typicalMs * 0.9))),
+    );
     return !(await Promise.race([run.done.then(() => true), sleep(delay).then(() => false)]));
   }
-  const reached = await waitFor(() => {
-    if (run.exited) return true;
-    const phase = world.phase(run);
-    if (target === 'fetch') return phase === 'fetch' && (world.receiving() || Date.now() - run.started > 900);
-    if (target === 'remove') return phase === 'remove';
-    // deliver: syncmail's own work between the passes, with something in the stage
-    return Date.now() - run.started > 300 && phase === 'other' && readdirSafe(stage).length > 0;
-  }, 60_000, 3);
+  const reached = await waitFor(
+    () => {
+      if (run.exited) return true;
+      const phase = world.phase(run);
+      if (target === 'fetch')
+        return phase === 'fetch' && (world.receiving() || Date.now() - run.started > 900);
+      if (target === 'remove') return phase === 'remove';
+      // deliver: syncmail's own work between the passes, with something in the stage
+      return Date.now() - run.started > 300 && phase === 'other' && readdirSafe(stage).length > 0;
+    },
+    60_000,
+    3,
+  );
   if (!reached || run.exited) return false;
   await sleep(rng.int(0, target === 'fetch' ? 600 : target === 'remove' ? 150 : 5));
   return !run.exited;
@@ -870,7 +1022,12 @@ async function aim(world: World, run: Running, rng: Rng, target: KillTarget, o: 
 
 export async function randomKills(o: RandomKillOptions): Promise<Figures> {
   const rng = new Rng(o.seed);
-  const world = await World.create({ name: `1${KIND_LABEL[o.kind]}`, seed: o.seed, sshd: o.sshd, ...(o.log ? { log: o.log } : {}) });
+  const world = await World.create({
+    name: `1${KIND_LABEL[o.kind]}`,
+    seed: o.seed,
+    sshd: o.sshd,
+    ...(o.log ? { log: o.log } : {}),
+  });
   const box = world.box;
   world.configure({ rsyncArgs: [`--bwlimit=${o.bwlimit ?? 2000}`] });
   const small = makeMessages(rng, `k${o.kind}${o.seed}`, o.messages - o.big);
@@ -881,7 +1038,10 @@ export async function randomKills(o: RandomKillOptions): Promise<Figures> {
   let nextSmall = 0;
   let nextBig = 0;
   const feed = async (nSmall: number, nBig: number) => {
-    const batch = [...small.slice(nextSmall, nextSmall + nSmall), ...big.slice(nextBig, nextBig + nBig)];
+    const batch = [
+      ...small.slice(nextSmall, nextSmall + nSmall),
+      ...big.slice(nextBig, nextBig + nBig),
+    ];
     nextSmall = Math.min(small.length, nextSmall + nSmall);
     nextBig = Math.min(big.length, nextBig + nBig);
     await world.addMail(box, rng.shuffle(batch));
@@ -904,7 +1064,9 @@ export async function randomKills(o: RandomKillOptions): Promise<Figures> {
         killed += 1;
         const phase = await world.kill(run, o.kind);
         bump(world.fig.exitCodes, 'killed');
-        world.log(`  ${world.fig.name}: run ${i + 1} aimed at ${target}, killed after ${Date.now() - run.started} ms (${phase})`);
+        world.log(
+          `  ${world.fig.name}: run ${i + 1} aimed at ${target}, killed after ${Date.now() - run.started} ms (${phase})`,
+        );
       }
       // The reader acts after every run (moving at least one message when new/ has any), so every variant
       // exercises "read before the next run" and "deleted before the next run".
@@ -921,8 +1083,19 @@ export async function randomKills(o: RandomKillOptions): Promise<Figures> {
 // ---------------------------------------------------------------------------------------------------------
 // Scenario 2: the server side killed or frozen mid-transfer
 
-export type ServerFault = 'kill-fetch' | 'kill-every-fetch' | 'kill-remove' | 'blackhole-fetch' | 'blackhole-remove';
-export const SERVER_FAULTS: readonly ServerFault[] = ['kill-fetch', 'kill-every-fetch', 'kill-remove', 'blackhole-fetch', 'blackhole-remove'];
+export type ServerFault =
+  | 'kill-fetch'
+  | 'kill-every-fetch'
+  | 'kill-remove'
+  | 'blackhole-fetch'
+  | 'blackhole-remove';
+export const SERVER_FAULTS: readonly ServerFault[] = [
+  'kill-fetch',
+  'kill-every-fetch',
+  'kill-remove',
+  'blackhole-fetch',
+  'blackhole-remove',
+];
 
 export interface ServerFaultOptions extends Common {
   sshd: Sshd;
@@ -937,11 +1110,22 @@ export interface ServerFaultOptions extends Common {
 
 export async function serverFaults(o: ServerFaultOptions): Promise<Figures> {
   const rng = new Rng(o.seed);
-  const world = await World.create({ name: '2 server side', seed: o.seed, sshd: o.sshd, ...(o.log ? { log: o.log } : {}) });
+  const world = await World.create({
+    name: '2 server side',
+    seed: o.seed,
+    sshd: o.sshd,
+    ...(o.log ? { log: o.log } : {}),
+  });
   const { sshd } = o;
   const box = world.box;
   // ServerAlive 1 s × 2 notices a frozen server in ~3 s; connectTimeout 3 bounds the retry's connect.
-  const faultConfig: ConfigOptions = { rsyncArgs: ['--bwlimit=1500'], ssh: ['-o', 'ServerAliveInterval=1', '-o', 'ServerAliveCountMax=2'], connectTimeout: 3, retries: 1, retryDelay: 0.2 };
+  const faultConfig: ConfigOptions = {
+    rsyncArgs: ['--bwlimit=1500'],
+    ssh: ['-o', 'ServerAliveInterval=1', '-o', 'ServerAliveCountMax=2'],
+    connectTimeout: 3,
+    retries: 1,
+    retryDelay: 0.2,
+  };
   try {
     world.startMonitor();
     for (let r = 0; r < o.repeat; r++) {
@@ -949,13 +1133,23 @@ export async function serverFaults(o: ServerFaultOptions): Promise<Figures> {
         // For the remove pass, the server's rsync runs under strace, each unlink delayed, so a cut lands
         // while some server copies are gone and others are not.
         const slowUnlinks = `--rsync-path=strace -f -qq -o /dev/null -e trace=unlink,unlinkat -e inject=unlink,unlinkat:delay_enter=${o.unlinkDelayMs ?? 80}000 rsync`;
-        world.configure(fault.endsWith('remove') ? { ...faultConfig, rsyncArgs: [...(faultConfig.rsyncArgs ?? []), slowUnlinks] } : faultConfig);
-        await world.addMail(box, makeMessages(rng, `s${o.seed}r${r}${fault}`, o.messages, o.big, 600_000, 1_200_000));
+        world.configure(
+          fault.endsWith('remove')
+            ? { ...faultConfig, rsyncArgs: [...(faultConfig.rsyncArgs ?? []), slowUnlinks] }
+            : faultConfig,
+        );
+        await world.addMail(
+          box,
+          makeMessages(rng, `s${o.seed}r${r}${fault}`, o.messages, o.big, 600_000, 1_200_000),
+        );
         const run = world.syncmail(['--quiet']);
         let allowed: number[] = [0, 75];
         let hit = false;
         if (fault === 'kill-fetch' || fault === 'blackhole-fetch') {
-          hit = await waitFor(() => run.exited || (world.receiving() && world.phase(run) === 'fetch'), 30_000);
+          hit = await waitFor(
+            () => run.exited || (world.receiving() && world.phase(run) === 'fetch'),
+            30_000,
+          );
           hit &&= !run.exited;
           if (hit) {
             await sleep(rng.int(0, 300));
@@ -971,7 +1165,14 @@ export async function serverFaults(o: ServerFaultOptions): Promise<Figures> {
         } else if (fault === 'kill-remove' || fault === 'blackhole-remove') {
           const total = readdirSafe(path.join(box.server, 'new')).length;
           // Wait until the first server copies are gone, then cut after a moment.
-          hit = await waitFor(() => run.exited || (world.phase(run) === 'remove' && readdirSafe(path.join(box.server, 'new')).length < total), 30_000, 2);
+          hit = await waitFor(
+            () =>
+              run.exited ||
+              (world.phase(run) === 'remove' &&
+                readdirSafe(path.join(box.server, 'new')).length < total),
+            30_000,
+            2,
+          );
           hit &&= !run.exited;
           if (hit) {
             await sleep(rng.int(0, 400));
@@ -983,14 +1184,23 @@ export async function serverFaults(o: ServerFaultOptions): Promise<Figures> {
               await sshd.pause();
               bump(world.fig.kills, 'blackhole');
             }
-            world.log(`  ${world.fig.name}: ${fault}: ${before} of ${total} still on the server when the remove pass was cut`);
+            world.log(
+              `  ${world.fig.name}: ${fault}: ${before} of ${total} still on the server when the remove pass was cut`,
+            );
             if (before > 0 && before < total) world.count('remove passes cut halfway');
           }
         } else {
           // kill-every-fetch: kill the server side under every fetch attempt until syncmail gives up.
           const killed = new Set<number>();
           while (!run.exited) {
-            const fetch = world.procs().find((p) => p.ppid === run.pid && path.basename(p.argv[0] ?? '') === 'rsync' && !p.argv.includes('--remove-source-files'));
+            const fetch = world
+              .procs()
+              .find(
+                (p) =>
+                  p.ppid === run.pid &&
+                  path.basename(p.argv[0] ?? '') === 'rsync' &&
+                  !p.argv.includes('--remove-source-files'),
+              );
             if (fetch !== undefined && !killed.has(fetch.pid) && world.receiving()) {
               killed.add(fetch.pid);
               await sshd.killServerSide();
@@ -1008,11 +1218,17 @@ export async function serverFaults(o: ServerFaultOptions): Promise<Figures> {
         const result = await run.done;
         await sshd.resume();
         world.expectExit(result, allowed, `${fault} run`);
-        if (hit && fault.startsWith('blackhole') && result.ms > 40_000) world.problem(`${fault}: syncmail took ${result.ms} ms to give up on a frozen server`);
-        if (result.code === 75 && !/cannot reach|timed out|not responding|connection|rsync/i.test(result.err)) {
+        if (hit && fault.startsWith('blackhole') && result.ms > 40_000)
+          world.problem(`${fault}: syncmail took ${result.ms} ms to give up on a frozen server`);
+        if (
+          result.code === 75 &&
+          !/cannot reach|timed out|not responding|connection|rsync/i.test(result.err)
+        ) {
           world.problem(`${fault}: exit 75 without saying why: ${JSON.stringify(result.err)}`);
         }
-        world.log(`  ${world.fig.name}: ${fault}: exit ${result.code} after ${Date.now() - started + (started - run.started)} ms`);
+        world.log(
+          `  ${world.fig.name}: ${fault}: exit ${result.code} after ${Date.now() - started + (started - run.started)} ms`,
+        );
         world.configure({});
         await world.run(['--wait', '60'], [0], `clean run after ${fault}`);
         world.checkOnce();
@@ -1039,10 +1255,23 @@ export interface MdaOptions extends Common {
 
 export async function mdaWhileSyncing(o: MdaOptions): Promise<Figures> {
   const rng = new Rng(o.seed);
-  const world = await World.create({ name: '3 MDA + syncs', seed: o.seed, sshd: o.sshd, ...(o.log ? { log: o.log } : {}) });
+  const world = await World.create({
+    name: '3 MDA + syncs',
+    seed: o.seed,
+    sshd: o.sshd,
+    ...(o.log ? { log: o.log } : {}),
+  });
   const box = world.box;
   world.configure({ rsyncArgs: ['--bwlimit=3000'] });
-  const pool = makeMessages(rng, `mda${o.seed}`, Math.ceil(o.seconds * o.rate * 2) + 20, Math.ceil(o.seconds / 5), 200_000, 900_000, 30_000);
+  const pool = makeMessages(
+    rng,
+    `mda${o.seed}`,
+    Math.ceil(o.seconds * o.rate * 2) + 20,
+    Math.ceil(o.seconds / 5),
+    200_000,
+    900_000,
+    30_000,
+  );
   let stop = false;
   const mdaRng = new Rng(rng.child());
   const mda = (async () => {
@@ -1060,7 +1289,10 @@ export async function mdaWhileSyncing(o: MdaOptions): Promise<Figures> {
       const run = world.syncmail(['--quiet', '--wait', '60']);
       if (rng.chance(o.killChance)) {
         const delay = rng.int(100, 1500);
-        const finished = await Promise.race([run.done.then(() => true), sleep(delay).then(() => false)]);
+        const finished = await Promise.race([
+          run.done.then(() => true),
+          sleep(delay).then(() => false),
+        ]);
         if (finished) world.expectExit(await run.done, [0], `sync ${i + 1}`);
         else {
           await world.kill(run, kinds[i % kinds.length] as KillKind);
@@ -1095,31 +1327,57 @@ export interface ConcurrentOptions extends Common {
 
 export async function concurrentRuns(o: ConcurrentOptions): Promise<Figures> {
   const rng = new Rng(o.seed);
-  const world = await World.create({ name: '4 concurrent', seed: o.seed, sshd: o.sshd, boxes: ['inbox', 'lists'], ...(o.log ? { log: o.log } : {}) });
+  const world = await World.create({
+    name: '4 concurrent',
+    seed: o.seed,
+    sshd: o.sshd,
+    boxes: ['inbox', 'lists'],
+    ...(o.log ? { log: o.log } : {}),
+  });
   world.configure({ rsyncArgs: ['--bwlimit=4000'] });
   try {
     world.startMonitor();
     for (let r = 0; r < o.rounds; r++) {
       const wait = r % 2 === 1;
-      for (const box of world.boxes) await world.addMail(box, makeMessages(rng, `c${o.seed}r${r}${box.name}`, o.perRound, 2, 200_000, 500_000));
-      const runs = Array.from({ length: o.procs }, () => world.syncmail(['--quiet', ...(wait ? ['--wait', '30'] : [])]));
+      for (const box of world.boxes)
+        await world.addMail(
+          box,
+          makeMessages(rng, `c${o.seed}r${r}${box.name}`, o.perRound, 2, 200_000, 500_000),
+        );
+      const runs = Array.from({ length: o.procs }, () =>
+        world.syncmail(['--quiet', ...(wait ? ['--wait', '30'] : [])]),
+      );
       const results = await Promise.all(runs.map((run) => run.done));
       for (const [i, result] of results.entries()) {
-        world.expectExit(result, wait ? [0] : [0, 75], `round ${r + 1} (${wait ? '--wait 30' : 'no --wait'}) process ${i + 1}`);
+        world.expectExit(
+          result,
+          wait ? [0] : [0, 75],
+          `round ${r + 1} (${wait ? '--wait 30' : 'no --wait'}) process ${i + 1}`,
+        );
         if (result.code === 75) world.count('busy (75)');
-        if (result.out !== '' || result.err !== '') world.problem(`round ${r + 1} process ${i + 1} printed under --quiet: ${JSON.stringify(result.out + result.err)}`);
+        if (result.out !== '' || result.err !== '')
+          world.problem(
+            `round ${r + 1} process ${i + 1} printed under --quiet: ${JSON.stringify(result.out + result.err)}`,
+          );
       }
       world.checkOnce();
       for (const box of world.boxes) {
         const left = readdirSafe(path.join(box.server, 'new')).length;
-        if (left > 0) world.problem(`round ${r + 1}: ${box.name}: ${left} messages still on the server, although every process tried every mailbox`);
+        if (left > 0)
+          world.problem(
+            `round ${r + 1}: ${box.name}: ${left} messages still on the server, although every process tried every mailbox`,
+          );
       }
       await world.verify(`after round ${r + 1}`);
     }
     // No kills here, so the log is complete: every message delivered exactly once, by exactly one process.
     const delivered = new Map<string, number>();
     for (const rec of world.records()) {
-      if (rec['event'] === 'delivered') delivered.set(`${String(rec['mailbox'])}/${String(rec['file'])}`, (delivered.get(`${String(rec['mailbox'])}/${String(rec['file'])}`) ?? 0) + 1);
+      if (rec['event'] === 'delivered')
+        delivered.set(
+          `${String(rec['mailbox'])}/${String(rec['file'])}`,
+          (delivered.get(`${String(rec['mailbox'])}/${String(rec['file'])}`) ?? 0) + 1,
+        );
     }
     let twice = 0;
     for (const [key, n] of delivered) {
@@ -1130,7 +1388,10 @@ export async function concurrentRuns(o: ConcurrentOptions): Promise<Figures> {
     }
     world.fig.duplicated = Math.max(world.fig.duplicated, twice);
     const want = world.boxes.reduce((n, b) => n + b.expected.size, 0);
-    if (delivered.size !== want) world.problem(`the transfer log shows ${delivered.size} deliveries, ${want} messages were sent`);
+    if (delivered.size !== want)
+      world.problem(
+        `the transfer log shows ${delivered.size} deliveries, ${want} messages were sent`,
+      );
   } catch (e) {
     world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
   }
@@ -1151,7 +1412,11 @@ export interface FullDiskOptions extends Common {
 /** Mounts a tmpfs of `size` at dir, or says why it cannot. */
 export async function mountTmpfs(dir: string, size: string): Promise<string | undefined> {
   await mkdir(dir, { recursive: true });
-  const result = await execa('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], { reject: false });
+  const result = await execa(
+    'mount',
+    ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir],
+    { reject: false },
+  );
   if (result.exitCode === 0) return undefined;
   return `${result.stderr || result.shortMessage}`.trim();
 }
@@ -1160,7 +1425,13 @@ export async function fullDisk(o: FullDiskOptions): Promise<Figures> {
   const rng = new Rng(o.seed);
   const probe = await makeTempDir('faults-disk');
   const mnt = path.join(probe, 'disk');
-  const world = await World.create({ name: `5 full disk (${o.free})`, seed: o.seed, sshd: o.sshd, localRoot: mnt, ...(o.log ? { log: o.log } : {}) });
+  const world = await World.create({
+    name: `5 full disk (${o.free})`,
+    seed: o.seed,
+    sshd: o.sshd,
+    localRoot: mnt,
+    ...(o.log ? { log: o.log } : {}),
+  });
   const why = await mountTmpfs(mnt, '3m');
   if (why !== undefined) {
     world.fig.skipped = `cannot mount a tmpfs: ${why}`;
@@ -1171,10 +1442,16 @@ export async function fullDisk(o: FullDiskOptions): Promise<Figures> {
   try {
     world.configure({});
     // ~4.5 MB on the server, 3 MB of disk.
-    await world.addMail(box, makeMessages(rng, `d${o.seed}`, o.big + o.small, o.big, 330_000, 420_000, 20_000));
+    await world.addMail(
+      box,
+      makeMessages(rng, `d${o.seed}`, o.big + o.small, o.big, 330_000, 420_000, 20_000),
+    );
     world.startMonitor(10);
     const first = await world.run(['--quiet'], [74], 'run on the full disk');
-    if (!/disk is full|No space left/i.test(first.err)) world.problem(`the full-disk run did not mention the full disk: ${JSON.stringify(first.err)}`);
+    if (!/disk is full|No space left/i.test(first.err))
+      world.problem(
+        `the full-disk run did not mention the full disk: ${JSON.stringify(first.err)}`,
+      );
     world.checkOnce();
     const local = readdirSafe(path.join(box.local, 'new')).length;
     const server = readdirSafe(path.join(box.server, 'new')).length;
@@ -1182,8 +1459,14 @@ export async function fullDisk(o: FullDiskOptions): Promise<Figures> {
     world.count('server after the full-disk run', server);
     // What was delivered before the disk filled is flushed, so its server copies may go (that is how deleting
     // local mail can later free the disk); everything else must still be on the server.
-    if (server + local < box.expected.size) world.problem(`after the full-disk run the server holds ${server} and the local new/ ${local} of ${box.expected.size}: a message is in neither place`);
-    if (local === 0 && server !== box.expected.size) world.problem(`after the full-disk run nothing is local but the server holds only ${server} of ${box.expected.size}`);
+    if (server + local < box.expected.size)
+      world.problem(
+        `after the full-disk run the server holds ${server} and the local new/ ${local} of ${box.expected.size}: a message is in neither place`,
+      );
+    if (local === 0 && server !== box.expected.size)
+      world.problem(
+        `after the full-disk run nothing is local but the server holds only ${server} of ${box.expected.size}`,
+      );
     if (o.free === 'grow') {
       const grow = await execa('mount', ['-o', 'remount,size=64m', mnt], { reject: false });
       if (grow.exitCode !== 0) world.problem(`remount failed: ${grow.stderr}`);
@@ -1195,10 +1478,15 @@ export async function fullDisk(o: FullDiskOptions): Promise<Figures> {
         world.reader(box, rng, 1000, 1000);
         const again = await world.syncmail(['--quiet']).done;
         world.expectExit(again, [0, 74], `run ${attempt} after deleting local mail`);
-        world.log(`  ${world.fig.name}: after deleting local mail, run ${attempt}: exit ${again.code}, server holds ${readdirSafe(path.join(box.server, 'new')).length}`);
+        world.log(
+          `  ${world.fig.name}: after deleting local mail, run ${attempt}: exit ${again.code}, server holds ${readdirSafe(path.join(box.server, 'new')).length}`,
+        );
         done = again.code === 0;
       }
-      if (!done) world.problem('deleting the local mail never let syncmail finish the move (exit 74 every time)');
+      if (!done)
+        world.problem(
+          'deleting the local mail never let syncmail finish the move (exit 74 every time)',
+        );
     }
     world.checkOnce();
     await world.verify('after freeing space');
@@ -1208,7 +1496,9 @@ export async function fullDisk(o: FullDiskOptions): Promise<Figures> {
     world.stopMonitor();
     if (world.fig.problems.length > 0 || process.env['SYNCMAIL_KEEP_TMP'] === '1') {
       await cp(mnt, path.join(world.dir, 'disk-copy'), { recursive: true }).catch(() => undefined);
-      world.log(`  ${world.fig.name}: the tmpfs content is copied to ${path.join(world.dir, 'disk-copy')}`);
+      world.log(
+        `  ${world.fig.name}: the tmpfs content is copied to ${path.join(world.dir, 'disk-copy')}`,
+      );
     }
     await execa('umount', [mnt], { reject: false });
   }
@@ -1224,9 +1514,21 @@ export interface CollisionOptions extends Common {
 
 export async function collisions(o: CollisionOptions): Promise<Figures> {
   const rng = new Rng(o.seed);
-  const world = await World.create({ name: '6 collisions', seed: o.seed, sshd: o.sshd, ...(o.log ? { log: o.log } : {}) });
+  const world = await World.create({
+    name: '6 collisions',
+    seed: o.seed,
+    sshd: o.sshd,
+    ...(o.log ? { log: o.log } : {}),
+  });
   const box = world.box;
-  const [same, sameCur, other, otherCur, plain, again] = makeMessages(rng, `n${o.seed}`, 6) as [Message, Message, Message, Message, Message, Message];
+  const [same, sameCur, other, otherCur, plain, again] = makeMessages(rng, `n${o.seed}`, 6) as [
+    Message,
+    Message,
+    Message,
+    Message,
+    Message,
+    Message,
+  ];
   const variant = (m: Message): Message => {
     const content = Buffer.concat([m.content, Buffer.from('\nX-Local-Edit: yes\n')]);
     return { name: m.name, content, sha1: sha1(content) };
@@ -1258,19 +1560,28 @@ export async function collisions(o: CollisionOptions): Promise<Figures> {
     const keep = new Map([[box.name, new Set([other.name, otherCur.name])]]);
     for (const pass of [1, 2]) {
       const result = await world.run([], [65], `onConflict keep, run ${pass}`);
-      if (!/conflict|different|same (unique )?name/i.test(result.out + result.err)) world.problem(`run ${pass}: exit 65 without naming the conflict: ${JSON.stringify(result.out + result.err)}`);
+      if (!/conflict|different|same (unique )?name/i.test(result.out + result.err))
+        world.problem(
+          `run ${pass}: exit 65 without naming the conflict: ${JSON.stringify(result.out + result.err)}`,
+        );
       world.checkOnce();
       await world.verify(`onConflict keep, run ${pass}`, keep);
     }
     for (const [key, was] of before) {
       const now = await stat(path.join(box.local, key));
-      if (now.ino !== was.ino || now.mtimeMs !== was.mtimeMs) world.problem(`local ${key} was touched`);
+      if (now.ino !== was.ino || now.mtimeMs !== was.mtimeMs)
+        world.problem(`local ${key} was touched`);
     }
     const recs = world.records();
-    const events = (event: string) => new Set(recs.filter((r) => r['event'] === event).map((r) => String(r['file'])));
-    for (const m of [same, sameCur]) if (!events('exists').has(m.name)) world.problem(`no "exists" log record for ${m.name}`);
-    for (const m of [other, otherCur]) if (!events('conflict').has(m.name)) world.problem(`no "conflict" log record for ${m.name}`);
-    for (const m of [same, sameCur, other, otherCur]) if (events('delivered').has(m.name)) world.problem(`${m.name} was delivered although the name was taken`);
+    const events = (event: string) =>
+      new Set(recs.filter((r) => r['event'] === event).map((r) => String(r['file'])));
+    for (const m of [same, sameCur])
+      if (!events('exists').has(m.name)) world.problem(`no "exists" log record for ${m.name}`);
+    for (const m of [other, otherCur])
+      if (!events('conflict').has(m.name)) world.problem(`no "conflict" log record for ${m.name}`);
+    for (const m of [same, sameCur, other, otherCur])
+      if (events('delivered').has(m.name))
+        world.problem(`${m.name} was delivered although the name was taken`);
 
     // A message read (moved to cur/) and then offered again by the server is never delivered a second time.
     await world.run(['--quiet'], [65], 'before re-offering a read message');
@@ -1280,7 +1591,8 @@ export async function collisions(o: CollisionOptions): Promise<Figures> {
     world.reader(box, rng, 100, 0);
     await deliver(box.server, again.name, again.content);
     await world.run(['--quiet'], [65], 're-offered after it moved to cur/');
-    if (existsSync(path.join(box.local, 'new', again.name))) world.problem(`${again.name} was delivered into new/ again after it moved to cur/`);
+    if (existsSync(path.join(box.local, 'new', again.name)))
+      world.problem(`${again.name} was delivered into new/ again after it moved to cur/`);
     await world.verify('after re-offering a read message', keep);
 
     // onConflict: rename delivers the server versions under fresh names.
@@ -1288,18 +1600,28 @@ export async function collisions(o: CollisionOptions): Promise<Figures> {
     const renamed = await world.run([], [0], 'onConflict rename');
     world.checkOnce();
     for (const m of [other, otherCur]) {
-      const fresh = readdirSafe(path.join(box.local, 'new')).map((n) => n.toString('latin1')).filter((n) => n.startsWith(`${m.name}.`));
+      const fresh = readdirSafe(path.join(box.local, 'new'))
+        .map((n) => n.toString('latin1'))
+        .filter((n) => n.startsWith(`${m.name}.`));
       if (fresh.length !== 1) {
-        world.problem(`onConflict rename: ${m.name} is in new/ under ${fresh.length} fresh names: ${fresh.join(', ')}; ${renamed.out}`);
+        world.problem(
+          `onConflict rename: ${m.name} is in new/ under ${fresh.length} fresh names: ${fresh.join(', ')}; ${renamed.out}`,
+        );
         continue;
       }
       box.expected.set(uniqueOf(fresh[0] as string), m.sha1);
     }
     await world.verify('onConflict rename');
-    const renames = world.records().filter((r) => r['event'] === 'delivered' && typeof r['as'] === 'string');
-    if (renames.length !== 2) world.problem(`expected 2 "delivered … as" records, found ${renames.length}`);
+    const renames = world
+      .records()
+      .filter((r) => r['event'] === 'delivered' && typeof r['as'] === 'string');
+    if (renames.length !== 2)
+      world.problem(`expected 2 "delivered … as" records, found ${renames.length}`);
     world.count('exists records', world.records().filter((r) => r['event'] === 'exists').length);
-    world.count('conflict records', world.records().filter((r) => r['event'] === 'conflict').length);
+    world.count(
+      'conflict records',
+      world.records().filter((r) => r['event'] === 'conflict').length,
+    );
   } catch (e) {
     world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
   }
@@ -1319,12 +1641,38 @@ async function copyLikeRsync(from: string, to: string): Promise<void> {
 
 export async function recoveryStates(o: Common): Promise<Figures> {
   const rng = new Rng(o.seed);
-  const world = await World.create({ name: '7 recovery states', seed: o.seed, ...(o.log ? { log: o.log } : {}) });
+  const world = await World.create({
+    name: '7 recovery states',
+    seed: o.seed,
+    ...(o.log ? { log: o.log } : {}),
+  });
   const box = world.box;
   const w = (sub: string, name = '') => path.join(box.work, sub, name);
   const m = makeMessages(rng, `r${o.seed}`, 11);
-  const [staged, deletedByReader, readByReader, changed, plainLink, changedAndDeleted, stale, half, unread, read, ordinary] = m as [
-    Message, Message, Message, Message, Message, Message, Message, Message, Message, Message, Message,
+  const [
+    staged,
+    deletedByReader,
+    readByReader,
+    changed,
+    plainLink,
+    changedAndDeleted,
+    stale,
+    half,
+    unread,
+    read,
+    ordinary,
+  ] = m as [
+    Message,
+    Message,
+    Message,
+    Message,
+    Message,
+    Message,
+    Message,
+    Message,
+    Message,
+    Message,
+    Message,
   ];
   const v2 = (x: Message): Message => {
     const content = Buffer.concat([x.content, Buffer.from('\nX-Changed-On-Server: yes\n')]);
@@ -1336,7 +1684,8 @@ export async function recoveryStates(o: Common): Promise<Figures> {
     // Every message starts on the server (an MDA delivered it).
     await world.addMail(box, m, mtime);
     await makeMaildir(box.local);
-    for (const d of ['stage/new', 'delivered/new', 'removing/new', 'temp', 'partial']) await mkdir(w(d), { recursive: true });
+    for (const d of ['stage/new', 'delivered/new', 'removing/new', 'temp', 'partial'])
+      await mkdir(w(d), { recursive: true });
     const srv = (x: Message) => path.join(box.server, 'new', x.name);
 
     // Killed after the fetch, before delivery: a complete message in the stage.
@@ -1347,7 +1696,10 @@ export async function recoveryStates(o: Common): Promise<Figures> {
     box.deleted.add(uniqueOf(deletedByReader.name));
     // Delivered by a killed run, server copy still there, and the reader moved it to cur/.
     await copyLikeRsync(srv(readByReader), w('delivered/new', readByReader.name));
-    await link(w('delivered/new', readByReader.name), path.join(box.local, 'cur', `${readByReader.name}:2,S`));
+    await link(
+      w('delivered/new', readByReader.name),
+      path.join(box.local, 'cur', `${readByReader.name}:2,S`),
+    );
     // The remove pass fetched a changed version before removing the server copy (which is gone): removing/
     // holds v2, delivered/ and new/ hold v1.
     const changedV2 = v2(changed);
@@ -1367,10 +1719,19 @@ export async function recoveryStates(o: Common): Promise<Figures> {
     box.expected.set(uniqueOf(changedAndDeleted.name), changedAndDeletedV2.sha1);
     // rsync's leftovers: an orphaned temp file, a partial of a server message, a partial of a message gone.
     const staleBytes = await readFile(srv(stale));
-    await writeFile(w('temp', `${stale.name}.Ab3dE9`), staleBytes.subarray(0, Math.floor(staleBytes.length / 2)));
+    await writeFile(
+      w('temp', `${stale.name}.Ab3dE9`),
+      staleBytes.subarray(0, Math.floor(staleBytes.length / 2)),
+    );
     const halfBytes = await readFile(srv(half));
-    await writeFile(w('partial', half.name), halfBytes.subarray(0, Math.floor(halfBytes.length / 3)));
-    await writeFile(w('partial', '1600000000.M1P1Q1.gone.test'), 'a partial of a message no longer on the server\n');
+    await writeFile(
+      w('partial', half.name),
+      halfBytes.subarray(0, Math.floor(halfBytes.length / 3)),
+    );
+    await writeFile(
+      w('partial', '1600000000.M1P1Q1.gone.test'),
+      'a partial of a message no longer on the server\n',
+    );
     // Killed between link() into new/ and the rename to delivered/: in the stage and in new/ (same inode) …
     await copyLikeRsync(srv(unread), w('stage/new', unread.name));
     await link(w('stage/new', unread.name), path.join(box.local, 'new', unread.name));
@@ -1382,23 +1743,31 @@ export async function recoveryStates(o: Common): Promise<Figures> {
     const result = await world.run(['--verbose'], [0], 'recovery run');
     world.log(`  ${world.fig.name}: ${result.out.trim().split('\n').join(' | ')}`);
     // The changed version of `changed` arrives under a fresh name next to v1.
-    const fresh = readdirSafe(path.join(box.local, 'new')).map((n) => n.toString('latin1')).filter((n) => n.startsWith(`${changed.name}.`));
-    if (fresh.length !== 1) world.problem(`the changed version of ${changed.name} is in new/ under ${fresh.length} fresh names (${fresh.join(', ')})`);
+    const fresh = readdirSafe(path.join(box.local, 'new'))
+      .map((n) => n.toString('latin1'))
+      .filter((n) => n.startsWith(`${changed.name}.`));
+    if (fresh.length !== 1)
+      world.problem(
+        `the changed version of ${changed.name} is in new/ under ${fresh.length} fresh names (${fresh.join(', ')})`,
+      );
     else box.expected.set(uniqueOf(fresh[0] as string), changedV2.sha1);
     await world.verify('after the recovery run');
     const recs = world.records();
     const delivered = recs.filter((r) => r['event'] === 'delivered').map((r) => String(r['file']));
     for (const x of [staged, half, stale, ordinary, changed, changedAndDeleted]) {
-      if (delivered.filter((d) => d === x.name).length !== 1) world.problem(`expected one "delivered" record for ${x.name}, found ${delivered.filter((d) => d === x.name).length}`);
+      if (delivered.filter((d) => d === x.name).length !== 1)
+        world.problem(
+          `expected one "delivered" record for ${x.name}, found ${delivered.filter((d) => d === x.name).length}`,
+        );
     }
     for (const x of [deletedByReader, readByReader, plainLink, unread, read]) {
       if (delivered.includes(x.name)) world.problem(`${x.name} was delivered again`);
     }
     // A second run changes nothing.
     const again = await world.run([], [0], 'second run');
-    if (again.out !== 'inbox: no new mail\n') world.problem(`second run printed ${JSON.stringify(again.out)}`);
+    if (again.out !== 'inbox: no new mail\n')
+      world.problem(`second run printed ${JSON.stringify(again.out)}`);
     await world.verify('after a second run');
-
   } catch (e) {
     world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
   }
@@ -1412,13 +1781,21 @@ export async function recoveryStates(o: Common): Promise<Figures> {
  */
 export async function changedVersionStillOnServer(o: Common): Promise<Figures> {
   const rng = new Rng(o.seed);
-  const world = await World.create({ name: '7b changed version in removing/ and on the server', seed: o.seed, ...(o.log ? { log: o.log } : {}) });
+  const world = await World.create({
+    name: '7b changed version in removing/ and on the server',
+    seed: o.seed,
+    ...(o.log ? { log: o.log } : {}),
+  });
   const box = world.box;
   const w = (sub: string, name = '') => path.join(box.work, sub, name);
   try {
     world.configure({});
     const late = makeMessages(rng, `r${o.seed}late`, 1)[0] as Message;
-    const lateV2: Message = { name: late.name, content: Buffer.concat([late.content, Buffer.from('\nX-Changed-On-Server: yes\n')]), sha1: '' };
+    const lateV2: Message = {
+      name: late.name,
+      content: Buffer.concat([late.content, Buffer.from('\nX-Changed-On-Server: yes\n')]),
+      sha1: '',
+    };
     lateV2.sha1 = sha1(lateV2.content);
     await world.addMail(box, [late], new Date('2024-05-01T08:00:00Z'));
     await world.run(['--quiet'], [0], 'deliver v1');
@@ -1430,12 +1807,19 @@ export async function changedVersionStillOnServer(o: Common): Promise<Figures> {
     await deliver(box.server, late.name, lateV2.content);
     world.startMonitor();
     const first = await world.run([], [0], 'run after the kill');
-    world.log(`  ${world.fig.name}: ${first.out.trim().split('\n').join(' | ')} ${first.err.trim().split('\n').join(' | ')}`);
+    world.log(
+      `  ${world.fig.name}: ${first.out.trim().split('\n').join(' | ')} ${first.err.trim().split('\n').join(' | ')}`,
+    );
     await world.run([], [0], 'one more run');
     world.checkOnce();
-    const fresh = readdirSafe(path.join(box.local, 'new')).map((n) => n.toString('latin1')).filter((n) => n.startsWith(`${late.name}.`));
+    const fresh = readdirSafe(path.join(box.local, 'new'))
+      .map((n) => n.toString('latin1'))
+      .filter((n) => n.startsWith(`${late.name}.`));
     world.count('local copies of v2', fresh.length);
-    if (fresh.length !== 1) world.problem(`v2 of ${late.name} is in new/ under ${fresh.length} fresh names: ${fresh.join(', ')}`);
+    if (fresh.length !== 1)
+      world.problem(
+        `v2 of ${late.name} is in new/ under ${fresh.length} fresh names: ${fresh.join(', ')}`,
+      );
     if (fresh.length > 1) world.fig.duplicated += fresh.length - 1;
     for (const name of fresh) box.expected.set(uniqueOf(name), lateV2.sha1);
     await world.verify('after the runs');
@@ -1471,22 +1855,38 @@ export async function stepKills(o: StepKillOptions): Promise<Figures> {
   const [first] = pool as [Message];
   for (const syscall of o.syscalls ?? ['link', 'rename', 'unlink', 'syncfs']) {
     for (let k = 1; k <= 60; k++) {
-      const world = await World.create({ name: `8 ${syscall}#${k}`, seed: o.seed, log: () => undefined });
+      const world = await World.create({
+        name: `8 ${syscall}#${k}`,
+        seed: o.seed,
+        log: () => undefined,
+      });
       world.configure({});
       await world.addMail(world.box, pool);
       // One message is already local (read): the run finds it "exists".
       await makeMaildir(world.box.local);
       await writeFile(path.join(world.box.local, 'cur', `${first.name}:2,S`), first.content);
       world.startMonitor(5);
-      const wrap = ['strace', '-f', '-qq', '-o', '/dev/null', '-e', `trace=${syscall}`, '-e', `inject=${syscall}:signal=SIGKILL:when=${syscall === 'syncfs' ? 1 : k}`];
-      const killed = await world.syncmail(['--quiet'], { wrap, env: { UV_THREADPOOL_SIZE: '1' } }).done;
+      const wrap = [
+        'strace',
+        '-f',
+        '-qq',
+        '-o',
+        '/dev/null',
+        '-e',
+        `trace=${syscall}`,
+        '-e',
+        `inject=${syscall}:signal=SIGKILL:when=${syscall === 'syncfs' ? 1 : k}`,
+      ];
+      const killed = await world.syncmail(['--quiet'], { wrap, env: { UV_THREADPOOL_SIZE: '1' } })
+        .done;
       const reached = killed.signal === 'SIGKILL';
       world.checkOnce();
       if (syscall === 'syncfs') {
         // Every `sync -f` dies: the flush fails, so nothing may be removed from the server.
         world.expectExit(killed, [74], 'run whose flush fails');
         const server = readdirSafe(path.join(world.box.server, 'new')).length;
-        if (server !== pool.length) world.problem(`a failed flush, yet ${pool.length - server} server copies were removed`);
+        if (server !== pool.length)
+          world.problem(`a failed flush, yet ${pool.length - server} server copies were removed`);
       } else if (!reached) {
         world.expectExit(killed, [0], `${syscall}#${k} never reached`);
       }
@@ -1506,7 +1906,18 @@ export async function stepKills(o: StepKillOptions): Promise<Figures> {
       fig.bytes += f.bytes;
       fig.readerMoved += f.readerMoved;
       fig.readerDeleted += f.readerDeleted;
-      for (const key of ['lost', 'duplicated', 'resurrected', 'corrupted', 'stranded', 'junk', 'leftovers', 'violations', 'orphans'] as const) fig[key] += f[key];
+      for (const key of [
+        'lost',
+        'duplicated',
+        'resurrected',
+        'corrupted',
+        'stranded',
+        'junk',
+        'leftovers',
+        'violations',
+        'orphans',
+      ] as const)
+        fig[key] += f[key];
       for (const [c, n] of Object.entries(f.exitCodes)) bump(fig.exitCodes, c, n);
       fig.monitorChecks += f.monitorChecks;
       fig.problems.push(...f.problems.map((p) => `${syscall}#${k}: ${p}`));

@@ -6,7 +6,18 @@
 // ASCII kept and every other byte (and '\' itself) written as \xNN.
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { link, lstat, mkdir, mkdtemp, readdir, readFile, readlink, unlink, utimes, writeFile } from 'node:fs/promises';
+import {
+  link,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  unlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -21,14 +32,18 @@ let exitHookInstalled = false;
  * successfully; kept (and listed on stderr) when it fails, or always with SYNCMAIL_KEEP_TMP=1.
  */
 export async function makeTempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `syncmail-${prefix.replace(/[^A-Za-z0-9._-]/g, '_')}-`));
+  const dir = await mkdtemp(
+    path.join(os.tmpdir(), `syncmail-${prefix.replace(/[^A-Za-z0-9._-]/g, '_')}-`),
+  );
   tempDirs.add(dir);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on('exit', (code) => {
       if (tempDirs.size === 0) return;
       if (code !== 0 || process.env.SYNCMAIL_KEEP_TMP === '1') {
-        process.stderr.write(`test temp dirs kept for inspection:\n  ${[...tempDirs].join('\n  ')}\n`);
+        process.stderr.write(
+          `test temp dirs kept for inspection:\n  ${[...tempDirs].join('\n  ')}\n`,
+        );
         return;
       }
       for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
@@ -46,7 +61,10 @@ export function nameKey(name: Buffer): string {
   if (!text.includes('\\') && Buffer.from(text, 'utf8').equals(name)) return text;
   let out = '';
   for (const byte of name) {
-    out += byte >= 0x20 && byte < 0x7f && byte !== 0x5c ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`;
+    out +=
+      byte >= 0x20 && byte < 0x7f && byte !== 0x5c
+        ? String.fromCharCode(byte)
+        : `\\x${byte.toString(16).padStart(2, '0')}`;
   }
   return out;
 }
@@ -78,7 +96,8 @@ function joinRaw(dir: string | Buffer, name: Buffer): Buffer {
 
 /** Creates path/{cur,new,tmp} (and path itself); returns path. */
 export async function makeMaildir(maildir: string): Promise<string> {
-  for (const sub of ['cur', 'new', 'tmp']) await mkdir(path.join(maildir, sub), { recursive: true });
+  for (const sub of ['cur', 'new', 'tmp'])
+    await mkdir(path.join(maildir, sub), { recursive: true });
   return maildir;
 }
 
@@ -114,7 +133,11 @@ export interface Message {
 }
 
 /** deliver()s each message; an mtime option applies to all. */
-export async function deliverAll(maildir: string, messages: Iterable<Message>, opts: DeliverOptions = {}): Promise<void> {
+export async function deliverAll(
+  maildir: string,
+  messages: Iterable<Message>,
+  opts: DeliverOptions = {},
+): Promise<void> {
   for (const m of messages) await deliver(maildir, m.name, m.content, opts);
 }
 
@@ -131,7 +154,7 @@ export interface RandomMessagesOptions {
 
 /** A small seeded PRNG (xorshift32 over a mixed seed); returns floats in [0, 1). */
 function prng(seed: number): () => number {
-  let state = (Math.imul((seed | 0) ^ 0x9e3779b9, 0x85ebca6b) >>> 0) || 0x6d2b79f5;
+  let state = Math.imul((seed | 0) ^ 0x9e3779b9, 0x85ebca6b) >>> 0 || 0x6d2b79f5;
   return () => {
     state ^= state << 13;
     state >>>= 0;
@@ -152,7 +175,8 @@ const BODY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
  */
 export function randomMessages(n: number, opts: RandomMessagesOptions = {}): Message[] {
   const { minSize = 200, maxSize = 4096, seed = 1, host = 'mx.test' } = opts;
-  if (!(minSize >= 0 && maxSize >= minSize)) throw new RangeError(`randomMessages: bad sizes ${minSize}..${maxSize}`);
+  if (!(minSize >= 0 && maxSize >= minSize))
+    throw new RangeError(`randomMessages: bad sizes ${minSize}..${maxSize}`);
   const rand = prng(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
   const pid = int(1000, 99999);
@@ -186,7 +210,9 @@ export function randomMessages(n: number, opts: RandomMessagesOptions = {}): Mes
 }
 
 /** Map from unique name to sha1 of content, the `expected` argument of assertExactlyOnce(). */
-export function expectedOf(messages: Iterable<{ name: string | Buffer; content: Buffer | string }>): Map<string, string> {
+export function expectedOf(
+  messages: Iterable<{ name: string | Buffer; content: Buffer | string }>,
+): Map<string, string> {
   const expected = new Map<string, string>();
   for (const m of messages) {
     const unique = uniqueOf(m.name);
@@ -251,8 +277,13 @@ export async function snapshot(maildir: string): Promise<Map<string, Entry>> {
 const LIST_LIMIT = 20;
 
 function listed(items: string[]): string {
-  const shown = items.slice(0, LIST_LIMIT).map((item) => `\n    ${item}`).join('');
-  return items.length > LIST_LIMIT ? `${shown}\n    … and ${items.length - LIST_LIMIT} more` : shown;
+  const shown = items
+    .slice(0, LIST_LIMIT)
+    .map((item) => `\n    ${item}`)
+    .join('');
+  return items.length > LIST_LIMIT
+    ? `${shown}\n    … and ${items.length - LIST_LIMIT} more`
+    : shown;
 }
 
 /**
@@ -261,7 +292,10 @@ function listed(items: string[]): string {
  * dot-files included (a leftover temp file is junk even if readers skip it), fails the check. tmp/ is not
  * looked at. Throws an Error listing lost, duplicated, corrupted, extra and dot-file entries.
  */
-export async function assertExactlyOnce(expected: ReadonlyMap<string, string>, localMaildir: string): Promise<void> {
+export async function assertExactlyOnce(
+  expected: ReadonlyMap<string, string>,
+  localMaildir: string,
+): Promise<void> {
   const found = new Map<string, { where: string; sha1: string; size: number }[]>();
   const extra: string[] = [];
   const hidden: string[] = [];
@@ -288,7 +322,11 @@ export async function assertExactlyOnce(expected: ReadonlyMap<string, string>, l
       const st = await lstat(joinRaw(dir, name));
       const unique = uniqueOf(name);
       if (!st.isFile() || !expected.has(unique)) {
-        extra.push(st.isFile() ? where : `${where} (${st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : 'not a regular file'})`);
+        extra.push(
+          st.isFile()
+            ? where
+            : `${where} (${st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : 'not a regular file'})`,
+        );
         continue;
       }
       const list = found.get(unique) ?? [];
@@ -304,15 +342,28 @@ export async function assertExactlyOnce(expected: ReadonlyMap<string, string>, l
     const copies = found.get(unique) ?? [];
     if (copies.length === 0) lost.push(unique);
     else if (copies.length > 1) {
-      duplicated.push(`${unique} ×${copies.length}: ${copies.map((c) => `${c.where}${c.sha1 === want ? '' : ' (wrong content)'}`).join(', ')}`);
+      duplicated.push(
+        `${unique} ×${copies.length}: ${copies.map((c) => `${c.where}${c.sha1 === want ? '' : ' (wrong content)'}`).join(', ')}`,
+      );
     } else if (copies[0]!.sha1 !== want) {
-      corrupted.push(`${copies[0]!.where}: ${copies[0]!.size} bytes, sha1 ${copies[0]!.sha1}, expected sha1 ${want}`);
+      corrupted.push(
+        `${copies[0]!.where}: ${copies[0]!.size} bytes, sha1 ${copies[0]!.sha1}, expected sha1 ${want}`,
+      );
     }
   }
 
   // Dot-files in new/ or cur/ are half-written junk (rsync's .NAME.XXXXXX temp files): syncmail must never
   // leave one there, so they fail the check too.
-  if (problems.length + lost.length + duplicated.length + corrupted.length + extra.length + hidden.length === 0) return;
+  if (
+    problems.length +
+      lost.length +
+      duplicated.length +
+      corrupted.length +
+      extra.length +
+      hidden.length ===
+    0
+  )
+    return;
   let message = `exactly-once check failed for ${localMaildir}: expected ${expected.size} messages, found ${visible} visible entries in new/ and cur/`;
   if (problems.length) message += `\n  ${problems.join('\n  ')}`;
   if (lost.length) message += `\n  lost (${lost.length}):${listed(lost)}`;

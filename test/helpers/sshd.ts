@@ -19,8 +19,17 @@
 //
 // Leaks: stop() in an `after` hook is the normal way out; a process-exit hook (also on fatal signals)
 // kills whatever is still running and removes the temp dir.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -183,7 +192,11 @@ function signalAll(pids: readonly number[], signal: NodeJS.Signals): void {
  * Freezes the server side (SIGSTOP until no new process shows up, so nothing forks or gets re-parented out
  * of sight), then SIGKILLs it and waits until nothing is left.
  */
-async function killUntilGone(live: Live, includeListener: boolean, timeoutMs = 5000): Promise<void> {
+async function killUntilGone(
+  live: Live,
+  includeListener: boolean,
+  timeoutMs = 5000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const frozen = new Set<number>();
   for (let round = 0; round < 20; round++) {
@@ -197,7 +210,9 @@ async function killUntilGone(live: Live, includeListener: boolean, timeoutMs = 5
       const pids = serverSidePids(live, includeListener);
       if (pids.length === 0) break;
       if (Date.now() > deadline) {
-        throw new Error(`sshd helper: server-side processes survived SIGKILL for ${timeoutMs} ms: ${pids.join(' ')}`);
+        throw new Error(
+          `sshd helper: server-side processes survived SIGKILL for ${timeoutMs} ms: ${pids.join(' ')}`,
+        );
       }
       signalAll(pids, 'SIGKILL');
       await sleep(20);
@@ -354,7 +369,9 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   try {
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation dir; needs root
   } catch (err) {
-    throw new Error(`sshd helper: cannot create /run/sshd (tests must run as root): ${(err as Error).message}`);
+    throw new Error(
+      `sshd helper: cannot create /run/sshd (tests must run as root): ${(err as Error).message}`,
+    );
   }
   installExitHook();
 
@@ -378,12 +395,30 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
 
     await Promise.all(
       ['host_ed25519', 'client_ed25519', 'wrong_ed25519'].map((key) =>
-        execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `syncmail-test-${key}`, '-f', path.join(dir, key)]),
+        execa('ssh-keygen', [
+          '-q',
+          '-t',
+          'ed25519',
+          '-N',
+          '',
+          '-C',
+          `syncmail-test-${key}`,
+          '-f',
+          path.join(dir, key),
+        ]),
       ),
     );
-    writeFileSync(path.join(dir, 'authorized_keys'), readFileSync(path.join(dir, 'client_ed25519.pub')), { mode: 0o600 });
+    writeFileSync(
+      path.join(dir, 'authorized_keys'),
+      readFileSync(path.join(dir, 'client_ed25519.pub')),
+      { mode: 0o600 },
+    );
     writeFileSync(path.join(dir, 'known_hosts_empty'), '');
-    const hostKey = readFileSync(path.join(dir, 'host_ed25519.pub'), 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+    const hostKey = readFileSync(path.join(dir, 'host_ed25519.pub'), 'utf8')
+      .trim()
+      .split(/\s+/)
+      .slice(0, 2)
+      .join(' ');
 
     const sshdConfig = path.join(dir, 'sshd_config');
     const sshConfig = path.join(dir, 'ssh_config');
@@ -431,11 +466,15 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
         if (exited !== undefined) break; // someone else owns the port
         const remaining = Math.max(1000, readyTimeoutMs - (Date.now() - started));
         const t0 = performance.now();
-        const probe = await execa('ssh', ['-F', sshConfig, '-o', 'ConnectTimeout=5', HOSTS.ok, 'true'], {
-          reject: false,
-          stdin: 'ignore',
-          timeout: remaining,
-        });
+        const probe = await execa(
+          'ssh',
+          ['-F', sshConfig, '-o', 'ConnectTimeout=5', HOSTS.ok, 'true'],
+          {
+            reject: false,
+            stdin: 'ignore',
+            timeout: remaining,
+          },
+        );
         if (probe.exitCode === 0) {
           roundTripMs = performance.now() - t0;
           break;
@@ -449,18 +488,31 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
         if (pid === undefined) throw new Error('sshd helper: sshd has no pid');
         child.unref(); // a forgotten stop() must not keep the test process alive; the exit hook cleans up
         cleanupOnFailure = undefined;
-        return makeHandle(live, { sshConfig, logFile, closedPort, blackHolePort, pid, roundTripMs });
+        return makeHandle(live, {
+          sshConfig,
+          logFile,
+          closedPort,
+          blackHolePort,
+          pid,
+          roundTripMs,
+        });
       }
 
       // Not ready: find out why, clean this attempt up, maybe retry on another port.
       await killUntilGone(live, true).catch(() => {});
       liveServers.delete(live);
       const log = readOr(logFile) + readOr(stderrFile);
-      if (exited !== undefined && /Address already in use|Cannot bind any address|Bind to port/i.test(log)) {
+      if (
+        exited !== undefined &&
+        /Address already in use|Cannot bind any address|Bind to port/i.test(log)
+      ) {
         failures.push(`attempt ${attempt}: port ${port} was taken (bind race), retrying`);
         continue;
       }
-      const why = exited !== undefined ? `sshd exited early (${exited})` : `not ready within ${readyTimeoutMs} ms: ${lastProblem}`;
+      const why =
+        exited !== undefined
+          ? `sshd exited early (${exited})`
+          : `not ready within ${readyTimeoutMs} ms: ${lastProblem}`;
       throw new Error(describe(`sshd helper: ${why}`));
     }
     throw new Error(`sshd helper: could not bind a port:\n${failures.join('\n')}`);
@@ -471,7 +523,14 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
 
 function makeHandle(
   live: Live,
-  p: { sshConfig: string; logFile: string; closedPort: number; blackHolePort: number; pid: number; roundTripMs: number },
+  p: {
+    sshConfig: string;
+    logFile: string;
+    closedPort: number;
+    blackHolePort: number;
+    pid: number;
+    roundTripMs: number;
+  },
 ): Sshd {
   let stopped: Promise<void> | undefined;
   let finalLog: string | undefined;
@@ -485,7 +544,10 @@ function makeHandle(
     try {
       await killUntilGone(live, true);
       const giveUp = new AbortController();
-      await Promise.race([exitedPromise, sleep(5000, undefined, { signal: giveUp.signal }).catch(() => {})]);
+      await Promise.race([
+        exitedPromise,
+        sleep(5000, undefined, { signal: giveUp.signal }).catch(() => {}),
+      ]);
       giveUp.abort();
     } finally {
       live.child.unref();

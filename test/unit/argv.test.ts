@@ -1,11 +1,21 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Config, Mailbox } from '../../src/config/types.js';
-import { escapeRemoteGlob, fetchArgv, listArgv, remoteSpec, removeArgv, rsyncEnv } from '../../src/rsync/argv.js';
-import { quoteForRsyncSplit, rshOption } from '../../src/rsync/rsh.js';
 import { mailboxPaths } from '../../src/maildir/layout.js';
+import {
+  escapeRemoteGlob,
+  fetchArgv,
+  listArgv,
+  remoteSpec,
+  removeArgv,
+  rsyncEnv,
+} from '../../src/rsync/argv.js';
+import { quoteForRsyncSplit, rshOption } from '../../src/rsync/rsh.js';
 
-const config = { connectTimeout: 30, ioTimeout: 300, maxMinutes: 120 } as Pick<Config, 'connectTimeout' | 'ioTimeout' | 'maxMinutes'>;
+const config = { connectTimeout: 30, ioTimeout: 300, maxMinutes: 120 } as Pick<
+  Config,
+  'connectTimeout' | 'ioTimeout' | 'maxMinutes'
+>;
 const mailbox: Mailbox = {
   name: 'inbox',
   remote: { kind: 'ssh', user: 'me', host: 'mail-server', path: 'mail/My Inbox' },
@@ -25,21 +35,44 @@ test('remoteSpec: host:path with a trailing slash, user@ kept, subdir appended',
 
 test('fetch pass: stage destination, absolute temp and partial dirs in the local tmp/, no removal', () => {
   const argv = fetchArgv(mailbox, config, paths);
-  assert.equal(argv.slice(-3), ['--', 'me@mail-server:mail/My Inbox/', '/home/me/mail/inbox/tmp/syncmail/inbox/stage/']);
+  assert.equal(argv.slice(-3), [
+    '--',
+    'me@mail-server:mail/My Inbox/',
+    '/home/me/mail/inbox/tmp/syncmail/inbox/stage/',
+  ]);
   assert.ok(argv.includes('--temp-dir=/home/me/mail/inbox/tmp/syncmail/inbox/temp'));
   assert.ok(argv.includes('--partial-dir=/home/me/mail/inbox/tmp/syncmail/inbox/partial'));
-  for (const forbidden of ['--remove-source-files', '--links', '--ignore-existing', '--partial-dir=tmp', '--inplace', '--delete']) {
+  for (const forbidden of [
+    '--remove-source-files',
+    '--links',
+    '--ignore-existing',
+    '--partial-dir=tmp',
+    '--inplace',
+    '--delete',
+  ]) {
     assert.not.ok(argv.includes(forbidden), forbidden);
   }
   assert.ok(argv.includes('--times'));
   assert.ok(argv.includes('--one-file-system'));
-  assert.ok(argv.includes('--compare-dest=/home/me/mail/inbox/tmp/syncmail/inbox/delivered'), 'delivered messages are not fetched again');
+  assert.ok(
+    argv.includes('--compare-dest=/home/me/mail/inbox/tmp/syncmail/inbox/delivered'),
+    'delivered messages are not fetched again',
+  );
   assert.ok(argv.includes('--timeout=300'));
   assert.ok(argv.includes('--stop-after=120'));
   assert.ok(argv.includes('--bwlimit=500'), 'rsyncArgs are appended');
   assert.ok(argv.indexOf('--bwlimit=500') < argv.indexOf('--'), 'rsyncArgs come before the paths');
   // only new/* and the bare Maildir directories are taken
-  assert.equal(argv.filter((a) => a.startsWith('--filter=')), ['--filter=+ /new/', '--filter=+ /new/*', '--filter=+ /cur/', '--filter=+ /tmp/', '--filter=- *']);
+  assert.equal(
+    argv.filter((a) => a.startsWith('--filter=')),
+    [
+      '--filter=+ /new/',
+      '--filter=+ /new/*',
+      '--filter=+ /cur/',
+      '--filter=+ /tmp/',
+      '--filter=- *',
+    ],
+  );
   // no info flag whose lines begin with a server-chosen name
   const info = argv.find((a) => a.startsWith('--info='));
   assert.is(info, '--info=NONREG1,STATS2');
@@ -50,8 +83,15 @@ test('remove pass: only what exists in removing/new, no recursion, no name list,
   for (const flag of ['--dirs', '--existing', '--remove-source-files', '--info=REMOVE1,NONREG0']) {
     assert.ok(argv.includes(flag), flag);
   }
-  assert.not.ok(argv.some((a) => a.startsWith('--files-from') || a === '--ignore-existing' || a.startsWith('--delete')));
-  assert.equal(argv.slice(-2), ['me@mail-server:mail/My Inbox/new/', '/home/me/mail/inbox/tmp/syncmail/inbox/removing/new/']);
+  assert.not.ok(
+    argv.some(
+      (a) => a.startsWith('--files-from') || a === '--ignore-existing' || a.startsWith('--delete'),
+    ),
+  );
+  assert.equal(argv.slice(-2), [
+    'me@mail-server:mail/My Inbox/new/',
+    '/home/me/mail/inbox/tmp/syncmail/inbox/removing/new/',
+  ]);
   assert.not.ok(argv.includes('--recursive'));
 });
 
@@ -63,7 +103,11 @@ test('list pass (dry run) never writes: --list-only and no destination', () => {
 });
 
 test('local remote: no --rsh at all', () => {
-  const local: Mailbox = { ...mailbox, remote: { kind: 'local', path: '/srv/m' }, remoteText: '/srv/m' };
+  const local: Mailbox = {
+    ...mailbox,
+    remote: { kind: 'local', path: '/srv/m' },
+    remoteText: '/srv/m',
+  };
   const argv = fetchArgv(local, config, paths);
   assert.not.ok(argv.some((a) => a.startsWith('--rsh')));
   assert.is(argv.at(-2), '/srv/m/');
@@ -71,7 +115,10 @@ test('local remote: no --rsh at all', () => {
 
 test('rsh: user ssh args first (ssh keeps the first value), then BatchMode and timeouts', () => {
   const rsh = rshOption(mailbox, config);
-  assert.is(rsh, "ssh -F '/home/me/.ssh/my config' -p 2222 -o BatchMode=yes -o ConnectTimeout=30 -o ServerAliveInterval=15 -o ServerAliveCountMax=4");
+  assert.is(
+    rsh,
+    "ssh -F '/home/me/.ssh/my config' -p 2222 -o BatchMode=yes -o ConnectTimeout=30 -o ServerAliveInterval=15 -o ServerAliveCountMax=4",
+  );
   assert.ok(fetchArgv(mailbox, config, paths).includes(`--rsh=${rsh}`));
 });
 
@@ -84,13 +131,27 @@ test("quoteForRsyncSplit: rsync's splitter groups quoted words and reads '' as a
 });
 
 test('rsyncEnv: LC_ALL=C, RSYNC_* and locale variables gone, the rest kept', () => {
-  const env = rsyncEnv({ PATH: '/bin', HOME: '/h', RSYNC_OLD_ARGS: '1', RSYNC_PROTECT_ARGS: '1', RSYNC_PARTIAL_DIR: 'x', RSYNC_RSH: 'evil', LANG: 'de_DE.UTF-8', LC_CTYPE: 'x', SSH_AUTH_SOCK: '/s', UNSET: undefined });
+  const env = rsyncEnv({
+    PATH: '/bin',
+    HOME: '/h',
+    RSYNC_OLD_ARGS: '1',
+    RSYNC_PROTECT_ARGS: '1',
+    RSYNC_PARTIAL_DIR: 'x',
+    RSYNC_RSH: 'evil',
+    LANG: 'de_DE.UTF-8',
+    LC_CTYPE: 'x',
+    SSH_AUTH_SOCK: '/s',
+    UNSET: undefined,
+  });
   assert.equal(env, { PATH: '/bin', HOME: '/h', SSH_AUTH_SOCK: '/s', LC_ALL: 'C' });
 });
 
 test("wildcards in a server path are made literal for the server rsync's glob; local paths are untouched", () => {
   assert.is(escapeRemoteGlob('mail/box[a]/x*y?z\\w'), 'mail/box\\[a]/x\\*y\\?z\\w');
-  assert.is(remoteSpec({ kind: 'ssh', user: undefined, host: 'h', path: 'm/box*' }, 'new'), 'h:m/box\\*/new/');
+  assert.is(
+    remoteSpec({ kind: 'ssh', user: undefined, host: 'h', path: 'm/box*' }, 'new'),
+    'h:m/box\\*/new/',
+  );
   assert.is(remoteSpec({ kind: 'local', path: '/m/box*' }, 'new'), '/m/box*/new/');
 });
 

@@ -2,9 +2,21 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { classifyRun } from '../../src/rsync/classify.js';
 
-const base = { mailbox: 'inbox', server: 'mail-server:mail/inbox', rsyncProgram: 'rsync', sawChanged: false };
-const run = (exitCode: number | undefined, stderrTail: string[], extra: { signal?: string; spawnError?: string } = {}) =>
-  classifyRun({ ...base, run: { exitCode, signal: extra.signal, spawnError: extra.spawnError, stderrTail } });
+const base = {
+  mailbox: 'inbox',
+  server: 'mail-server:mail/inbox',
+  rsyncProgram: 'rsync',
+  sawChanged: false,
+};
+const run = (
+  exitCode: number | undefined,
+  stderrTail: string[],
+  extra: { signal?: string; spawnError?: string } = {},
+) =>
+  classifyRun({
+    ...base,
+    run: { exitCode, signal: extra.signal, spawnError: extra.spawnError, stderrTail },
+  });
 
 function failure(outcome: ReturnType<typeof classifyRun>) {
   if (outcome.ok) throw new Error('expected a failure');
@@ -18,24 +30,47 @@ test('0 is success; 24 (vanished on the server) is success with a note', () => {
 
 test('ssh trouble is told apart by the text, whatever the code (12 or 255)', () => {
   for (const code of [12, 255]) {
-    const refused = failure(run(code, ['ssh: connect to host 127.0.0.1 port 2223: Connection refused', 'rsync: connection unexpectedly closed (0 bytes received so far) [Receiver]']));
+    const refused = failure(
+      run(code, [
+        'ssh: connect to host 127.0.0.1 port 2223: Connection refused',
+        'rsync: connection unexpectedly closed (0 bytes received so far) [Receiver]',
+      ]),
+    );
     assert.is(refused.transient, true);
     assert.is(refused.error.exitCode, 75);
-    assert.match(refused.error.message, /cannot reach mail-server:mail\/inbox: ssh: connect to host .* Connection refused/);
+    assert.match(
+      refused.error.message,
+      /cannot reach mail-server:mail\/inbox: ssh: connect to host .* Connection refused/,
+    );
 
-    const auth = failure(run(code, ['root@127.0.0.1: Permission denied (publickey).\r', 'rsync: connection unexpectedly closed']));
+    const auth = failure(
+      run(code, [
+        'root@127.0.0.1: Permission denied (publickey).\r',
+        'rsync: connection unexpectedly closed',
+      ]),
+    );
     assert.is(auth.transient, false);
     assert.is(auth.error.exitCode, 77);
     assert.match(auth.error.hint ?? '', /ssh -o BatchMode=yes HOST true/);
 
-    const hostKey = failure(run(code, ['@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @', 'Host key verification failed.']));
+    const hostKey = failure(
+      run(code, [
+        '@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @',
+        'Host key verification failed.',
+      ]),
+    );
     assert.is(hostKey.error.exitCode, 77);
     assert.match(hostKey.error.message, /host key/);
   }
 });
 
 test('timeouts and stalls are transient', () => {
-  for (const line of ['Connection timed out during banner exchange', 'Timeout, server 127.0.0.1 not responding.', '[Receiver] io timeout after 4 seconds -- exiting', 'stopping at requested limit']) {
+  for (const line of [
+    'Connection timed out during banner exchange',
+    'Timeout, server 127.0.0.1 not responding.',
+    '[Receiver] io timeout after 4 seconds -- exiting',
+    'stopping at requested limit',
+  ]) {
     const outcome = failure(run(30, [line]));
     assert.is(outcome.transient, true, line);
     assert.is(outcome.error.exitCode, 75, line);
@@ -43,23 +78,44 @@ test('timeouts and stalls are transient', () => {
 });
 
 test('a full local disk is a local I/O error (74) that says nothing was removed', () => {
-  const full = failure(run(11, ['rsync: [receiver] write failed on "/m/tmp/x": No space left on device (28)', 'rsync error: error in file IO (code 11) at receiver.c(657) [receiver=3.5.0]']));
+  const full = failure(
+    run(11, [
+      'rsync: [receiver] write failed on "/m/tmp/x": No space left on device (28)',
+      'rsync error: error in file IO (code 11) at receiver.c(657) [receiver=3.5.0]',
+    ]),
+  );
   assert.is(full.error.exitCode, 74);
   assert.is(full.transient, false);
   assert.match(full.error.hint ?? '', /nothing was removed/);
 });
 
 test('a missing server Maildir and a missing server rsync are config errors (78)', () => {
-  const missing = failure(run(23, ['rsync: [sender] change_dir "/srv/nosuch" failed: No such file or directory (2)']));
+  const missing = failure(
+    run(23, ['rsync: [sender] change_dir "/srv/nosuch" failed: No such file or directory (2)']),
+  );
   assert.is(missing.error.exitCode, 78);
   assert.match(missing.error.message, /no Maildir at mail-server:mail\/inbox/);
-  const noRsync = failure(run(127, ['bash: line 1: rsync: command not found', 'rsync error: remote command not found (code 127) at io.c(285) [Receiver=3.5.0]']));
+  const noRsync = failure(
+    run(127, [
+      'bash: line 1: rsync: command not found',
+      'rsync error: remote command not found (code 127) at io.c(285) [Receiver=3.5.0]',
+    ]),
+  );
   assert.is(noRsync.error.exitCode, 78);
   assert.match(noRsync.error.hint ?? '', /--rsync-path/);
 });
 
 test('a changed file kept on the server is a data reason (65)', () => {
-  const changed = classifyRun({ ...base, sawChanged: true, run: { exitCode: 23, signal: undefined, spawnError: undefined, stderrTail: ['ERROR: Skipping sender remove for changed file: x'] } });
+  const changed = classifyRun({
+    ...base,
+    sawChanged: true,
+    run: {
+      exitCode: 23,
+      signal: undefined,
+      spawnError: undefined,
+      stderrTail: ['ERROR: Skipping sender remove for changed file: x'],
+    },
+  });
   if (changed.ok) throw new Error('expected failure');
   assert.is(changed.changed, true);
   assert.is(changed.error.exitCode, 65);

@@ -2,23 +2,38 @@
 // whose problem lines are exactly the ones listed for it in expected.json (one expected substring per problem,
 // in order, and no other problem), and loading must print nothing.
 
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ConfigError } from '../../src/errors.js';
 import { loadConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtures = resolve(here, '../fixtures/configs');
 const badDir = join(fixtures, 'bad');
-const expected = JSON.parse(readFileSync(join(badDir, 'expected.json'), 'utf8')) as Record<string, string[]>;
-const corpus = readdirSync(badDir).filter((name) => name !== 'expected.json').sort();
+const expected = JSON.parse(readFileSync(join(badDir, 'expected.json'), 'utf8')) as Record<
+  string,
+  string[]
+>;
+const corpus = readdirSync(badDir)
+  .filter((name) => name !== 'expected.json')
+  .sort();
 
 /** Runs `work` while recording anything written to stdout or stderr. */
-async function silent<T>(work: () => Promise<T>): Promise<{ result: PromiseSettledResult<T>; printed: string }> {
+async function silent<T>(
+  work: () => Promise<T>,
+): Promise<{ result: PromiseSettledResult<T>; printed: string }> {
   const out = process.stdout.write.bind(process.stdout);
   const err = process.stderr.write.bind(process.stderr);
   let printed = '';
@@ -57,7 +72,9 @@ test('every broken config fails with exactly its expected problems', async () =>
       copyFileSync(join(badDir, name), file);
       chmodSync(file, 0o600);
       const env = { HOME: home, FIXTURES: fixtures };
-      const { result, printed } = await silent(() => loadConfig({ configPath: file, cwd: work, env, homedir: home }));
+      const { result, printed } = await silent(() =>
+        loadConfig({ configPath: file, cwd: work, env, homedir: home }),
+      );
       const want = expected[name]!;
 
       if (result.status === 'fulfilled') {
@@ -70,16 +87,23 @@ test('every broken config fails with exactly its expected problems', async () =>
         continue;
       }
       if (error.exitCode !== 78) failures.push(`${name}: exit code ${error.exitCode}`);
-      if (error.file !== file) failures.push(`${name}: the error names ${error.file}, not the file`);
+      if (error.file !== file)
+        failures.push(`${name}: the error names ${error.file}, not the file`);
       if (printed !== '') failures.push(`${name}: printed ${JSON.stringify(printed)}`);
       if (error.problems.length !== want.length) {
-        failures.push(`${name}: expected ${want.length} problem(s), got:\n    ${error.problems.join('\n    ')}`);
+        failures.push(
+          `${name}: expected ${want.length} problem(s), got:\n    ${error.problems.join('\n    ')}`,
+        );
         continue;
       }
       want.forEach((part, index) => {
         const line = error.problems[index]!;
-        if (!line.includes(part)) failures.push(`${name}: problem ${index + 1} is\n    ${line}\n  expected it to contain\n    ${part}`);
-        if (!error.message.includes(part)) failures.push(`${name}: the message lacks ${JSON.stringify(part)}`);
+        if (!line.includes(part))
+          failures.push(
+            `${name}: problem ${index + 1} is\n    ${line}\n  expected it to contain\n    ${part}`,
+          );
+        if (!error.message.includes(part))
+          failures.push(`${name}: the message lacks ${JSON.stringify(part)}`);
       });
     }
   } finally {

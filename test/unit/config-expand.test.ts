@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { expand, xdgDir, type Env, type Expanded } from '../../src/config/expand.js';
+import { type Env, type Expanded, expand, xdgDir } from '../../src/config/expand.js';
 
 const env: Env = { HOME: '/env/home', MAIL: '/srv/mail', EMPTY: '', BOX: 'inbox' };
 const home = '/home/me';
@@ -23,7 +23,10 @@ test('path: a leading ~ is the home directory passed in, not $HOME', () => {
 });
 
 test('path: ~user is refused with advice', () => {
-  assert.match(problem(expand('~alice/Maildir', env, home, 'path')), '"~alice" is not supported; write the full path');
+  assert.match(
+    problem(expand('~alice/Maildir', env, home, 'path')),
+    '"~alice" is not supported; write the full path',
+  );
   assert.match(problem(expand('~bob', env, home, 'path')), '"~bob" is not supported');
 });
 
@@ -37,7 +40,10 @@ test('path: $VAR and ${VAR} anywhere, from the env passed in', () => {
 });
 
 test('an unset variable is a problem naming it', () => {
-  assert.is(problem(expand('$NOPE/x', env, home, 'path')), '$NOPE is not set; set it in the environment or write the value out');
+  assert.is(
+    problem(expand('$NOPE/x', env, home, 'path')),
+    '$NOPE is not set; set it in the environment or write the value out',
+  );
   assert.match(problem(expand('/a/${NOPE}', env, home, 'path')), '$NOPE is not set');
   assert.match(problem(expand('host-path/$NOPE', env, home, 'remote')), '$NOPE is not set');
   assert.match(problem(expand('$NOPE/id', env, home, 'leading')), '$NOPE is not set');
@@ -47,7 +53,10 @@ test('a lone $ stays; broken ${…} is a problem', () => {
   assert.is(value(expand('/price$', env, home, 'path')), '/price$');
   assert.is(value(expand('/a$/b$1', env, home, 'path')), '/a$/b$1');
   assert.match(problem(expand('/a/${MAIL', env, home, 'path')), 'has no closing "}"');
-  assert.match(problem(expand('/a/${1x}', env, home, 'path')), '"${1x}" is not a valid variable name');
+  assert.match(
+    problem(expand('/a/${1x}', env, home, 'path')),
+    '"${1x}" is not a valid variable name',
+  );
   assert.match(problem(expand('/a/${}', env, home, 'path')), '"${}" is not a valid variable name');
 });
 
@@ -61,23 +70,36 @@ test('leading: only a leading ~ or variable expands (ssh arguments)', () => {
   assert.is(value(expand('~/.ssh/config', env, home, 'leading')), '/home/me/.ssh/config');
   assert.is(value(expand('$MAIL/key', env, home, 'leading')), '/srv/mail/key');
   assert.is(value(expand('${MAIL}/key', env, home, 'leading')), '/srv/mail/key');
-  assert.is(value(expand('-oIdentityFile=~/.ssh/id', env, home, 'leading')), '-oIdentityFile=~/.ssh/id');
-  assert.is(value(expand('ProxyCommand=ssh -W %h:%p $JUMP', env, home, 'leading')), 'ProxyCommand=ssh -W %h:%p $JUMP');
+  assert.is(
+    value(expand('-oIdentityFile=~/.ssh/id', env, home, 'leading')),
+    '-oIdentityFile=~/.ssh/id',
+  );
+  assert.is(
+    value(expand('ProxyCommand=ssh -W %h:%p $JUMP', env, home, 'leading')),
+    'ProxyCommand=ssh -W %h:%p $JUMP',
+  );
   assert.is(value(expand('~alice', env, home, 'leading')), '~alice');
 });
 
 test('text without $ or a leading ~ is unchanged in every mode', () => {
   const plain = fc.string().filter((text) => !text.includes('$') && !text.startsWith('~'));
   fc.assert(
-    fc.property(plain, fc.constantFrom<'path' | 'remote' | 'leading'>('path', 'remote', 'leading'), (text, mode) => {
-      return value(expand(text, env, home, mode)) === text;
-    }),
+    fc.property(
+      plain,
+      fc.constantFrom<'path' | 'remote' | 'leading'>('path', 'remote', 'leading'),
+      (text, mode) => {
+        return value(expand(text, env, home, mode)) === text;
+      },
+    ),
   );
 });
 
 test('a variable expands to its exact value, whatever it contains', () => {
   fc.assert(
-    fc.property(fc.string(), (content) => value(expand('${V}/x', { V: content }, home, 'path')) === `${content}/x`),
+    fc.property(
+      fc.string(),
+      (content) => value(expand('${V}/x', { V: content }, home, 'path')) === `${content}/x`,
+    ),
   );
 });
 

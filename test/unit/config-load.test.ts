@@ -21,11 +21,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ConfigError } from '../../src/errors.js';
-import { loadConfig, type LoadOptions } from '../../src/config/load.js';
+import { type LoadOptions, loadConfig } from '../../src/config/load.js';
 import { ConfigSyntaxError } from '../../src/config/syntax.js';
-import { MAILBOX_KEYS, TOP_KEYS } from '../../src/config/validate.js';
 import type { Config } from '../../src/config/types.js';
+import { MAILBOX_KEYS, TOP_KEYS } from '../../src/config/validate.js';
+import { ConfigError } from '../../src/errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const good = resolve(here, '../fixtures/configs/good');
@@ -56,7 +56,12 @@ async function withSandbox(work: (sandbox: Sandbox) => Promise<void>): Promise<v
       return file;
     },
     load(options) {
-      return loadConfig({ cwd: home, homedir: home, ...options, env: { HOME: home, ...options.env } });
+      return loadConfig({
+        cwd: home,
+        homedir: home,
+        ...options,
+        env: { HOME: home, ...options.env },
+      });
     },
   };
   try {
@@ -97,7 +102,15 @@ test('good fixtures: minimal.yaml gets every default', () =>
     assert.is(config.file, file);
     assert.is(config.log, join(sb.home, '.local/state/syncmail/transfer.log'));
     assert.equal(
-      [config.onConflict, config.connectTimeout, config.ioTimeout, config.maxMinutes, config.retries, config.retryDelay, config.rsync],
+      [
+        config.onConflict,
+        config.connectTimeout,
+        config.ioTimeout,
+        config.maxMinutes,
+        config.retries,
+        config.retryDelay,
+        config.rsync,
+      ],
       ['keep', 30, 300, 120, 1, 5, 'rsync'],
     );
     assert.equal(config.mailboxes, [
@@ -115,17 +128,45 @@ test('good fixtures: minimal.yaml gets every default', () =>
 test('good fixtures: full.yaml and full.json give the same config; ~ is homedir, $HOME comes from env', () =>
   withSandbox(async (sb) => {
     const env = { HOME: '/env-home', STATE: join(sb.root, 'state') };
-    const yaml = await sb.load({ configPath: sb.write('cfg/full.yaml', readFileSync(join(good, 'full.yaml'), 'utf8')), env });
-    const json = await sb.load({ configPath: sb.write('cfg/full.json', readFileSync(join(good, 'full.json'), 'utf8')), env });
+    const yaml = await sb.load({
+      configPath: sb.write('cfg/full.yaml', readFileSync(join(good, 'full.yaml'), 'utf8')),
+      env,
+    });
+    const json = await sb.load({
+      configPath: sb.write('cfg/full.json', readFileSync(join(good, 'full.json'), 'utf8')),
+      env,
+    });
     assert.equal({ ...yaml, file: '' }, { ...json, file: '' });
     assert.is(yaml.log, join(sb.root, 'state/syncmail.log'));
-    assert.equal([yaml.onConflict, yaml.connectTimeout, yaml.ioTimeout, yaml.maxMinutes, yaml.retries, yaml.retryDelay], ['rename', 10, 600, 30, 3, 0.5]);
+    assert.equal(
+      [
+        yaml.onConflict,
+        yaml.connectTimeout,
+        yaml.ioTimeout,
+        yaml.maxMinutes,
+        yaml.retries,
+        yaml.retryDelay,
+      ],
+      ['rename', 10, 600, 30, 3, 0.5],
+    );
     assert.is(yaml.rsync, '/usr/local/bin/rsync');
     const [inbox, lists] = yaml.mailboxes;
     assert.equal(inbox!.ssh, ['-F', join(sb.home, '.ssh/config'), '-o', 'ServerAliveInterval=15']);
-    assert.equal(inbox!.remote, { kind: 'ssh', user: 'me', host: 'mail.example.org', path: 'Maildir' });
+    assert.equal(inbox!.remote, {
+      kind: 'ssh',
+      user: 'me',
+      host: 'mail.example.org',
+      path: 'Maildir',
+    });
     assert.is(inbox!.local, join(sb.home, 'Maildir'));
-    assert.equal(inbox!.rsyncArgs, ['--bwlimit=500', '-z', '--compress-level=3', '--rsync-path=sudo -u mail rsync', '--cc=xxh128', '-4']);
+    assert.equal(inbox!.rsyncArgs, [
+      '--bwlimit=500',
+      '-z',
+      '--compress-level=3',
+      '--rsync-path=sudo -u mail rsync',
+      '--cc=xxh128',
+      '-4',
+    ]);
     assert.is(lists!.name, 'lists.work_2');
     assert.equal(lists!.ssh, ['-p', '2222']);
     assert.is(lists!.local, '/env-home/mail/lists');
@@ -135,12 +176,18 @@ test('good fixtures: full.yaml and full.json give the same config; ~ is homedir,
 test('good fixtures: remotes.yml (local remote, ~ left for the server, IPv6, colon after a slash)', () =>
   withSandbox(async (sb) => {
     const file = sb.write('cfg/remotes.yml', readFileSync(join(good, 'remotes.yml'), 'utf8'));
-    const config = await sb.load({ configPath: file, env: { SPOOL: '/var/spool/mail', BOX: 'box1' } });
+    const config = await sb.load({
+      configPath: file,
+      env: { SPOOL: '/var/spool/mail', BOX: 'box1' },
+    });
     const remotes = config.mailboxes.map((m) => [m.remote, m.remoteText]);
     assert.equal(remotes, [
       [{ kind: 'local', path: '/var/spool/mail/inbox' }, '/var/spool/mail/inbox/'],
       [{ kind: 'ssh', user: undefined, host: 'mail-server', path: '~/box1' }, 'mail-server:~/box1'],
-      [{ kind: 'ssh', user: 'me', host: '[2001:db8::1]', path: 'Maildir' }, 'me@[2001:db8::1]:Maildir'],
+      [
+        { kind: 'ssh', user: 'me', host: '[2001:db8::1]', path: 'Maildir' },
+        'me@[2001:db8::1]:Maildir',
+      ],
       [{ kind: 'local', path: '/srv/mail:archive/inbox' }, '/srv/mail:archive/inbox'],
     ]);
   }));
@@ -163,12 +210,18 @@ test('.syncmailrc.example loads, and explains every key', () =>
   withSandbox(async (sb) => {
     const text = readFileSync(example, 'utf8');
     const config = await sb.load({ configPath: sb.write('cfg/.syncmailrc.example', text) });
-    assert.equal(config.mailboxes.map((m) => m.name), ['inbox', 'lists']);
+    assert.equal(
+      config.mailboxes.map((m) => m.name),
+      ['inbox', 'lists'],
+    );
     assert.equal(config.mailboxes[1]!.ssh, ['-p', '2222', '-i', join(sb.home, '.ssh/id_mail')]);
     assert.equal(config.mailboxes[0]!.ssh, ['-F', join(sb.home, '.ssh/config')]);
     for (const key of [...TOP_KEYS, ...MAILBOX_KEYS]) {
       assert.ok(new RegExp(`^\\s*#.*\\b${key}\\b`, 'm').test(text), `no comment mentions ${key}`);
-      assert.ok(new RegExp(`^\\s*(- )?${key}:`, 'm').test(text), `${key} is not set in the example`);
+      assert.ok(
+        new RegExp(`^\\s*(- )?${key}:`, 'm').test(text),
+        `${key} is not set in the example`,
+      );
     }
   }));
 
@@ -198,7 +251,9 @@ test('--config: a directory cannot be read as a config', () =>
   }));
 
 if (isRoot) {
-  console.log('  (config-load: running as root, which can read a chmod 000 file; the unreadable-file case is tested with a directory instead)');
+  console.log(
+    '  (config-load: running as root, which can read a chmod 000 file; the unreadable-file case is tested with a directory instead)',
+  );
 } else {
   test('--config: an unreadable file (chmod 000)', () =>
     withSandbox(async (sb) => {
@@ -210,15 +265,29 @@ if (isRoot) {
 
 test('--config: empty file, comments only, broken package.json, package.json without our key, TypeScript', () =>
   withSandbox(async (sb) => {
-    assert.equal((await configError(sb.load({ configPath: sb.write('e.yaml', '') }))).problems, ['is empty']);
-    assert.match((await configError(sb.load({ configPath: sb.write('c.yaml', '# nothing\n') }))).message, 'contains no settings');
-    const broken = await configError(sb.load({ configPath: sb.write('p1/package.json', '{\n  "name": "x",\n}\n') }));
+    assert.equal((await configError(sb.load({ configPath: sb.write('e.yaml', '') }))).problems, [
+      'is empty',
+    ]);
+    assert.match(
+      (await configError(sb.load({ configPath: sb.write('c.yaml', '# nothing\n') }))).message,
+      'contains no settings',
+    );
+    const broken = await configError(
+      sb.load({ configPath: sb.write('p1/package.json', '{\n  "name": "x",\n}\n') }),
+    );
     assert.instance(broken, ConfigSyntaxError);
-    assert.is(broken.message, `${join(sb.root, 'p1/package.json')}:3:1: a comma before "}" is not allowed in JSON; remove it`);
-    const unrelated = await configError(sb.load({ configPath: sb.write('p2/package.json', '{"name": "x"}') }));
+    assert.is(
+      broken.message,
+      `${join(sb.root, 'p1/package.json')}:3:1: a comma before "}" is not allowed in JSON; remove it`,
+    );
+    const unrelated = await configError(
+      sb.load({ configPath: sb.write('p2/package.json', '{"name": "x"}') }),
+    );
     assert.equal(unrelated.problems, ['has no "syncmail" key']);
     const ts = await configError(sb.load({ configPath: sb.write('c.ts', 'export default {}') }));
-    assert.equal(ts.problems, ['.ts config files are not supported; use .yaml, .json, .js or .mjs']);
+    assert.equal(ts.problems, [
+      '.ts config files are not supported; use .yaml, .json, .js or .mjs',
+    ]);
   }));
 
 test('--config: a JS config that throws is a ConfigError', () =>
@@ -237,7 +306,9 @@ test('a group-writable or world-writable config file is refused, naming it, its 
     assert.equal(error.problems, [`is writable by group (mode 0664); run: chmod go-w '${group}'`]);
     assert.match(error.message, group);
     const others = sb.write('o.yaml', rc('x'), 0o646);
-    assert.equal((await configError(sb.load({ configPath: others }))).problems, [`is writable by others (mode 0646); run: chmod go-w '${others}'`]);
+    assert.equal((await configError(sb.load({ configPath: others }))).problems, [
+      `is writable by others (mode 0646); run: chmod go-w '${others}'`,
+    ]);
   }));
 
 test('a group-writable directory above the config is refused, naming the directory', () =>
@@ -260,7 +331,10 @@ test('a config reached through a symbolic link is checked where it really is', (
     const link = join(sb.home, 'c.yaml');
     symlinkSync(real, link);
     const error = await configError(sb.load({ configPath: link }));
-    assert.match(error.message, `the directory ${join(sb.root, 'open')} is writable by group and others (mode 0777)`);
+    assert.match(
+      error.message,
+      `the directory ${join(sb.root, 'open')} is writable by group and others (mode 0777)`,
+    );
   }));
 
 if (isRoot) {
@@ -276,28 +350,48 @@ if (isRoot) {
       const file = sb.write('c.yaml', rc('x'));
       chownSync(file, 12345, 12345);
       const error = await configError(sb.load({ configPath: file }));
-      assert.equal(error.problems, [`is owned by user id 12345, not by you (user id 0) or root; run: chown 0 '${file}'`]);
+      assert.equal(error.problems, [
+        `is owned by user id 12345, not by you (user id 0) or root; run: chown 0 '${file}'`,
+      ]);
     }));
 } else {
-  console.log('  (config-load: not root, so the sticky-directory and foreign-owner cases cannot be set up)');
+  console.log(
+    '  (config-load: not root, so the sticky-directory and foreign-owner cases cannot be set up)',
+  );
 }
 
 test('an unsafe JS config is refused before it runs', () =>
   withSandbox(async (sb) => {
     const marker = join(sb.root, 'ran');
-    const file = sb.write('home/.syncmailrc.mjs', `import {writeFileSync} from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'x');\nexport default {};\n`, 0o664);
+    const file = sb.write(
+      'home/.syncmailrc.mjs',
+      `import {writeFileSync} from 'node:fs'; writeFileSync(${JSON.stringify(marker)}, 'x');\nexport default {};\n`,
+      0o664,
+    );
     const error = await configError(sb.load({}));
-    assert.is(error.message, `${file}: is writable by group (mode 0664); run: chmod go-w '${file}'`);
+    assert.is(
+      error.message,
+      `${file}: is writable by group (mode 0664); run: chmod go-w '${file}'`,
+    );
     assert.not.ok(existsSync(marker), 'the config ran');
   }));
 
 test('the safety check applies to found files, including package.json', () =>
   withSandbox(async (sb) => {
-    const pkg = sb.write('home/proj/package.json', JSON.stringify({ name: 'p', syncmail: { mailboxes: [] } }), 0o666);
+    const pkg = sb.write(
+      'home/proj/package.json',
+      JSON.stringify({ name: 'p', syncmail: { mailboxes: [] } }),
+      0o666,
+    );
     const error = await configError(sb.load({ cwd: join(sb.home, 'proj') }));
-    assert.equal(error.problems, [`is writable by group and others (mode 0666); run: chmod go-w '${pkg}'`]);
+    assert.equal(error.problems, [
+      `is writable by group and others (mode 0666); run: chmod go-w '${pkg}'`,
+    ]);
     const rcFile = sb.write('home/other/.syncmailrc', rc('x'), 0o620);
-    assert.match((await configError(sb.load({ cwd: join(sb.home, 'other') }))).message, `${rcFile}:`);
+    assert.match(
+      (await configError(sb.load({ cwd: join(sb.home, 'other') }))).message,
+      `${rcFile}:`,
+    );
   }));
 
 // --- the search -----------------------------------------------------------------------------------------------
@@ -307,7 +401,10 @@ test('search order: working directory, then parents up to home, then XDG; nothin
     const cwd = join(sb.home, 'proj/sub');
     const inCwd = sb.write('home/proj/sub/.syncmailrc', rc('cwd'));
     const inParent = sb.write('home/proj/.syncmailrc.yaml', rc('parent'));
-    const inHome = sb.write('home/syncmail.config.json', JSON.stringify({ mailboxes: [{ name: 'home', remote: 'h:M', local: '/m' }] }));
+    const inHome = sb.write(
+      'home/syncmail.config.json',
+      JSON.stringify({ mailboxes: [{ name: 'home', remote: 'h:M', local: '/m' }] }),
+    );
     const inXdg = sb.write('home/.config/syncmail/config.yaml', rc('xdg'));
     sb.write('.syncmailrc', rc('above-home'));
 
@@ -331,7 +428,13 @@ test('search order: working directory, then parents up to home, then XDG; nothin
 
 test('in one directory, package.json (with a "syncmail" key) comes first, then .syncmailrc', () =>
   withSandbox(async (sb) => {
-    sb.write('home/package.json', JSON.stringify({ name: 'p', syncmail: { mailboxes: [{ name: 'pkg', remote: 'h:M', local: '/m' }] } }));
+    sb.write(
+      'home/package.json',
+      JSON.stringify({
+        name: 'p',
+        syncmail: { mailboxes: [{ name: 'pkg', remote: 'h:M', local: '/m' }] },
+      }),
+    );
     sb.write('home/.syncmailrc', rc('rc'));
     sb.write('home/syncmail.config.yaml', rc('config'));
     assert.is(nameOf(await sb.load({})), 'pkg');
@@ -342,8 +445,14 @@ test('in one directory, package.json (with a "syncmail" key) comes first, then .
 test('XDG_CONFIG_HOME from opts.env is honoured; a relative one is ignored', () =>
   withSandbox(async (sb) => {
     sb.write('home/.config/syncmail/config.yaml', rc('default-xdg'));
-    sb.write('xdg/syncmail/config.json', JSON.stringify({ mailboxes: [{ name: 'custom-xdg', remote: 'h:M', local: '/m' }] }));
-    assert.is(nameOf(await sb.load({ env: { XDG_CONFIG_HOME: join(sb.root, 'xdg') } })), 'custom-xdg');
+    sb.write(
+      'xdg/syncmail/config.json',
+      JSON.stringify({ mailboxes: [{ name: 'custom-xdg', remote: 'h:M', local: '/m' }] }),
+    );
+    assert.is(
+      nameOf(await sb.load({ env: { XDG_CONFIG_HOME: join(sb.root, 'xdg') } })),
+      'custom-xdg',
+    );
     assert.is(nameOf(await sb.load({ env: { XDG_CONFIG_HOME: 'xdg' } })), 'default-xdg');
     assert.is(nameOf(await sb.load({})), 'default-xdg');
   }));
@@ -368,7 +477,10 @@ test('in the XDG directory only config.{json,yaml,yml,js,mjs} are read', () =>
     sb.write('home/.config/syncmail/config', rc('no-extension'));
     sb.write('home/.config/syncmail/config.cjs', 'module.exports = {};');
     assert.equal((await configError(sb.load({}))).problems, ['no config file found']);
-    sb.write('home/.config/syncmail/config.mjs', `export default ${JSON.stringify({ mailboxes: [{ name: 'mjs', remote: 'h:M', local: '/m' }] })};`);
+    sb.write(
+      'home/.config/syncmail/config.mjs',
+      `export default ${JSON.stringify({ mailboxes: [{ name: 'mjs', remote: 'h:M', local: '/m' }] })};`,
+    );
     assert.is(nameOf(await sb.load({})), 'mjs');
   }));
 
@@ -384,7 +496,10 @@ test('an empty or comment-only file of ours in the search is an error, not skipp
     assert.is((await configError(sb.load({ cwd }))).message, `${comments}: is empty`);
     unlinkSync(comments);
     const onlyComments = sb.write('home/proj/syncmail.config.yaml', '# later\n');
-    assert.match((await configError(sb.load({ cwd }))).message, `${onlyComments}: contains no settings`);
+    assert.match(
+      (await configError(sb.load({ cwd }))).message,
+      `${onlyComments}: contains no settings`,
+    );
     unlinkSync(onlyComments);
     assert.is(nameOf(await sb.load({ cwd })), 'parent');
   }));
@@ -435,7 +550,10 @@ test('a broken package.json and .config/config.yaml in the process directory do 
 test('a cosmiconfig meta config in the process directory cannot redirect the search', () =>
   withSandbox(async (sb) => {
     const dir = join(sb.home, 'proj');
-    sb.write('home/proj/.config/config.json', JSON.stringify({ cosmiconfig: { searchPlaces: ['evil.yaml'] } }));
+    sb.write(
+      'home/proj/.config/config.json',
+      JSON.stringify({ cosmiconfig: { searchPlaces: ['evil.yaml'] } }),
+    );
     sb.write('home/proj/evil.yaml', rc('evil'));
     sb.write('home/.syncmailrc', rc('good'));
     await inProcessDirectory(dir, async () => {
@@ -448,7 +566,10 @@ test('$import is refused (it would read other files unchecked)', () =>
     sb.write('home/other.yaml', rc('imported'));
     const file = sb.write('home/.syncmailrc', '$import: other.yaml\n');
     const error = await configError(sb.load({}));
-    assert.is(error.message, `${file}: $import: not supported; syncmail reads settings from one file only`);
+    assert.is(
+      error.message,
+      `${file}: $import: not supported; syncmail reads settings from one file only`,
+    );
   }));
 
 // --- checks against the file system ---------------------------------------------------------------------------
@@ -456,7 +577,10 @@ test('$import is refused (it would read other files unchecked)', () =>
 test('local must be a directory if it exists; a file in the way is reported', () =>
   withSandbox(async (sb) => {
     const plain = sb.write('plain', 'x');
-    const file = sb.write('c.yaml', `mailboxes:\n  - {name: a, remote: "h:M", local: "${plain}"}\n  - {name: b, remote: "h:M", local: "${plain}/x"}\n  - {name: c, remote: "h:M", local: "${sb.root}"}\n`);
+    const file = sb.write(
+      'c.yaml',
+      `mailboxes:\n  - {name: a, remote: "h:M", local: "${plain}"}\n  - {name: b, remote: "h:M", local: "${plain}/x"}\n  - {name: c, remote: "h:M", local: "${sb.root}"}\n`,
+    );
     const error = await configError(sb.load({ configPath: file }));
     assert.equal(error.problems, [
       `mailboxes[0].local: ${plain} exists but is not a directory; give the directory of the local Maildir`,
@@ -469,25 +593,40 @@ test('a local remote that is the same directory as local through a symbolic link
     const real = join(sb.root, 'maildir');
     mkdirSync(real);
     symlinkSync(real, join(sb.root, 'link'));
-    const file = sb.write('c.yaml', `mailboxes:\n  - {name: a, remote: "${real}", local: "${join(sb.root, 'link')}"}\n`);
+    const file = sb.write(
+      'c.yaml',
+      `mailboxes:\n  - {name: a, remote: "${real}", local: "${join(sb.root, 'link')}"}\n`,
+    );
     const error = await configError(sb.load({ configPath: file }));
-    assert.equal(error.problems, [`mailboxes[0].local: is the same directory as remote (both are ${real}); a Maildir cannot be moved onto itself`]);
+    assert.equal(error.problems, [
+      `mailboxes[0].local: is the same directory as remote (both are ${real}); a Maildir cannot be moved onto itself`,
+    ]);
   }));
 
 test('a log path that is a directory is refused', () =>
   withSandbox(async (sb) => {
     const file = sb.write('c.yaml', `log: ${sb.root}\n${rc('x')}`);
-    assert.equal((await configError(sb.load({ configPath: file }))).problems, [`log: ${sb.root} is a directory; give the path of a file (it is created if missing)`]);
+    assert.equal((await configError(sb.load({ configPath: file }))).problems, [
+      `log: ${sb.root} is a directory; give the path of a file (it is created if missing)`,
+    ]);
   }));
 
 test('$VAR comes from opts.env only, never from process.env', () =>
   withSandbox(async (sb) => {
     process.env['SYNCMAIL_TEST_ONLY_IN_PROCESS'] = '/from/process';
     try {
-      const file = sb.write('c.yaml', rc('x').replace('~/Maildir', '$SYNCMAIL_TEST_ONLY_IN_PROCESS/m'));
+      const file = sb.write(
+        'c.yaml',
+        rc('x').replace('~/Maildir', '$SYNCMAIL_TEST_ONLY_IN_PROCESS/m'),
+      );
       const error = await configError(sb.load({ configPath: file }));
-      assert.equal(error.problems, ['mailboxes[0].local: $SYNCMAIL_TEST_ONLY_IN_PROCESS is not set; set it in the environment or write the value out']);
-      const config = await sb.load({ configPath: file, env: { SYNCMAIL_TEST_ONLY_IN_PROCESS: '/from/opts' } });
+      assert.equal(error.problems, [
+        'mailboxes[0].local: $SYNCMAIL_TEST_ONLY_IN_PROCESS is not set; set it in the environment or write the value out',
+      ]);
+      const config = await sb.load({
+        configPath: file,
+        env: { SYNCMAIL_TEST_ONLY_IN_PROCESS: '/from/opts' },
+      });
       assert.is(config.mailboxes[0]!.local, '/from/opts/m');
     } finally {
       delete process.env['SYNCMAIL_TEST_ONLY_IN_PROCESS'];

@@ -18,7 +18,9 @@ test('editDistance is symmetric and zero only for equal strings', () => {
   fc.assert(
     fc.property(fc.string({ maxLength: 12 }), fc.string({ maxLength: 12 }), (a, b) => {
       const d = editDistance(a, b);
-      return d === editDistance(b, a) && (d === 0) === (a === b) && d <= Math.max(a.length, b.length);
+      return (
+        d === editDistance(b, a) && (d === 0) === (a === b) && d <= Math.max(a.length, b.length)
+      );
     }),
   );
 });
@@ -52,7 +54,8 @@ test('suggest: nothing for unrelated words', () => {
 });
 
 test('suggest returns a known key itself', () => {
-  for (const key of [...TOP_KEYS, ...MAILBOX_KEYS]) assert.is(suggest(key, [...TOP_KEYS, ...MAILBOX_KEYS]), key);
+  for (const key of [...TOP_KEYS, ...MAILBOX_KEYS])
+    assert.is(suggest(key, [...TOP_KEYS, ...MAILBOX_KEYS]), key);
 });
 
 test.run();

@@ -1,8 +1,14 @@
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import {
+  ConfigSyntaxError,
+  findJsonFault,
+  fromYamlError,
+  lineAndColumn,
+  parseJson,
+} from '../../src/config/syntax.js';
 import { ConfigError } from '../../src/errors.js';
-import { ConfigSyntaxError, findJsonFault, fromYamlError, lineAndColumn, parseJson } from '../../src/config/syntax.js';
 
 function jsonIsValid(text: string): boolean {
   try {
@@ -14,33 +20,73 @@ function jsonIsValid(text: string): boolean {
 }
 
 test('findJsonFault agrees with JSON.parse on valid JSON', () => {
-  fc.assert(fc.property(fc.jsonValue(), fc.constantFrom(undefined, 2), (value, indent) => {
-    return findJsonFault(JSON.stringify(value, null, indent)) === undefined;
-  }));
+  fc.assert(
+    fc.property(fc.jsonValue(), fc.constantFrom(undefined, 2), (value, indent) => {
+      return findJsonFault(JSON.stringify(value, null, indent)) === undefined;
+    }),
+  );
 });
 
 test('findJsonFault agrees with JSON.parse on damaged JSON', () => {
   const damaged = fc
-    .tuple(fc.jsonValue(), fc.nat(), fc.nat(), fc.constantFrom('', ',', '}', ']', '"', ':', 'x', '\n', '0'))
+    .tuple(
+      fc.jsonValue(),
+      fc.nat(),
+      fc.nat(),
+      fc.constantFrom('', ',', '}', ']', '"', ':', 'x', '\n', '0'),
+    )
     .map(([value, a, b, insert]) => {
       const text = JSON.stringify(value, null, 1);
       const at = a % (text.length + 1);
       return text.slice(0, at) + insert + text.slice(at + (b % 3));
     });
-  fc.assert(fc.property(fc.oneof(damaged, fc.string()), (text) => (findJsonFault(text) === undefined) === jsonIsValid(text)));
+  fc.assert(
+    fc.property(
+      fc.oneof(damaged, fc.string()),
+      (text) => (findJsonFault(text) === undefined) === jsonIsValid(text),
+    ),
+  );
 });
 
 test('findJsonFault says where and why', () => {
-  assert.equal(findJsonFault('{"a": 1,}'), { offset: 8, reason: 'a comma before "}" is not allowed in JSON; remove it' });
-  assert.equal(findJsonFault('[1, 2,]'), { offset: 6, reason: 'a comma before "]" is not allowed in JSON; remove it' });
+  assert.equal(findJsonFault('{"a": 1,}'), {
+    offset: 8,
+    reason: 'a comma before "}" is not allowed in JSON; remove it',
+  });
+  assert.equal(findJsonFault('[1, 2,]'), {
+    offset: 6,
+    reason: 'a comma before "]" is not allowed in JSON; remove it',
+  });
   assert.equal(findJsonFault('{"a": }'), { offset: 6, reason: "expected a value, found '}'" });
-  assert.equal(findJsonFault('{"a" 1}'), { offset: 5, reason: `expected ":" after the key, found '1'` });
-  assert.equal(findJsonFault('{"a": "x'), { offset: 6, reason: 'this string has no closing double quote' });
-  assert.equal(findJsonFault('{"a": 01}'), { offset: 6, reason: '"01" is not a valid JSON number' });
-  assert.equal(findJsonFault('{"a": "\\q"}'), { offset: 7, reason: 'invalid escape "\\q" in a string' });
-  assert.equal(findJsonFault('{} {}'), { offset: 3, reason: 'unexpected text after the end of the JSON value' });
-  assert.equal(findJsonFault('{"a": yes}'), { offset: 6, reason: 'unexpected "yes": text needs double quotes, and the only bare words are true, false and null' });
-  assert.equal(findJsonFault(''), { offset: 0, reason: 'expected a value, found the end of the file' });
+  assert.equal(findJsonFault('{"a" 1}'), {
+    offset: 5,
+    reason: `expected ":" after the key, found '1'`,
+  });
+  assert.equal(findJsonFault('{"a": "x'), {
+    offset: 6,
+    reason: 'this string has no closing double quote',
+  });
+  assert.equal(findJsonFault('{"a": 01}'), {
+    offset: 6,
+    reason: '"01" is not a valid JSON number',
+  });
+  assert.equal(findJsonFault('{"a": "\\q"}'), {
+    offset: 7,
+    reason: 'invalid escape "\\q" in a string',
+  });
+  assert.equal(findJsonFault('{} {}'), {
+    offset: 3,
+    reason: 'unexpected text after the end of the JSON value',
+  });
+  assert.equal(findJsonFault('{"a": yes}'), {
+    offset: 6,
+    reason:
+      'unexpected "yes": text needs double quotes, and the only bare words are true, false and null',
+  });
+  assert.equal(findJsonFault(''), {
+    offset: 0,
+    reason: 'expected a value, found the end of the file',
+  });
 });
 
 test('lineAndColumn is 1-based', () => {
@@ -72,7 +118,11 @@ test('parseJson accepts a byte order mark', () => {
 });
 
 test('fromYamlError converts js-yaml errors, 0-based marks to 1-based', () => {
-  const yamlError = Object.assign(new Error('YAML Error in x'), { name: 'YAMLException', reason: 'bad indentation', mark: { line: 2, column: 3 } });
+  const yamlError = Object.assign(new Error('YAML Error in x'), {
+    name: 'YAMLException',
+    reason: 'bad indentation',
+    mark: { line: 2, column: 3 },
+  });
   const converted = fromYamlError('/c.yaml', yamlError);
   assert.ok(converted);
   assert.is(converted.message, '/c.yaml:3:4: bad indentation');

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ConfigError } from '../../src/errors.js';
 import { validateConfig } from '../../src/config/validate.js';
+import { ConfigError } from '../../src/errors.js';
 
 const home = '/home/me';
 const env = { HOME: '/env/home', MAILDIR: '/data/mail', KEYS: '/keys' };
@@ -47,10 +47,20 @@ test('defaults for everything optional', () => {
 });
 
 test('the default log follows XDG_STATE_HOME from the env passed in', () => {
-  const config = validateConfig({ mailboxes: [inbox] }, undefined, { XDG_STATE_HOME: '/state' }, home);
+  const config = validateConfig(
+    { mailboxes: [inbox] },
+    undefined,
+    { XDG_STATE_HOME: '/state' },
+    home,
+  );
   assert.is(config.log, '/state/syncmail/transfer.log');
   assert.is(config.file, undefined);
-  const relative = validateConfig({ mailboxes: [inbox] }, undefined, { XDG_STATE_HOME: 'state' }, home);
+  const relative = validateConfig(
+    { mailboxes: [inbox] },
+    undefined,
+    { XDG_STATE_HOME: 'state' },
+    home,
+  );
   assert.is(relative.log, '/home/me/.local/state/syncmail/transfer.log');
 });
 
@@ -67,7 +77,12 @@ test('every key set, with ~ and $VAR expanded', () => {
       retryDelay: 0.25,
       rsync: '/opt/rsync/bin/rsync',
       mailboxes: [
-        { ...inbox, remote: 'me@h:$MAILDIR/in box', local: '${MAILDIR}/inbox/', rsyncArgs: ['--bwlimit=5'] },
+        {
+          ...inbox,
+          remote: 'me@h:$MAILDIR/in box',
+          local: '${MAILDIR}/inbox/',
+          rsyncArgs: ['--bwlimit=5'],
+        },
         { name: 'b', remote: '/srv/b/', local: '/data/b', ssh: ['-p', '2222'] },
         { name: 'c', remote: 'h:c', local: '/data/c', ssh: [] },
       ],
@@ -78,7 +93,10 @@ test('every key set, with ~ and $VAR expanded', () => {
   );
   assert.is(config.log, '/data/log/t.log');
   assert.is(config.onConflict, 'rename');
-  assert.equal([config.connectTimeout, config.ioTimeout, config.maxMinutes, config.retries, config.retryDelay], [1, 86400, 10080, 0, 0.25]);
+  assert.equal(
+    [config.connectTimeout, config.ioTimeout, config.maxMinutes, config.retries, config.retryDelay],
+    [1, 86400, 10080, 0, 0.25],
+  );
   assert.is(config.rsync, '/opt/rsync/bin/rsync');
   const [a, b, c] = config.mailboxes;
   assert.equal(a!.ssh, ['-F', '/home/me/.ssh/config', '-i', '/keys/id', '-oIdentityFile=~/x']);
@@ -95,7 +113,11 @@ test('all problems are reported at once, in file order, one line each', () => {
   const problems = problemsOf({
     colour: 'red',
     retries: 'two',
-    mailboxes: [{ name: 'a b', remote: 'h::x', local: 42 }, 'inbox', { ...inbox, rsyncArgs: ['--delete'] }],
+    mailboxes: [
+      { name: 'a b', remote: 'h::x', local: 42 },
+      'inbox',
+      { ...inbox, rsyncArgs: ['--delete'] },
+    ],
   });
   assert.equal(problems, [
     'colour: unknown key; known keys are: ssh, log, onConflict, connectTimeout, ioTimeout, maxMinutes, retries, retryDelay, rsync, mailboxes',
@@ -127,33 +149,68 @@ test('the error message lists the file and every problem; exit code 78', () => {
 });
 
 test('duplicate names name both indexes, even when the mailbox has other problems', () => {
-  assert.equal(problemsOf({ mailboxes: [inbox, { ...inbox, local: 'rel' }, { ...inbox, name: 'x' }, { ...inbox, name: 'x' }] }), [
-    'mailboxes[1].local: "rel" is a relative path; give an absolute path (it may start with ~/)',
-    'mailboxes[1].name: "inbox" is already the name of mailboxes[0]; give each mailbox its own name',
-    'mailboxes[3].name: "x" is already the name of mailboxes[2]; give each mailbox its own name',
-  ]);
+  assert.equal(
+    problemsOf({
+      mailboxes: [
+        inbox,
+        { ...inbox, local: 'rel' },
+        { ...inbox, name: 'x' },
+        { ...inbox, name: 'x' },
+      ],
+    }),
+    [
+      'mailboxes[1].local: "rel" is a relative path; give an absolute path (it may start with ~/)',
+      'mailboxes[1].name: "inbox" is already the name of mailboxes[0]; give each mailbox its own name',
+      'mailboxes[3].name: "x" is already the name of mailboxes[2]; give each mailbox its own name',
+    ],
+  );
 });
 
 test('names: allowed characters and length', () => {
-  const ok = validateConfig({ mailboxes: [{ ...inbox, name: 'A0._-z'.padEnd(64, 'x') }] }, undefined, env, home);
+  const ok = validateConfig(
+    { mailboxes: [{ ...inbox, name: 'A0._-z'.padEnd(64, 'x') }] },
+    undefined,
+    env,
+    home,
+  );
   assert.is(ok.mailboxes[0]!.name.length, 64);
-  assert.equal(problemsOf({ mailboxes: [{ ...inbox, name: 'x'.repeat(65) }] }), ['mailboxes[0].name: is 65 characters long; use at most 64']);
-  assert.match(problemsOf({ mailboxes: [{ ...inbox, name: '-x' }] })[0]!, 'must start with a letter or digit');
-  assert.match(problemsOf({ mailboxes: [{ ...inbox, name: 'a/b' }] })[0]!, 'may contain only letters');
+  assert.equal(problemsOf({ mailboxes: [{ ...inbox, name: 'x'.repeat(65) }] }), [
+    'mailboxes[0].name: is 65 characters long; use at most 64',
+  ]);
+  assert.match(
+    problemsOf({ mailboxes: [{ ...inbox, name: '-x' }] })[0]!,
+    'must start with a letter or digit',
+  );
+  assert.match(
+    problemsOf({ mailboxes: [{ ...inbox, name: 'a/b' }] })[0]!,
+    'may contain only letters',
+  );
 });
 
 test('values from JS configs and YAML oddities are described plainly', () => {
-  assert.equal(problemsOf({ mailboxes: [inbox], log: () => 'x' }), ['log: expected a string, got a function']);
+  assert.equal(problemsOf({ mailboxes: [inbox], log: () => 'x' }), [
+    'log: expected a string, got a function',
+  ]);
   assert.equal(problemsOf({ mailboxes: [{ ...inbox, name: new Date('2024-01-02T00:00:00Z') }] }), [
     'mailboxes[0].name: expected a string, got a date (2024-01-02); put it in quotes to make it text',
   ]);
-  assert.equal(problemsOf({ mailboxes: [inbox], ssh: null }), ['ssh: expected a list of strings, got null (an empty value)']);
-  assert.match(problemsOf({ mailboxes: [inbox], rsync: 'r sync' })[0]!, 'rsync: "r sync" is not a program name');
+  assert.equal(problemsOf({ mailboxes: [inbox], ssh: null }), [
+    'ssh: expected a list of strings, got null (an empty value)',
+  ]);
+  assert.match(
+    problemsOf({ mailboxes: [inbox], rsync: 'r sync' })[0]!,
+    'rsync: "r sync" is not a program name',
+  );
   assert.match(problemsOf({ mailboxes: [inbox], rsync: '-rsync' })[0]!, 'begins with "-"');
 });
 
 test('a key whose value is undefined (JS config) counts as absent', () => {
-  const config = validateConfig({ mailboxes: [{ ...inbox, ssh: undefined }], retries: undefined }, undefined, env, home);
+  const config = validateConfig(
+    { mailboxes: [{ ...inbox, ssh: undefined }], retries: undefined },
+    undefined,
+    env,
+    home,
+  );
   assert.is(config.retries, 1);
   assert.equal(config.mailboxes[0]!.ssh, []);
   assert.equal(problemsOf({ mailboxes: [{ name: 'a', remote: 'h:x', local: undefined }] }), [
@@ -162,7 +219,9 @@ test('a key whose value is undefined (JS config) counts as absent', () => {
 });
 
 test('local paths: relative, empty, unset variable, variable making it relative', () => {
-  assert.equal(problemsOf({ mailboxes: [{ ...inbox, local: '' }] }), ['mailboxes[0].local: must not be empty']);
+  assert.equal(problemsOf({ mailboxes: [{ ...inbox, local: '' }] }), [
+    'mailboxes[0].local: must not be empty',
+  ]);
   assert.equal(problemsOf({ mailboxes: [{ ...inbox, local: '$REL/x' }] }, { REL: 'mail' }), [
     'mailboxes[0].local: "mail/x" (from "$REL/x") is a relative path; give an absolute path (it may start with ~/)',
   ]);
@@ -175,10 +234,17 @@ test('local paths: relative, empty, unset variable, variable making it relative'
 });
 
 test('a local remote that is the same directory as local is refused (normalized paths)', () => {
-  assert.equal(problemsOf({ mailboxes: [{ ...inbox, remote: '/m/inbox/', local: '/m/x/../inbox' }] }), [
-    'mailboxes[0].local: is the same directory as remote (/m/inbox); a Maildir cannot be moved onto itself',
-  ]);
-  assert.equal(problemsOf({ mailboxes: [{ ...inbox, remote: '~/Maildir', local: '/home/me/Maildir' }] }).length, 1);
+  assert.equal(
+    problemsOf({ mailboxes: [{ ...inbox, remote: '/m/inbox/', local: '/m/x/../inbox' }] }),
+    [
+      'mailboxes[0].local: is the same directory as remote (/m/inbox); a Maildir cannot be moved onto itself',
+    ],
+  );
+  assert.equal(
+    problemsOf({ mailboxes: [{ ...inbox, remote: '~/Maildir', local: '/home/me/Maildir' }] })
+      .length,
+    1,
+  );
 });
 
 test('validateConfig is pure: no file system checks, same answer twice, input untouched', () => {
@@ -186,20 +252,32 @@ test('validateConfig is pure: no file system checks, same answer twice, input un
   try {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
-    const raw = Object.freeze({ mailboxes: Object.freeze([Object.freeze({ ...inbox, local: file })]) });
+    const raw = Object.freeze({
+      mailboxes: Object.freeze([Object.freeze({ ...inbox, local: file })]),
+    });
     const first = validateConfig(raw, undefined, env, home);
     const second = validateConfig(raw, undefined, env, home);
     assert.equal(first, second);
-    assert.is(first.mailboxes[0]!.local, file, 'the "exists but is a file" check belongs to loadConfig');
+    assert.is(
+      first.mailboxes[0]!.local,
+      file,
+      'the "exists but is a file" check belongs to loadConfig',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('the top level must be a mapping', () => {
-  assert.equal(problemsOf([inbox]), ['expected a mapping of settings (key: value) at the top of the file, got a list']);
-  assert.equal(problemsOf(42), ['expected a mapping of settings (key: value) at the top of the file, got 42']);
-  assert.equal(problemsOf(null), ['expected a mapping of settings (key: value) at the top of the file, got null (an empty value)']);
+  assert.equal(problemsOf([inbox]), [
+    'expected a mapping of settings (key: value) at the top of the file, got a list',
+  ]);
+  assert.equal(problemsOf(42), [
+    'expected a mapping of settings (key: value) at the top of the file, got 42',
+  ]);
+  assert.equal(problemsOf(null), [
+    'expected a mapping of settings (key: value) at the top of the file, got null (an empty value)',
+  ]);
 });
 
 test('without a file the message says "configuration"', () => {
@@ -208,7 +286,10 @@ test('without a file the message says "configuration"', () => {
     assert.unreachable('should have thrown');
   } catch (error) {
     assert.instance(error, ConfigError);
-    assert.is((error as ConfigError).message, 'configuration: mailboxes: missing; add a list of mailboxes, each with name, remote and local');
+    assert.is(
+      (error as ConfigError).message,
+      'configuration: mailboxes: missing; add a list of mailboxes, each with name, remote and local',
+    );
   }
 });
 

@@ -1,17 +1,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseOptions } from '../../src/args.js';
+import { planDryRun } from '../../src/dry-run.js';
 import { EXIT, UsageError, worstExit } from '../../src/errors.js';
-import { joinName, uniqueName } from '../../src/maildir/layout.js';
+import { nameFromFields } from '../../src/log/name-field.js';
+import { formatRecord } from '../../src/log/transfer-log.js';
 import { renamedName } from '../../src/maildir/deliver.js';
+import { joinName, uniqueName } from '../../src/maildir/layout.js';
+import { LocalIndex } from '../../src/maildir/local-index.js';
+import { colorLevel } from '../../src/output/reporter.js';
+import { shellCommand, shellQuote } from '../../src/output/shell-quote.js';
 import { parseListLine } from '../../src/rsync/parse-list.js';
 import { isSupported, parseRsyncVersion } from '../../src/rsync/version.js';
-import { shellCommand, shellQuote } from '../../src/output/shell-quote.js';
-import { colorLevel } from '../../src/output/reporter.js';
-import { planDryRun } from '../../src/dry-run.js';
-import { formatRecord } from '../../src/log/transfer-log.js';
-import { nameFromFields } from '../../src/log/name-field.js';
-import { LocalIndex } from '../../src/maildir/local-index.js';
 
 test('worstExit: a bug beats config beats auth beats disk beats data beats transient beats ok', () => {
   assert.is(worstExit([]), EXIT.ok);
@@ -34,7 +34,14 @@ test('parseOptions: flags, names and defaults', () => {
 });
 
 test('parseOptions: bad command lines are UsageErrors (exit 64) with a hint', () => {
-  for (const argv of [['--bogus'], ['--wait', 'soon'], ['-q', '-v'], ['--config'], ['--json', '--print'], ['--wait=-1']]) {
+  for (const argv of [
+    ['--bogus'],
+    ['--wait', 'soon'],
+    ['-q', '-v'],
+    ['--config'],
+    ['--json', '--print'],
+    ['--wait=-1'],
+  ]) {
     try {
       parseOptions(argv);
       assert.unreachable(`accepted ${argv.join(' ')}`);
@@ -50,37 +57,73 @@ test('uniqueName: the part before the first colon', () => {
   assert.equal(uniqueName(Buffer.from('123.M1P2.host:2,S')), Buffer.from('123.M1P2.host'));
   assert.equal(uniqueName(Buffer.from('plain')), Buffer.from('plain'));
   assert.equal(uniqueName(Buffer.from(':2,')), Buffer.from(''));
-  assert.equal(joinName('/a/b', Buffer.from([0xff, 0x0a])), Buffer.from([...Buffer.from('/a/b/'), 0xff, 0x0a]));
+  assert.equal(
+    joinName('/a/b', Buffer.from([0xff, 0x0a])),
+    Buffer.from([...Buffer.from('/a/b/'), 0xff, 0x0a]),
+  );
 });
 
 test('renamedName: a fresh unique name that keeps the flags part', () => {
-  assert.equal(renamedName(Buffer.from('123.host:2,S'), 'RUN', 2).toString(), '123.host.syncmail-RUN-2:2,S');
-  assert.equal(renamedName(Buffer.from('123.host'), 'RUN', 1).toString(), '123.host.syncmail-RUN-1');
+  assert.equal(
+    renamedName(Buffer.from('123.host:2,S'), 'RUN', 2).toString(),
+    '123.host.syncmail-RUN-2:2,S',
+  );
+  assert.equal(
+    renamedName(Buffer.from('123.host'), 'RUN', 1).toString(),
+    '123.host.syncmail-RUN-1',
+  );
 });
 
 test('renamedName: never longer than 255 bytes, whatever the name', () => {
   const run = '20261128T202529Z-5b12c9';
-  for (const name of [Buffer.alloc(255, 0x61), Buffer.concat([Buffer.alloc(200, 0x62), Buffer.from(':2,S')]), Buffer.concat([Buffer.from('u:'), Buffer.alloc(253, 0x63)])]) {
+  for (const name of [
+    Buffer.alloc(255, 0x61),
+    Buffer.concat([Buffer.alloc(200, 0x62), Buffer.from(':2,S')]),
+    Buffer.concat([Buffer.from('u:'), Buffer.alloc(253, 0x63)]),
+  ]) {
     const renamed = renamedName(name, run, 12);
     assert.ok(renamed.length <= 255, `${renamed.length} bytes`);
     assert.ok(renamed.includes(Buffer.from(`.syncmail-${run}-12`)));
     assert.not.equal(renamed, name);
   }
-  const flagged = renamedName(Buffer.concat([Buffer.alloc(250, 0x62), Buffer.from(':2,S')]), run, 1);
-  assert.ok(flagged.subarray(-4).equals(Buffer.from(':2,S')), 'the flags part is kept when it fits');
+  const flagged = renamedName(
+    Buffer.concat([Buffer.alloc(250, 0x62), Buffer.from(':2,S')]),
+    run,
+    1,
+  );
+  assert.ok(
+    flagged.subarray(-4).equals(Buffer.from(':2,S')),
+    'the flags part is kept when it fits',
+  );
 });
 
 test('parseListLine: rsync --list-only lines, escapes decoded', () => {
-  assert.equal(parseListLine('-rw-r--r--          1,234 2026/11/28 20:00:00 new/a b'), { type: 'file', size: 1234, path: Buffer.from('new/a b') });
+  assert.equal(parseListLine('-rw-r--r--          1,234 2026/11/28 20:00:00 new/a b'), {
+    type: 'file',
+    size: 1234,
+    path: Buffer.from('new/a b'),
+  });
   assert.equal(parseListLine('drwxr-xr-x          4,096 2026/11/28 20:13:57 cur')?.type, 'dir');
-  assert.equal(parseListLine('lrwxrwxrwx             11 2026/11/28 20:13:57 new/unsafe')?.type, 'symlink');
-  assert.equal(parseListLine('prw-r--r--              0 2026/11/28 20:13:57 new/fifo')?.type, 'other');
-  assert.equal(parseListLine('-rw-r--r--              2 2026/11/28 20:13:57 new/nl\\#012x\\#377')?.path, Buffer.from([...Buffer.from('new/nl\nx'), 0xff]));
+  assert.equal(
+    parseListLine('lrwxrwxrwx             11 2026/11/28 20:13:57 new/unsafe')?.type,
+    'symlink',
+  );
+  assert.equal(
+    parseListLine('prw-r--r--              0 2026/11/28 20:13:57 new/fifo')?.type,
+    'other',
+  );
+  assert.equal(
+    parseListLine('-rw-r--r--              2 2026/11/28 20:13:57 new/nl\\#012x\\#377')?.path,
+    Buffer.from([...Buffer.from('new/nl\nx'), 0xff]),
+  );
   assert.is(parseListLine('receiving incremental file list'), undefined);
 });
 
 test('rsync version: parsed and compared against 3.4.0', () => {
-  assert.equal(parseRsyncVersion('rsync  version 3.5.0  protocol version 32\nCopyright'), [3, 5, 0]);
+  assert.equal(
+    parseRsyncVersion('rsync  version 3.5.0  protocol version 32\nCopyright'),
+    [3, 5, 0],
+  );
   assert.equal(parseRsyncVersion('rsync  version v3.2.7  protocol version 31'), [3, 2, 7]);
   assert.is(parseRsyncVersion('openrsync: protocol version 29'), undefined);
   assert.ok(isSupported([3, 4, 0]));
@@ -94,7 +137,10 @@ test('rsync version: parsed and compared against 3.4.0', () => {
 test('shellQuote: pasteable POSIX words', () => {
   assert.is(shellQuote('--times'), '--times');
   assert.is(shellQuote("it's here"), `'it'\\''s here'`);
-  assert.is(shellCommand(['rsync', '--filter=+ /new/', '$HOME']), `rsync '--filter=+ /new/' '$HOME'`);
+  assert.is(
+    shellCommand(['rsync', '--filter=+ /new/', '$HOME']),
+    `rsync '--filter=+ /new/' '$HOME'`,
+  );
 });
 
 test('colorLevel: NO_COLOR, --no-color, pipes and dumb terminals are plain', () => {
@@ -113,8 +159,16 @@ test('LocalIndex: a copy renamed after a conflict is also found under its origin
   index.add('new', Buffer.from('123.host'));
   index.add('cur', Buffer.from('123.host.syncmail-20261128T202529Z-5b12c9-1:2,S'));
   index.add('new', Buffer.from('123.hostX'));
-  assert.equal(index.find(Buffer.from('123.host')).map((e) => `${e.dir}/${e.name.toString()}`), ['new/123.host', 'cur/123.host.syncmail-20261128T202529Z-5b12c9-1:2,S']);
-  assert.equal(index.find(Buffer.from('123.host.syncmail-20261128T202529Z-5b12c9-1')).map((e) => e.path.toString()), ['/m/cur/123.host.syncmail-20261128T202529Z-5b12c9-1:2,S']);
+  assert.equal(
+    index.find(Buffer.from('123.host')).map((e) => `${e.dir}/${e.name.toString()}`),
+    ['new/123.host', 'cur/123.host.syncmail-20261128T202529Z-5b12c9-1:2,S'],
+  );
+  assert.equal(
+    index
+      .find(Buffer.from('123.host.syncmail-20261128T202529Z-5b12c9-1'))
+      .map((e) => e.path.toString()),
+    ['/m/cur/123.host.syncmail-20261128T202529Z-5b12c9-1:2,S'],
+  );
   const bytes = Buffer.from([0xff, 0x0a, 0x3a, 0x32]);
   index.add('new', bytes);
   assert.equal(index.find(Buffer.from([0xff, 0x0a]))[0]?.name, bytes);
@@ -122,7 +176,18 @@ test('LocalIndex: a copy renamed after a conflict is also found under its origin
 
 test('formatRecord: every name field is lossless, with KEY_b64 beside KEY for bytes that are not UTF-8', () => {
   const bad = Buffer.from([0x61, 0xff, 0x0a]);
-  const line = formatRecord({ event: 'delivered', mailbox: 'inbox', file: bad, as: Buffer.from('ok:2,S'), local: bad, size: 3 }, 'RUN', new Date(0));
+  const line = formatRecord(
+    {
+      event: 'delivered',
+      mailbox: 'inbox',
+      file: bad,
+      as: Buffer.from('ok:2,S'),
+      local: bad,
+      size: 3,
+    },
+    'RUN',
+    new Date(0),
+  );
   assert.ok(line.endsWith('\n') && !line.slice(0, -1).includes('\n'), 'one line');
   const record = JSON.parse(line) as Record<string, string>;
   assert.is(record['time'], '1970-01-01T00:00:00.000Z');
@@ -137,16 +202,37 @@ test('formatRecord: every name field is lossless, with KEY_b64 beside KEY for by
 test('planDryRun: moves, already-here by unique name, non-messages left', () => {
   const index = new LocalIndex({ new: '/m/new', cur: '/m/cur' });
   index.add('cur', Buffer.from('old.host:2,S'));
-  assert.equal(index.find(Buffer.from('old.host:2,T')), [{ dir: 'cur', name: Buffer.from('old.host:2,S'), path: Buffer.from('/m/cur/old.host:2,S') }]);
-  const f = (p: string, type: 'file' | 'dir' | 'symlink' | 'other' = 'file') => ({ type, size: 1, path: Buffer.from(p) });
-  const plan = planDryRun([f('cur', 'dir'), f('new', 'dir'), f('new/a.host'), f('new/old.host'), f('new/sub', 'dir'), f('new/ln', 'symlink'), f('new/.hidden'), f('tmp/x')], index);
-  assert.equal(plan.map((p) => [p.name.toString(), p.verdict]), [
-    ['a.host', 'would-move'],
-    ['old.host', 'already-here'],
-    ['sub', 'would-leave'],
-    ['ln', 'would-leave'],
-    ['.hidden', 'would-leave'],
+  assert.equal(index.find(Buffer.from('old.host:2,T')), [
+    { dir: 'cur', name: Buffer.from('old.host:2,S'), path: Buffer.from('/m/cur/old.host:2,S') },
   ]);
+  const f = (p: string, type: 'file' | 'dir' | 'symlink' | 'other' = 'file') => ({
+    type,
+    size: 1,
+    path: Buffer.from(p),
+  });
+  const plan = planDryRun(
+    [
+      f('cur', 'dir'),
+      f('new', 'dir'),
+      f('new/a.host'),
+      f('new/old.host'),
+      f('new/sub', 'dir'),
+      f('new/ln', 'symlink'),
+      f('new/.hidden'),
+      f('tmp/x'),
+    ],
+    index,
+  );
+  assert.equal(
+    plan.map((p) => [p.name.toString(), p.verdict]),
+    [
+      ['a.host', 'would-move'],
+      ['old.host', 'already-here'],
+      ['sub', 'would-leave'],
+      ['ln', 'would-leave'],
+      ['.hidden', 'would-leave'],
+    ],
+  );
 });
 
 test.run();

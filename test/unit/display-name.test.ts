@@ -7,7 +7,15 @@ const u = (s: string): Buffer => Buffer.from(s, 'utf8');
 const d = (buf: Buffer): string => displayName(buf);
 
 test('ordinary names are unchanged', () => {
-  for (const s of ['1712345678.M1P1.host', '1712345680.M3P1.host,S=12:2,S', 'sp ace', '-dash', 'dq"uote', "sq'uote", 'a -> b']) {
+  for (const s of [
+    '1712345678.M1P1.host',
+    '1712345680.M3P1.host,S=12:2,S',
+    'sp ace',
+    '-dash',
+    'dq"uote',
+    "sq'uote",
+    'a -> b',
+  ]) {
     assert.is(d(u(s)), s);
   }
 });
@@ -40,7 +48,10 @@ test('C1 controls (valid UTF-8) use \\u{..}; invalid bytes use \\xHH', () => {
 
 test('bidi controls and line separators are escaped', () => {
   assert.is(d(u('bidi\u202eexe.txt')), 'bidi\\u{202e}exe.txt');
-  for (const cp of [0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069, 0x200e, 0x200f, 0x061c, 0x2028, 0x2029]) {
+  for (const cp of [
+    0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069, 0x200e, 0x200f, 0x061c,
+    0x2028, 0x2029,
+  ]) {
     assert.is(d(u(String.fromCodePoint(cp))), `\\u{${cp.toString(16)}}`);
   }
   assert.is(d(u('\u2065\u206a')), '\u2065\u206a'); // neighbours are kept
@@ -67,7 +78,8 @@ test('injective on tricky pairs', () => {
     [b('\\'), b('\\\\')],
     [u('\u202e'), b('\\u{202e}')],
   ];
-  for (const [x, y] of pairs) assert.is.not(d(x), d(y), `${x.toString('hex')} vs ${y.toString('hex')}`);
+  for (const [x, y] of pairs)
+    assert.is.not(d(x), d(y), `${x.toString('hex')} vs ${y.toString('hex')}`);
 });
 
 test('never a raw control character', () => {

@@ -22,7 +22,20 @@ test('decode: an escaped backslash before #ddd', () => {
 });
 
 test('decode: anything that is not \\# + 3 octal digits <= 377 stays literal', () => {
-  for (const s of ['back\\slash', 'x\\#89a', 'x\\#12', 'x\\#1', 'x\\#', 'x\\', '\\#4', 'a\\#400', 'a\\#777', 'a\\#38x', 'a\\#1 2', '\\#\\#']) {
+  for (const s of [
+    'back\\slash',
+    'x\\#89a',
+    'x\\#12',
+    'x\\#1',
+    'x\\#',
+    'x\\',
+    '\\#4',
+    'a\\#400',
+    'a\\#777',
+    'a\\#38x',
+    'a\\#1 2',
+    '\\#\\#',
+  ]) {
     assert.equal(decodeRsyncEscapes(s), b(s), s);
   }
   // A literal `\#1` right before an escape.
@@ -31,7 +44,10 @@ test('decode: anything that is not \\# + 3 octal digits <= 377 stays literal', (
 });
 
 test('decode: raw TAB, DEL, quotes and high latin1 chars pass through as bytes', () => {
-  assert.equal(decodeRsyncEscapes('tab\there del\x7f "q" -> "x"'), b('tab\there del\x7f "q" -> "x"'));
+  assert.equal(
+    decodeRsyncEscapes('tab\there del\x7f "q" -> "x"'),
+    b('tab\there del\x7f "q" -> "x"'),
+  );
   assert.equal(decodeRsyncEscapes('\xff\xfe\x80'), Buffer.from([0xff, 0xfe, 0x80]));
   assert.equal(decodeRsyncEscapes(''), Buffer.alloc(0));
 });
@@ -59,19 +75,23 @@ test('encode: what rsync 3.5.0 prints under LC_ALL=C', () => {
     ['c1\xc2\x9bcsi', 'c1\\#302\\#233csi'],
     ['dq"uote -> x', 'dq"uote -> x'],
   ];
-  for (const [name, printed] of cases) assert.is(encodeRsyncEscapes(b(name)), printed, JSON.stringify(name));
+  for (const [name, printed] of cases)
+    assert.is(encodeRsyncEscapes(b(name)), printed, JSON.stringify(name));
   assert.is(encodeRsyncEscapes(Buffer.from('ün', 'utf8')), '\\#303\\#274n');
 });
 
 test('encode reproduces the real rsync lines of the hostile-remove fixture exactly', () => {
-  const names = readFileSync(FIXTURES + 'hostile-names.hex', 'latin1')
+  const names = readFileSync(`${FIXTURES}hostile-names.hex`, 'latin1')
     .split('\n')
     .map((l) => l.split('#')[0]!.trim())
     .filter((h) => h !== '')
     .map((h) => Buffer.from(h, 'hex'));
-  const lines = readFileSync(FIXTURES + 'hostile-remove.stdout', 'latin1').split('\n');
+  const lines = readFileSync(`${FIXTURES}hostile-remove.stdout`, 'latin1').split('\n');
   lines.pop();
-  assert.equal(names.map((n) => 'sender removed ' + encodeRsyncEscapes(n)).sort(), [...lines].sort());
+  assert.equal(
+    names.map((n) => `sender removed ${encodeRsyncEscapes(n)}`).sort(),
+    [...lines].sort(),
+  );
 });
 
 test('encode output is one line of ASCII and decodes back', () => {

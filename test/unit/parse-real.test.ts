@@ -2,21 +2,29 @@
 // temp dir, moved with the real rsync, and the names parsed from its output must be the exact bytes.
 // rsync must be installed (syncmail cannot work without it anyway); this test fails if it is not.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { RsyncEvent } from '../../src/rsync/events.js';
 import { encodeRsyncEscapes } from '../../src/rsync/escape.js';
+import type { RsyncEvent } from '../../src/rsync/events.js';
 import { parseRsyncLine } from '../../src/rsync/parse.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/rsync/', import.meta.url));
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 /** A path under `dir` for the raw name bytes (fs accepts Buffer paths). */
-const at = (dir: string, name: Buffer): Buffer => Buffer.concat([Buffer.from(dir + '/'), name]);
+const at = (dir: string, name: Buffer): Buffer => Buffer.concat([Buffer.from(`${dir}/`), name]);
 
 function rsync(args: string[]): { rc: number | null; stdout: string; stderr: string } {
   const r = spawnSync('rsync', args, { env: { ...process.env, LC_ALL: 'C' }, encoding: 'latin1' });
@@ -27,11 +35,13 @@ function rsync(args: string[]): { rc: number | null; stdout: string; stderr: str
 function parseAll(text: string, stream: 'stdout' | 'stderr', names = false): RsyncEvent[] {
   const lines = text.split('\n');
   assert.is(lines.pop(), '', `${stream} ends with a newline`);
-  return lines.map((l) => parseRsyncLine(l, stream, { names })).filter((e): e is RsyncEvent => e !== undefined);
+  return lines
+    .map((l) => parseRsyncLine(l, stream, { names }))
+    .filter((e): e is RsyncEvent => e !== undefined);
 }
 
 function hostileNames(): Buffer[] {
-  return readFileSync(FIXTURES + 'hostile-names.hex', 'latin1')
+  return readFileSync(`${FIXTURES}hostile-names.hex`, 'latin1')
     .split('\n')
     .map((l) => l.split('#')[0]!.trim())
     .filter((h) => h !== '')
@@ -44,14 +54,33 @@ function testNames(): Buffer[] {
     .filter((x) => x !== 0x2f)
     .map((x) => Buffer.concat([b('byte-'), Buffer.from([x]), b('-end')]));
   const chunk = fc.oneof(
-    fc.integer({ min: 1, max: 255 }).filter((x) => x !== 0x2f).map((x) => Buffer.from([x])),
-    fc.constantFrom('\\#123', '\\#999', '\\#12', '\\\\', '" -> "', 'sender removed ', ' exists', '\r', '\n').map((s) => b(s)),
+    fc
+      .integer({ min: 1, max: 255 })
+      .filter((x) => x !== 0x2f)
+      .map((x) => Buffer.from([x])),
+    fc
+      .constantFrom(
+        '\\#123',
+        '\\#999',
+        '\\#12',
+        '\\\\',
+        '" -> "',
+        'sender removed ',
+        ' exists',
+        '\r',
+        '\n',
+      )
+      .map((s) => b(s)),
   );
   const random = fc.sample(
-    fc.array(chunk, { minLength: 1, maxLength: 80 }).map((cs) => Buffer.concat(cs).subarray(0, 255)),
+    fc
+      .array(chunk, { minLength: 1, maxLength: 80 })
+      .map((cs) => Buffer.concat(cs).subarray(0, 255)),
     { numRuns: 300, seed: 20240405 },
   );
-  const all = [...singles, ...hostileNames(), ...random].filter((n) => !n.equals(b('.')) && !n.equals(b('..')));
+  const all = [...singles, ...hostileNames(), ...random].filter(
+    (n) => !n.equals(b('.')) && !n.equals(b('..')),
+  );
   const unique = new Map(all.map((n) => [n.toString('hex'), n]));
   return [...unique.values()];
 }
@@ -73,18 +102,23 @@ test('real rsync --remove-source-files: every removed name parses back to its ex
   assert.ok(names.length > 500, `${names.length} names`);
   for (const name of names) writeFileSync(at(src, name), name);
 
-  const r = rsync(['-r', '--remove-source-files', '--info=REMOVE1', src + '/', dst + '/']);
+  const r = rsync(['-r', '--remove-source-files', '--info=REMOVE1', `${src}/`, `${dst}/`]);
   assert.is(r.rc, 0, r.stderr);
   assert.is(r.stderr, '');
   const events = parseAll(r.stdout, 'stdout');
   const hex = (n: Buffer): string => n.toString('hex');
   assert.equal(
-    events.map((e) => (e.kind === 'removed' ? hex(e.name) : `not removed: ${JSON.stringify(e)}`)).sort(),
+    events
+      .map((e) => (e.kind === 'removed' ? hex(e.name) : `not removed: ${JSON.stringify(e)}`))
+      .sort(),
     names.map(hex).sort(),
   );
   // Our encoder predicts rsync's bytes exactly.
   const lines = r.stdout.split('\n').slice(0, -1);
-  assert.equal([...lines].sort(), names.map((n) => 'sender removed ' + encodeRsyncEscapes(n)).sort());
+  assert.equal(
+    [...lines].sort(),
+    names.map((n) => `sender removed ${encodeRsyncEscapes(n)}`).sort(),
+  );
   // And rsync really moved them.
   assert.equal(readdirSync(src), []);
   assert.is(readdirSync(dst, { encoding: 'buffer' }).length, names.length);
@@ -105,15 +139,31 @@ test('real rsync: exists, non-regular, unsafe symlink and name lines with hostil
   // argv strings are UTF-8 in node, so let printf produce the raw bytes of the FIFO's name.
   const mk = spawnSync('bash', ['-c', 'mkfifo -- "$(printf \'fifo\\033\\377"\')"'], { cwd: src });
   assert.is(mk.status, 0, String(mk.stderr));
-  assert.ok(readdirSync(src, { encoding: 'buffer' }).some((n) => n.equals(fifo)), 'FIFO created with the exact name');
+  assert.ok(
+    readdirSync(src, { encoding: 'buffer' }).some((n) => n.equals(fifo)),
+    'FIFO created with the exact name',
+  );
   const moved = b('new\x07file');
   writeFileSync(at(src, moved), 'x');
   symlinkSync(moved, at(src, b('safe')));
 
-  const r = rsync(['-r', '--links', '--safe-links', '--ignore-existing', '--info=NAME1,SKIP2,NONREG1', src + '/', dst + '/']);
+  const r = rsync([
+    '-r',
+    '--links',
+    '--safe-links',
+    '--ignore-existing',
+    '--info=NAME1,SKIP2,NONREG1',
+    `${src}/`,
+    `${dst}/`,
+  ]);
   assert.is(r.rc, 0, r.stderr);
   assert.is(r.stderr, '');
-  const key = (e: RsyncEvent): string => JSON.stringify(e, (_k, v: unknown) => (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' ? Buffer.from((v as { data: number[] }).data).toString('hex') : v));
+  const key = (e: RsyncEvent): string =>
+    JSON.stringify(e, (_k, v: unknown) =>
+      v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer'
+        ? Buffer.from((v as { data: number[] }).data).toString('hex')
+        : v,
+    );
   const expected: RsyncEvent[] = [
     { kind: 'exists', name: existing, reason: 'file change' },
     { kind: 'nonregular', name: fifo },

@@ -12,7 +12,7 @@ const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 const u = (s: string): Buffer => Buffer.from(s, 'utf8');
 
 function hostileNames(): Buffer[] {
-  return readFileSync(FIXTURES + 'hostile-names.hex', 'latin1')
+  return readFileSync(`${FIXTURES}hostile-names.hex`, 'latin1')
     .split('\n')
     .map((line) => line.split('#')[0]!.trim())
     .filter((hex) => hex !== '')
@@ -27,7 +27,12 @@ interface Parsed {
 }
 
 function parseFixture(name: string): Parsed {
-  const result: Parsed = { rc: Number(readFileSync(`${FIXTURES}${name}.rc`, 'latin1').trim()), stdout: [], stderr: [], blank: 0 };
+  const result: Parsed = {
+    rc: Number(readFileSync(`${FIXTURES}${name}.rc`, 'latin1').trim()),
+    stdout: [],
+    stderr: [],
+    blank: 0,
+  };
   for (const stream of ['stdout', 'stderr'] as const) {
     const text = readFileSync(`${FIXTURES}${name}.${stream}`, 'latin1');
     if (text !== '') assert.ok(text.endsWith('\n'), `${name}.${stream} ends with a newline`);
@@ -42,14 +47,31 @@ function parseFixture(name: string): Parsed {
   return result;
 }
 
-const removed = (name: Buffer | string): RsyncEvent => ({ kind: 'removed', name: typeof name === 'string' ? b(name) : name });
+const removed = (name: Buffer | string): RsyncEvent => ({
+  kind: 'removed',
+  name: typeof name === 'string' ? b(name) : name,
+});
 const nonregular = (name: string): RsyncEvent => ({ kind: 'nonregular', name: b(name) });
-const msg = (stream: 'stdout' | 'stderr', text: string): RsyncEvent => ({ kind: 'message', stream, text });
-const exitReport = (severity: 'error' | 'warning', code: number, text: string): RsyncEvent => ({ kind: 'exit-report', severity, code, text });
+const msg = (stream: 'stdout' | 'stderr', text: string): RsyncEvent => ({
+  kind: 'message',
+  stream,
+  text,
+});
+const exitReport = (severity: 'error' | 'warning', code: number, text: string): RsyncEvent => ({
+  kind: 'exit-report',
+  severity,
+  code,
+  text,
+});
 
 /** Compare as multisets: remote and local lines may interleave in any order. */
 function sameEvents(actual: RsyncEvent[], expected: RsyncEvent[], label: string): void {
-  const key = (e: RsyncEvent): string => JSON.stringify(e, (_k, v: unknown) => (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' ? Buffer.from((v as { data: number[] }).data).toString('hex') : v));
+  const key = (e: RsyncEvent): string =>
+    JSON.stringify(e, (_k, v: unknown) =>
+      v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer'
+        ? Buffer.from((v as { data: number[] }).data).toString('hex')
+        : v,
+    );
   assert.equal(actual.map(key).sort(), expected.map(key).sort(), label);
 }
 
@@ -70,16 +92,35 @@ const STAT_KEYS = [
 ];
 
 /** STATS2 + STATS1 block of a fetch pass: the 13 stats in order, then the two summary lines. */
-function checkStats(p: Parsed, expected: Record<string, number>, label: string, keys = STAT_KEYS): RsyncEvent[] {
-  const stats = p.stdout.filter((e): e is Extract<RsyncEvent, { kind: 'stat' }> => e.kind === 'stat');
-  assert.equal(stats.map((s) => s.key), keys, `${label}: stat keys`);
+function checkStats(
+  p: Parsed,
+  expected: Record<string, number>,
+  label: string,
+  keys = STAT_KEYS,
+): RsyncEvent[] {
+  const stats = p.stdout.filter(
+    (e): e is Extract<RsyncEvent, { kind: 'stat' }> => e.kind === 'stat',
+  );
+  assert.equal(
+    stats.map((s) => s.key),
+    keys,
+    `${label}: stat keys`,
+  );
   for (const s of stats) assert.type(s.value, 'number', `${label}: ${s.key}`);
-  for (const s of stats) assert.ok(Number.isFinite(s.value) && s.value >= 0, `${label}: ${s.key} = ${s.value}`);
-  for (const [k, v] of Object.entries(expected)) assert.is(stats.find((s) => s.key === k)?.value, v, `${label}: ${k}`);
+  for (const s of stats)
+    assert.ok(Number.isFinite(s.value) && s.value >= 0, `${label}: ${s.key} = ${s.value}`);
+  for (const [k, v] of Object.entries(expected))
+    assert.is(stats.find((s) => s.key === k)?.value, v, `${label}: ${k}`);
   const summary = p.stdout.filter((e) => e.kind === 'message');
   assert.is(summary.length, 2, `${label}: summary lines`);
-  assert.match((summary[0] as { text: string }).text, /^sent [0-9.,]+ bytes {2}received [0-9.,]+ bytes {2}[0-9.,]+ bytes\/sec$/);
-  assert.match((summary[1] as { text: string }).text, /^total size is [0-9.,]+ {2}speedup is [0-9.,]+$/);
+  assert.match(
+    (summary[0] as { text: string }).text,
+    /^sent [0-9.,]+ bytes {2}received [0-9.,]+ bytes {2}[0-9.,]+ bytes\/sec$/,
+  );
+  assert.match(
+    (summary[1] as { text: string }).text,
+    /^total size is [0-9.,]+ {2}speedup is [0-9.,]+$/,
+  );
   assert.is(p.blank, 2, `${label}: the two blank lines around the stats`);
   return p.stdout.filter((e) => e.kind !== 'stat' && e.kind !== 'message');
 }
@@ -88,13 +129,31 @@ function checkStats(p: Parsed, expected: Record<string, number>, label: string, 
 const CASES: Record<string, (p: Parsed) => void> = {
   'fetch-basic': (p) => {
     assert.is(p.rc, 0);
-    const rest = checkStats(p, { files: 7, 'created files': 6, 'regular files transferred': 3, 'total file size': 69, 'deleted files': 0 }, 'fetch-basic');
+    const rest = checkStats(
+      p,
+      {
+        files: 7,
+        'created files': 6,
+        'regular files transferred': 3,
+        'total file size': 69,
+        'deleted files': 0,
+      },
+      'fetch-basic',
+    );
     assert.equal(rest, []);
     assert.equal(p.stderr, []);
   },
   'remove-basic': (p) => {
     assert.is(p.rc, 0);
-    sameEvents(p.stdout, [removed('1712345678.M1P1.mail.example'), removed('1712345679.M2P1.mail.example'), removed('1712345680.M3P1.mail.example,S=12')], 'remove-basic');
+    sameEvents(
+      p.stdout,
+      [
+        removed('1712345678.M1P1.mail.example'),
+        removed('1712345679.M2P1.mail.example'),
+        removed('1712345680.M3P1.mail.example,S=12'),
+      ],
+      'remove-basic',
+    );
     assert.equal(p.stderr, []);
     assert.is(p.blank, 0);
   },
@@ -105,7 +164,11 @@ const CASES: Record<string, (p: Parsed) => void> = {
   },
   'hostile-fetch': (p) => {
     assert.is(p.rc, 0);
-    const rest = checkStats(p, { 'regular files transferred': hostileNames().length }, 'hostile-fetch');
+    const rest = checkStats(
+      p,
+      { 'regular files transferred': hostileNames().length },
+      'hostile-fetch',
+    );
     assert.equal(rest, [{ kind: 'nonregular', name: b('new/fifo\n\xff"q -> "z') }]);
     assert.equal(p.stderr, []);
   },
@@ -115,8 +178,22 @@ const CASES: Record<string, (p: Parsed) => void> = {
     assert.is(names.length, 32);
     sameEvents(p.stdout, names.map(removed), 'hostile-remove');
     // A few by hand, so that the hex list cannot hide a mistake.
-    for (const name of [b('sender removed x'), b(' '), b('cr-at-end\r'), b('nl-at-end\n'), b('back\\#123hash'), b('bad\xff\xfeutf'), u('ünï©ødé✉'), b('del\x7fchar'), b('tab\there'), b('q" -> "x')]) {
-      assert.ok(p.stdout.some((e) => e.kind === 'removed' && e.name.equals(name)), `removed ${JSON.stringify(name.toString('latin1'))}`);
+    for (const name of [
+      b('sender removed x'),
+      b(' '),
+      b('cr-at-end\r'),
+      b('nl-at-end\n'),
+      b('back\\#123hash'),
+      b('bad\xff\xfeutf'),
+      u('ünï©ødé✉'),
+      b('del\x7fchar'),
+      b('tab\there'),
+      b('q" -> "x'),
+    ]) {
+      assert.ok(
+        p.stdout.some((e) => e.kind === 'removed' && e.name.equals(name)),
+        `removed ${JSON.stringify(name.toString('latin1'))}`,
+      );
     }
     assert.equal(p.stderr, []);
   },
@@ -124,7 +201,16 @@ const CASES: Record<string, (p: Parsed) => void> = {
     assert.is(p.rc, 0);
     // Without --links, symlinks are "non-regular"; the single -x prints nothing for new/mnt.
     const rest = checkStats(p, { 'regular files transferred': 1 }, 'specials-fetch');
-    sameEvents(rest, [nonregular('new/fifo'), nonregular('new/safe-link'), nonregular('new/sock'), nonregular('new/unsafe-link')], 'specials-fetch');
+    sameEvents(
+      rest,
+      [
+        nonregular('new/fifo'),
+        nonregular('new/safe-link'),
+        nonregular('new/sock'),
+        nonregular('new/unsafe-link'),
+      ],
+      'specials-fetch',
+    );
     assert.equal(p.stderr, []);
   },
   'specials-remove': (p) => {
@@ -136,7 +222,17 @@ const CASES: Record<string, (p: Parsed) => void> = {
   'mount-xx-fetch': (p) => {
     assert.is(p.rc, 0);
     const rest = checkStats(p, { 'regular files transferred': 1 }, 'mount-xx-fetch');
-    sameEvents(rest, [{ kind: 'mount-point', name: b('new/mnt') }, nonregular('new/fifo'), nonregular('new/safe-link'), nonregular('new/sock'), nonregular('new/unsafe-link')], 'mount-xx-fetch');
+    sameEvents(
+      rest,
+      [
+        { kind: 'mount-point', name: b('new/mnt') },
+        nonregular('new/fifo'),
+        nonregular('new/safe-link'),
+        nonregular('new/sock'),
+        nonregular('new/unsafe-link'),
+      ],
+      'mount-xx-fetch',
+    );
     assert.equal(p.stderr, []);
   },
   'vanished-fetch': (p) => {
@@ -157,7 +253,11 @@ const CASES: Record<string, (p: Parsed) => void> = {
   },
   'already-removed-remove': (p) => {
     assert.is(p.rc, 0);
-    sameEvents(p.stdout, [{ kind: 'already-removed', name: b('zzz-gone') }, removed('aaa-big')], 'already-removed-remove');
+    sameEvents(
+      p.stdout,
+      [{ kind: 'already-removed', name: b('zzz-gone') }, removed('aaa-big')],
+      'already-removed-remove',
+    );
     assert.equal(p.stderr, []);
   },
   'refused-fetch': (p) => {
@@ -166,7 +266,11 @@ const CASES: Record<string, (p: Parsed) => void> = {
     assert.equal(p.stderr, [
       msg('stderr', 'ssh: connect to host 127.0.0.1 port 2223: Connection refused'), // "\r\n" from ssh
       msg('stderr', 'rsync: connection unexpectedly closed (0 bytes received so far) [Receiver]'),
-      exitReport('error', p.rc, p.rc === 12 ? 'error in rsync protocol data stream' : 'unexplained error'),
+      exitReport(
+        'error',
+        p.rc,
+        p.rc === 12 ? 'error in rsync protocol data stream' : 'unexplained error',
+      ),
     ]);
   },
   'authfail-fetch': (p) => {
@@ -175,15 +279,25 @@ const CASES: Record<string, (p: Parsed) => void> = {
     assert.equal(p.stderr, [
       msg('stderr', 'root@127.0.0.1: Permission denied (publickey).'),
       msg('stderr', 'rsync: connection unexpectedly closed (0 bytes received so far) [Receiver]'),
-      exitReport('error', p.rc, p.rc === 12 ? 'error in rsync protocol data stream' : 'unexplained error'),
+      exitReport(
+        'error',
+        p.rc,
+        p.rc === 12 ? 'error in rsync protocol data stream' : 'unexplained error',
+      ),
     ]);
   },
   'missing-remote-fetch': (p) => {
     assert.is(p.rc, 23);
     const keys = STAT_KEYS.filter((k) => !k.endsWith(' time')); // no file list times when the list failed
-    assert.equal(checkStats(p, { files: 0, 'regular files transferred': 0 }, 'missing-remote-fetch', keys), []);
+    assert.equal(
+      checkStats(p, { files: 0, 'regular files transferred': 0 }, 'missing-remote-fetch', keys),
+      [],
+    );
     assert.equal(p.stderr, [
-      msg('stderr', `rsync: [sender] change_dir "${WORK}/failures/server/nosuch" failed: No such file or directory (2)`),
+      msg(
+        'stderr',
+        `rsync: [sender] change_dir "${WORK}/failures/server/nosuch" failed: No such file or directory (2)`,
+      ),
       exitReport('error', 23, 'some files/attrs were not transferred (see previous errors)'),
       msg('stderr', 'rsync: [Receiver] write error: Broken pipe (32)'),
     ]);
@@ -193,7 +307,10 @@ const CASES: Record<string, (p: Parsed) => void> = {
     assert.is(p.rc, 12);
     assert.equal(p.stdout, []);
     assert.equal(p.stderr, [
-      msg('stderr', `rsync: [sender] change_dir "${WORK}/failures/server/nosuch/new/" failed: No such file or directory (2)`),
+      msg(
+        'stderr',
+        `rsync: [sender] change_dir "${WORK}/failures/server/nosuch/new/" failed: No such file or directory (2)`,
+      ),
       exitReport('error', 3, 'errors selecting input/output files, dirs'),
       msg('stderr', 'rsync: connection unexpectedly closed (0 bytes received so far) [Receiver]'),
       exitReport('error', 12, 'error in rsync protocol data stream'),
@@ -205,7 +322,10 @@ const CASES: Record<string, (p: Parsed) => void> = {
     // Some runs add a third line from the generator (seen in 1 of 3 captures).
     const brokenPipe = msg('stderr', 'rsync: [generator] write error: Broken pipe (32)');
     assert.equal(p.stderr.slice(0, 2), [
-      { kind: 'disk-full', text: `rsync: [receiver] write failed on "${WORK}/diskfull/local/tmp/stage/new/big3mb": No space left on device (28)` },
+      {
+        kind: 'disk-full',
+        text: `rsync: [receiver] write failed on "${WORK}/diskfull/local/tmp/stage/new/big3mb": No space left on device (28)`,
+      },
       exitReport('error', 11, 'error in file IO'),
     ]);
     assert.equal(p.stderr.slice(2), p.stderr.length === 3 ? [brokenPipe] : []);
@@ -213,8 +333,20 @@ const CASES: Record<string, (p: Parsed) => void> = {
   'human-readable-fetch': (p) => {
     assert.is(p.rc, 0);
     // Default --human-readable: "Total file size: 1,234,567 bytes".
-    assert.match(readFileSync(FIXTURES + 'human-readable-fetch.stdout', 'latin1'), /^Total file size: 1,234,567 bytes$/m);
-    const rest = checkStats(p, { 'total file size': 1234567, 'total transferred file size': 1234567, 'literal data': 1234567, 'regular files transferred': 1 }, 'human-readable-fetch');
+    assert.match(
+      readFileSync(`${FIXTURES}human-readable-fetch.stdout`, 'latin1'),
+      /^Total file size: 1,234,567 bytes$/m,
+    );
+    const rest = checkStats(
+      p,
+      {
+        'total file size': 1234567,
+        'total transferred file size': 1234567,
+        'literal data': 1234567,
+        'regular files transferred': 1,
+      },
+      'human-readable-fetch',
+    );
     assert.equal(rest, []);
     assert.equal(p.stderr, []);
   },
@@ -228,14 +360,21 @@ test('every captured fixture has expectations, and every case has its three file
   const files = readdirSync(FIXTURES).filter((f) => /\.(stdout|stderr|rc)$/.test(f));
   const cases = [...new Set(files.map((f) => f.replace(/\.(stdout|stderr|rc)$/, '')))].sort();
   assert.equal(cases, Object.keys(CASES).sort());
-  for (const c of cases) for (const ext of ['stdout', 'stderr', 'rc']) assert.ok(files.includes(`${c}.${ext}`), `${c}.${ext}`);
+  for (const c of cases)
+    for (const ext of ['stdout', 'stderr', 'rc'])
+      assert.ok(files.includes(`${c}.${ext}`), `${c}.${ext}`);
 });
 
 test('syncmail passes: every stdout line is a fixed-prefix line, a stat, or a STATS1 summary line', () => {
   for (const name of Object.keys(CASES)) {
     for (const e of parseFixture(name).stdout) {
-      if (e.kind === 'message') assert.match(e.text, /^(sent |total size is )/, `${name}: ${e.text}`);
-      else assert.ok(['removed', 'already-removed', 'nonregular', 'mount-point', 'stat'].includes(e.kind), `${name}: ${e.kind}`);
+      if (e.kind === 'message')
+        assert.match(e.text, /^(sent |total size is )/, `${name}: ${e.text}`);
+      else
+        assert.ok(
+          ['removed', 'already-removed', 'nonregular', 'mount-point', 'stat'].includes(e.kind),
+          `${name}: ${e.kind}`,
+        );
     }
   }
 });
@@ -247,10 +386,16 @@ const p = (line: string, stream: 'stdout' | 'stderr' = 'stdout', names?: boolean
 
 test('a name that is itself a removal line', () => {
   assert.equal(p('sender removed sender removed x'), removed('sender removed x'));
-  assert.equal(p('sender removed sender file already removed: y'), removed('sender file already removed: y'));
+  assert.equal(
+    p('sender removed sender file already removed: y'),
+    removed('sender file already removed: y'),
+  );
   assert.equal(p('sender removed x exists (uptodate)'), removed('x exists (uptodate)'));
   assert.equal(p('sender removed Number of files: 9'), removed('Number of files: 9'));
-  assert.equal(p('sender file already removed: sender removed z'), { kind: 'already-removed', name: b('sender removed z') });
+  assert.equal(p('sender file already removed: sender removed z'), {
+    kind: 'already-removed',
+    name: b('sender removed z'),
+  });
 });
 
 test('line ends: one trailing CR and one trailing LF are removed, escaped ones stay', () => {
@@ -258,7 +403,10 @@ test('line ends: one trailing CR and one trailing LF are removed, escaped ones s
   assert.equal(p('sender removed a\r\n'), removed('a'));
   assert.equal(p('sender removed a\r\r'), removed('a\r')); // only one CR
   assert.equal(p('sender removed cr-at-end\\#015\r'), removed('cr-at-end\r'));
-  assert.equal(p('ssh: connect to host x port 22: Connection refused\r', 'stderr'), msg('stderr', 'ssh: connect to host x port 22: Connection refused'));
+  assert.equal(
+    p('ssh: connect to host x port 22: Connection refused\r', 'stderr'),
+    msg('stderr', 'ssh: connect to host x port 22: Connection refused'),
+  );
 });
 
 test('blank lines are undefined, spaces are not blank', () => {
@@ -281,49 +429,128 @@ test('escapes are decoded in every name field', () => {
   assert.equal(p('sender removed back\\#134#123hash'), removed('back\\#123hash'));
   assert.equal(p('sender removed \\#303\\#274n'), { kind: 'removed', name: u('ün') });
   assert.equal(p('skipping non-regular file "fifo\\#012nl\\#377"'), nonregular('fifo\nnl\xff'));
-  assert.equal(p('file has vanished: "/srv/m/new/zzz vanish\\#012\\#377\\#033"', 'stderr'), { kind: 'vanished', path: b('/srv/m/new/zzz vanish\n\xff\x1b') });
-  assert.equal(p('ERROR: Skipping sender remove for changed file: aaa big\\#012\\#377\\#033', 'stderr'), { kind: 'changed', name: b('aaa big\n\xff\x1b') });
-  assert.equal(p('[sender] skipping mount-point dir new/m\\#011nt'), { kind: 'mount-point', name: b('new/m\tnt') });
+  assert.equal(p('file has vanished: "/srv/m/new/zzz vanish\\#012\\#377\\#033"', 'stderr'), {
+    kind: 'vanished',
+    path: b('/srv/m/new/zzz vanish\n\xff\x1b'),
+  });
+  assert.equal(
+    p('ERROR: Skipping sender remove for changed file: aaa big\\#012\\#377\\#033', 'stderr'),
+    { kind: 'changed', name: b('aaa big\n\xff\x1b') },
+  );
+  assert.equal(p('[sender] skipping mount-point dir new/m\\#011nt'), {
+    kind: 'mount-point',
+    name: b('new/m\tnt'),
+  });
 });
 
 test('quoted names may contain quotes', () => {
   assert.equal(p('skipping non-regular file "a"b""'), nonregular('a"b"'));
-  assert.equal(p('file has vanished: "/x/"q" -> "z""', 'stderr'), { kind: 'vanished', path: b('/x/"q" -> "z"') });
+  assert.equal(p('file has vanished: "/x/"q" -> "z""', 'stderr'), {
+    kind: 'vanished',
+    path: b('/x/"q" -> "z"'),
+  });
 });
 
 test('exists, with and without the SKIP2 reason', () => {
-  assert.equal(p('existing.msg exists'), { kind: 'exists', name: b('existing.msg'), reason: undefined });
+  assert.equal(p('existing.msg exists'), {
+    kind: 'exists',
+    name: b('existing.msg'),
+    reason: undefined,
+  });
   for (const reason of ['uptodate', 'file change', 'attr change', 'type change', 'sum change']) {
     assert.equal(p(`a b exists (${reason})`), { kind: 'exists', name: b('a b'), reason });
   }
   assert.equal(p('x exists exists'), { kind: 'exists', name: b('x exists'), reason: undefined });
-  assert.equal(p('x exists (uptodate) exists (file change)'), { kind: 'exists', name: b('x exists (uptodate)'), reason: 'file change' });
-  assert.equal(p('y (uptodate) exists'), { kind: 'exists', name: b('y (uptodate)'), reason: undefined });
-  assert.equal(p('new\\#012line exists'), { kind: 'exists', name: b('new\nline'), reason: undefined });
+  assert.equal(p('x exists (uptodate) exists (file change)'), {
+    kind: 'exists',
+    name: b('x exists (uptodate)'),
+    reason: 'file change',
+  });
+  assert.equal(p('y (uptodate) exists'), {
+    kind: 'exists',
+    name: b('y (uptodate)'),
+    reason: undefined,
+  });
+  assert.equal(p('new\\#012line exists'), {
+    kind: 'exists',
+    name: b('new\nline'),
+    reason: undefined,
+  });
   assert.equal(p('x exists (bogus)'), msg('stdout', 'x exists (bogus)'));
   assert.equal(p(' exists'), msg('stdout', ' exists')); // no name
 });
 
 test('unsafe symlink: split at the first `" -> "` that leaves a name', () => {
-  assert.equal(p('ignoring unsafe symlink "unsafe_abs" -> "/etc/passwd"'), { kind: 'unsafe-symlink', name: b('unsafe_abs'), target: b('/etc/passwd') });
-  assert.equal(p('ignoring unsafe symlink "unsafe\\#012link" -> "/etc/\\#377passwd\\#012"'), { kind: 'unsafe-symlink', name: b('unsafe\nlink'), target: b('/etc/\xffpasswd\n') });
-  assert.equal(p('ignoring unsafe symlink "a"b" -> "../x -> y"'), { kind: 'unsafe-symlink', name: b('a"b'), target: b('../x -> y') });
+  assert.equal(p('ignoring unsafe symlink "unsafe_abs" -> "/etc/passwd"'), {
+    kind: 'unsafe-symlink',
+    name: b('unsafe_abs'),
+    target: b('/etc/passwd'),
+  });
+  assert.equal(p('ignoring unsafe symlink "unsafe\\#012link" -> "/etc/\\#377passwd\\#012"'), {
+    kind: 'unsafe-symlink',
+    name: b('unsafe\nlink'),
+    target: b('/etc/\xffpasswd\n'),
+  });
+  assert.equal(p('ignoring unsafe symlink "a"b" -> "../x -> y"'), {
+    kind: 'unsafe-symlink',
+    name: b('a"b'),
+    target: b('../x -> y'),
+  });
   // Target containing `" -> "`: exact.
-  assert.equal(p('ignoring unsafe symlink "n" -> "/t" -> "u"'), { kind: 'unsafe-symlink', name: b('n'), target: b('/t" -> "u') });
+  assert.equal(p('ignoring unsafe symlink "n" -> "/t" -> "u"'), {
+    kind: 'unsafe-symlink',
+    name: b('n'),
+    target: b('/t" -> "u'),
+  });
   // Name starting with `" -> "`: the empty split is skipped.
-  assert.equal(p('ignoring unsafe symlink "" -> "x" -> "/etc"'), { kind: 'unsafe-symlink', name: b('" -> "x'), target: b('/etc') });
+  assert.equal(p('ignoring unsafe symlink "" -> "x" -> "/etc"'), {
+    kind: 'unsafe-symlink',
+    name: b('" -> "x'),
+    target: b('/etc'),
+  });
   // The documented ambiguity: a NAME containing `" -> "` is cut at it.
-  assert.equal(p('ignoring unsafe symlink "a" -> "b" -> "/etc"'), { kind: 'unsafe-symlink', name: b('a'), target: b('b" -> "/etc') });
-  assert.equal(p('ignoring unsafe symlink "no arrow"'), msg('stdout', 'ignoring unsafe symlink "no arrow"'));
+  assert.equal(p('ignoring unsafe symlink "a" -> "b" -> "/etc"'), {
+    kind: 'unsafe-symlink',
+    name: b('a'),
+    target: b('b" -> "/etc'),
+  });
+  assert.equal(
+    p('ignoring unsafe symlink "no arrow"'),
+    msg('stdout', 'ignoring unsafe symlink "no arrow"'),
+  );
 });
 
 test('stats: key before the colon, lowercased, without "Number of "; commas allowed', () => {
-  assert.equal(p('Number of regular files transferred: 4'), { kind: 'stat', key: 'regular files transferred', value: 4 });
-  assert.equal(p('Total transferred file size: 30 bytes'), { kind: 'stat', key: 'total transferred file size', value: 30 });
-  assert.equal(p('Total file size: 3,000,000 bytes'), { kind: 'stat', key: 'total file size', value: 3000000 });
-  assert.equal(p('Number of files: 1,011 (reg: 1,003, dir: 3, link: 3, special: 2)'), { kind: 'stat', key: 'files', value: 1011 });
-  assert.equal(p('File list generation time: 0.001 seconds'), { kind: 'stat', key: 'file list generation time', value: 0.001 });
-  assert.equal(p('Matched data: 59,013,120 bytes'), { kind: 'stat', key: 'matched data', value: 59013120 });
+  assert.equal(p('Number of regular files transferred: 4'), {
+    kind: 'stat',
+    key: 'regular files transferred',
+    value: 4,
+  });
+  assert.equal(p('Total transferred file size: 30 bytes'), {
+    kind: 'stat',
+    key: 'total transferred file size',
+    value: 30,
+  });
+  assert.equal(p('Total file size: 3,000,000 bytes'), {
+    kind: 'stat',
+    key: 'total file size',
+    value: 3000000,
+  });
+  assert.equal(p('Number of files: 1,011 (reg: 1,003, dir: 3, link: 3, special: 2)'), {
+    kind: 'stat',
+    key: 'files',
+    value: 1011,
+  });
+  assert.equal(p('File list generation time: 0.001 seconds'), {
+    kind: 'stat',
+    key: 'file list generation time',
+    value: 0.001,
+  });
+  assert.equal(p('Matched data: 59,013,120 bytes'), {
+    kind: 'stat',
+    key: 'matched data',
+    value: 59013120,
+  });
   // Not stats: -h suffixes, broken commas, stats on stderr.
   assert.equal(p('Total file size: 3.00M bytes'), msg('stdout', 'Total file size: 3.00M bytes'));
   assert.equal(p('Total file size: 3,00 bytes'), msg('stdout', 'Total file size: 3,00 bytes'));
@@ -331,17 +558,45 @@ test('stats: key before the colon, lowercased, without "Number of "; commas allo
 });
 
 test('exit reports', () => {
-  assert.equal(p('rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1956) [generator=3.5.0]', 'stderr'), exitReport('error', 23, 'some files/attrs were not transferred (see previous errors)'));
-  assert.equal(p('rsync warning: some files vanished before they could be transferred (code 24) at main.c(1394) [sender=3.5.0]', 'stderr'), exitReport('warning', 24, 'some files vanished before they could be transferred'));
-  assert.equal(p('rsync error: received SIGINT, SIGTERM, or SIGHUP (code 20) at rsync.c(874) [generator=3.5.0]', 'stderr'), exitReport('error', 20, 'received SIGINT, SIGTERM, or SIGHUP'));
-  assert.equal(p('rsync error: timeout in data send/receive (code 30) at io.c(248) [Receiver=3.5.0]\r', 'stderr'), exitReport('error', 30, 'timeout in data send/receive'));
-  assert.equal(p('rsync error: odd (code x) at a.c(1) [r=1]', 'stderr'), msg('stderr', 'rsync error: odd (code x) at a.c(1) [r=1]'));
+  assert.equal(
+    p(
+      'rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1956) [generator=3.5.0]',
+      'stderr',
+    ),
+    exitReport('error', 23, 'some files/attrs were not transferred (see previous errors)'),
+  );
+  assert.equal(
+    p(
+      'rsync warning: some files vanished before they could be transferred (code 24) at main.c(1394) [sender=3.5.0]',
+      'stderr',
+    ),
+    exitReport('warning', 24, 'some files vanished before they could be transferred'),
+  );
+  assert.equal(
+    p(
+      'rsync error: received SIGINT, SIGTERM, or SIGHUP (code 20) at rsync.c(874) [generator=3.5.0]',
+      'stderr',
+    ),
+    exitReport('error', 20, 'received SIGINT, SIGTERM, or SIGHUP'),
+  );
+  assert.equal(
+    p(
+      'rsync error: timeout in data send/receive (code 30) at io.c(248) [Receiver=3.5.0]\r',
+      'stderr',
+    ),
+    exitReport('error', 30, 'timeout in data send/receive'),
+  );
+  assert.equal(
+    p('rsync error: odd (code x) at a.c(1) [r=1]', 'stderr'),
+    msg('stderr', 'rsync error: odd (code x) at a.c(1) [r=1]'),
+  );
 });
 
 test('disk full: ENOSPC and EDQUOT on the local side only', () => {
   const full = 'rsync: [receiver] write failed on "/m/new/big3mb": No space left on device (28)';
   assert.equal(p(full, 'stderr'), { kind: 'disk-full', text: full });
-  const mkstemp = 'rsync: [receiver] mkstemp "/m/tmp/a.XXXXXX" failed: No space left on device (28)';
+  const mkstemp =
+    'rsync: [receiver] mkstemp "/m/tmp/a.XXXXXX" failed: No space left on device (28)';
   assert.equal(p(mkstemp, 'stderr'), { kind: 'disk-full', text: mkstemp });
   const quota = 'rsync: [receiver] write failed on "/m/new/x": Disk quota exceeded (122)';
   assert.equal(p(quota, 'stderr'), { kind: 'disk-full', text: quota });
@@ -350,34 +605,70 @@ test('disk full: ENOSPC and EDQUOT on the local side only', () => {
   const ro = 'rsync: [receiver] mkstemp "/m/new/.m3.CdEZP4" failed: Read-only file system (30)';
   assert.equal(p(ro, 'stderr'), msg('stderr', ro));
   // The name in a changed-file line cannot fake it.
-  assert.equal(p('ERROR: Skipping sender remove for changed file: x: No space left on device (28)', 'stderr'), { kind: 'changed', name: b('x: No space left on device (28)') });
+  assert.equal(
+    p('ERROR: Skipping sender remove for changed file: x: No space left on device (28)', 'stderr'),
+    { kind: 'changed', name: b('x: No space left on device (28)') },
+  );
 });
 
 test('streams are strict: stdout shapes on stderr (and back) are messages', () => {
   assert.equal(p('sender removed x', 'stderr'), msg('stderr', 'sender removed x'));
-  assert.equal(p('sender file already removed: x', 'stderr'), msg('stderr', 'sender file already removed: x'));
-  assert.equal(p('skipping non-regular file "x"', 'stderr'), msg('stderr', 'skipping non-regular file "x"'));
+  assert.equal(
+    p('sender file already removed: x', 'stderr'),
+    msg('stderr', 'sender file already removed: x'),
+  );
+  assert.equal(
+    p('skipping non-regular file "x"', 'stderr'),
+    msg('stderr', 'skipping non-regular file "x"'),
+  );
   assert.equal(p('x exists', 'stderr'), msg('stderr', 'x exists'));
   assert.equal(p('file has vanished: "x"'), msg('stdout', 'file has vanished: "x"'));
-  assert.equal(p('ERROR: Skipping sender remove for changed file: x'), msg('stdout', 'ERROR: Skipping sender remove for changed file: x'));
-  assert.equal(p('rsync error: x (code 23) at main.c(1) [generator=3.5.0]'), msg('stdout', 'rsync error: x (code 23) at main.c(1) [generator=3.5.0]'));
+  assert.equal(
+    p('ERROR: Skipping sender remove for changed file: x'),
+    msg('stdout', 'ERROR: Skipping sender remove for changed file: x'),
+  );
+  assert.equal(
+    p('rsync error: x (code 23) at main.c(1) [generator=3.5.0]'),
+    msg('stdout', 'rsync error: x (code 23) at main.c(1) [generator=3.5.0]'),
+  );
 });
 
 test('names option: plain lines become names on stdout only; fixed messages never do', () => {
-  assert.equal(p('1712345678.M1P1.host', 'stdout', true), { kind: 'name', name: b('1712345678.M1P1.host') });
+  assert.equal(p('1712345678.M1P1.host', 'stdout', true), {
+    kind: 'name',
+    name: b('1712345678.M1P1.host'),
+  });
   assert.equal(p('1712345678.M1P1.host', 'stdout', false), msg('stdout', '1712345678.M1P1.host'));
   assert.equal(p('1712345678.M1P1.host'), msg('stdout', '1712345678.M1P1.host'));
   assert.equal(p('new\\#012line', 'stdout', true), { kind: 'name', name: b('new\nline') });
-  assert.equal(p('safe_link -> 1712345678.M1P1.host', 'stdout', true), { kind: 'name', name: b('safe_link -> 1712345678.M1P1.host') });
+  assert.equal(p('safe_link -> 1712345678.M1P1.host', 'stdout', true), {
+    kind: 'name',
+    name: b('safe_link -> 1712345678.M1P1.host'),
+  });
   assert.equal(p('plain', 'stderr', true), msg('stderr', 'plain'));
   assert.equal(p('sender removed x', 'stdout', true), removed('x'));
-  for (const fixed of ['receiving incremental file list', 'sending incremental file list', 'created directory new', 'sent 115 bytes  received 478 bytes  1,186.00 bytes/sec', 'total size is 72  speedup is 0.12']) {
+  for (const fixed of [
+    'receiving incremental file list',
+    'sending incremental file list',
+    'created directory new',
+    'sent 115 bytes  received 478 bytes  1,186.00 bytes/sec',
+    'total size is 72  speedup is 0.12',
+  ]) {
     assert.equal(p(fixed, 'stdout', true), msg('stdout', fixed), fixed);
   }
 });
 
 test('message text is decoded and terminal-safe', () => {
-  assert.equal(p('rsync: [sender] change_dir "/m/a\\#033]0;x\\#007" failed: No such file or directory (2)', 'stderr'), msg('stderr', 'rsync: [sender] change_dir "/m/a\\x1b]0;x\\x07" failed: No such file or directory (2)'));
+  assert.equal(
+    p(
+      'rsync: [sender] change_dir "/m/a\\#033]0;x\\#007" failed: No such file or directory (2)',
+      'stderr',
+    ),
+    msg(
+      'stderr',
+      'rsync: [sender] change_dir "/m/a\\x1b]0;x\\x07" failed: No such file or directory (2)',
+    ),
+  );
   assert.equal(p('weird \x1b[2J', 'stderr'), msg('stderr', 'weird \\x1b[2J')); // even raw ESC from ssh
   assert.equal(p('r\\#303\\#251sum\\#303\\#251', 'stderr'), msg('stderr', 'résumé'));
 });

@@ -10,9 +10,49 @@ const RUNS = { numRuns: 3000 };
 
 // File names: 1–255 bytes, never '/' or NUL. Built from chunks biased towards what matters for the
 // escaping and the parsing: backslash-#-digits sequences, controls, quotes, arrows, high bytes.
-const interestingByte = fc.constantFrom(0x5c, 0x23, 0x30, 0x31, 0x33, 0x37, 0x38, 0x39, 0x09, 0x0a, 0x0d, 0x1b, 0x7f, 0x80, 0x9b, 0xc2, 0xe2, 0xed, 0xf4, 0xff, 0x22, 0x20, 0x2d, 0x3e);
+const interestingByte = fc.constantFrom(
+  0x5c,
+  0x23,
+  0x30,
+  0x31,
+  0x33,
+  0x37,
+  0x38,
+  0x39,
+  0x09,
+  0x0a,
+  0x0d,
+  0x1b,
+  0x7f,
+  0x80,
+  0x9b,
+  0xc2,
+  0xe2,
+  0xed,
+  0xf4,
+  0xff,
+  0x22,
+  0x20,
+  0x2d,
+  0x3e,
+);
 const anyByte = fc.integer({ min: 1, max: 255 }).filter((x) => x !== 0x2f);
-const fragment = fc.constantFrom('\\#123', '\\#999', '\\#377', '\\#400', '\\#12', '\\#', '\\\\', '" -> "', '"', 'sender removed ', ' exists', '\r', '\xc2\x9b', '\xe2\x80\xae');
+const fragment = fc.constantFrom(
+  '\\#123',
+  '\\#999',
+  '\\#377',
+  '\\#400',
+  '\\#12',
+  '\\#',
+  '\\\\',
+  '" -> "',
+  '"',
+  'sender removed ',
+  ' exists',
+  '\r',
+  '\xc2\x9b',
+  '\xe2\x80\xae',
+);
 const chunk = fc.oneof(
   interestingByte.map((x) => Buffer.from([x])),
   anyByte.map((x) => Buffer.from([x])),
@@ -26,7 +66,10 @@ const utf8Name = fc
   .map((s) => Buffer.from(s, 'utf8'))
   .filter((n) => n.length >= 1 && n.length <= 255 && !n.includes(0) && !n.includes(0x2f));
 const fileName = fc.oneof(byteName, utf8Name);
-const latin1Line = fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 120 });
+const latin1Line = fc.string({
+  unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)),
+  maxLength: 120,
+});
 
 /** Test-only inverse of displayName's scheme; also counts the \xHH of invalid UTF-8 bytes. */
 function undisplay(s: string): { bytes: Buffer; invalid: number } {
@@ -68,35 +111,74 @@ test('encode → `sender removed` line → parse gives the exact bytes', () => {
   fc.assert(
     fc.property(fileName, (name) => {
       const printed = encodeRsyncEscapes(name);
-      assert.equal(parseRsyncLine('sender removed ' + printed, 'stdout'), { kind: 'removed', name });
-      assert.equal(parseRsyncLine('sender removed ' + printed + '\r', 'stdout'), { kind: 'removed', name });
-      assert.equal(parseRsyncLine('sender removed ' + printed + '\n', 'stdout', { names: true }), { kind: 'removed', name });
+      assert.equal(parseRsyncLine(`sender removed ${printed}`, 'stdout'), {
+        kind: 'removed',
+        name,
+      });
+      assert.equal(parseRsyncLine(`sender removed ${printed}\r`, 'stdout'), {
+        kind: 'removed',
+        name,
+      });
+      assert.equal(parseRsyncLine(`sender removed ${printed}\n`, 'stdout', { names: true }), {
+        kind: 'removed',
+        name,
+      });
       assert.equal(decodeRsyncEscapes(printed), name);
     }),
     RUNS,
   );
 });
 
-const FIXED_PREFIX = /^(?:sender removed |sender file already removed: |skipping non-regular file "|ignoring unsafe symlink "|\[sender\] skipping mount-point dir |created directory |receiving |sending |total size is )/;
+const FIXED_PREFIX =
+  /^(?:sender removed |sender file already removed: |skipping non-regular file "|ignoring unsafe symlink "|\[sender\] skipping mount-point dir |created directory |receiving |sending |total size is )/;
 
 test('every name-carrying message shape round-trips', () => {
   fc.assert(
     fc.property(fileName, fileName, (name, target) => {
       const n = encodeRsyncEscapes(name);
-      assert.equal(parseRsyncLine('sender file already removed: ' + n, 'stdout'), { kind: 'already-removed', name });
-      assert.equal(parseRsyncLine(`skipping non-regular file "new/${n}"`, 'stdout'), { kind: 'nonregular', name: Buffer.concat([Buffer.from('new/'), name]) });
-      assert.equal(parseRsyncLine('[sender] skipping mount-point dir ' + n, 'stdout'), { kind: 'mount-point', name });
-      assert.equal(parseRsyncLine(`file has vanished: "/srv/mail/new/${n}"\r`, 'stderr'), { kind: 'vanished', path: Buffer.concat([Buffer.from('/srv/mail/new/'), name]) });
-      assert.equal(parseRsyncLine('ERROR: Skipping sender remove for changed file: ' + n, 'stderr'), { kind: 'changed', name });
+      assert.equal(parseRsyncLine(`sender file already removed: ${n}`, 'stdout'), {
+        kind: 'already-removed',
+        name,
+      });
+      assert.equal(parseRsyncLine(`skipping non-regular file "new/${n}"`, 'stdout'), {
+        kind: 'nonregular',
+        name: Buffer.concat([Buffer.from('new/'), name]),
+      });
+      assert.equal(parseRsyncLine(`[sender] skipping mount-point dir ${n}`, 'stdout'), {
+        kind: 'mount-point',
+        name,
+      });
+      assert.equal(parseRsyncLine(`file has vanished: "/srv/mail/new/${n}"\r`, 'stderr'), {
+        kind: 'vanished',
+        path: Buffer.concat([Buffer.from('/srv/mail/new/'), name]),
+      });
+      assert.equal(
+        parseRsyncLine(`ERROR: Skipping sender remove for changed file: ${n}`, 'stderr'),
+        { kind: 'changed', name },
+      );
       // Unsafe symlink: exact whenever the NAME has no `" -> "` (the documented ambiguity).
       if (!n.includes('" -> "')) {
-        assert.equal(parseRsyncLine(`ignoring unsafe symlink "${n}" -> "${encodeRsyncEscapes(target)}"`, 'stdout'), { kind: 'unsafe-symlink', name, target });
+        assert.equal(
+          parseRsyncLine(
+            `ignoring unsafe symlink "${n}" -> "${encodeRsyncEscapes(target)}"`,
+            'stdout',
+          ),
+          { kind: 'unsafe-symlink', name, target },
+        );
       }
       // Prefix-less shapes: exact unless the name itself starts like a fixed-prefix shape (those win).
       if (!FIXED_PREFIX.test(n) && parseRsyncLine(n, 'stdout')?.kind === 'message') {
         assert.equal(parseRsyncLine(n, 'stdout', { names: true }), { kind: 'name', name });
-        assert.equal(parseRsyncLine(n + ' exists', 'stdout'), { kind: 'exists', name, reason: undefined });
-        assert.equal(parseRsyncLine(n + ' exists (file change)', 'stdout'), { kind: 'exists', name, reason: 'file change' });
+        assert.equal(parseRsyncLine(`${n} exists`, 'stdout'), {
+          kind: 'exists',
+          name,
+          reason: undefined,
+        });
+        assert.equal(parseRsyncLine(`${n} exists (file change)`, 'stdout'), {
+          kind: 'exists',
+          name,
+          reason: 'file change',
+        });
       }
     }),
     RUNS,
@@ -116,7 +198,9 @@ test('nameFields → JSON → nameFromFields gives the same bytes', () => {
   fc.assert(
     fc.property(fileName, (name) => {
       const fields = nameFields(name);
-      const back = nameFromFields(JSON.parse(JSON.stringify(fields)) as { file: string; file_b64?: string });
+      const back = nameFromFields(
+        JSON.parse(JSON.stringify(fields)) as { file: string; file_b64?: string },
+      );
       assert.equal(back, name);
       if (!('file_b64' in fields)) assert.is(Buffer.from(fields.file, 'utf8').equals(name), true);
     }),
@@ -140,12 +224,18 @@ test('displayName: never a control char, and the scheme is reversible (hence inj
 
 test('any latin1 line: decode and parse never throw, names decode to at most the line length', () => {
   fc.assert(
-    fc.property(latin1Line, fc.constantFrom('stdout' as const, 'stderr' as const), fc.boolean(), (line, stream, names) => {
-      assert.ok(decodeRsyncEscapes(line).length <= line.length);
-      const event = parseRsyncLine(line, stream, { names });
-      if (event === undefined) assert.ok(['', '\r', '\n', '\r\n'].includes(line), JSON.stringify(line));
-      else if (event.kind === 'message') assert.not.match(event.text, /[\x00-\x1f\x7f-\x9f]/);
-    }),
+    fc.property(
+      latin1Line,
+      fc.constantFrom('stdout' as const, 'stderr' as const),
+      fc.boolean(),
+      (line, stream, names) => {
+        assert.ok(decodeRsyncEscapes(line).length <= line.length);
+        const event = parseRsyncLine(line, stream, { names });
+        if (event === undefined)
+          assert.ok(['', '\r', '\n', '\r\n'].includes(line), JSON.stringify(line));
+        else if (event.kind === 'message') assert.not.match(event.text, /[\x00-\x1f\x7f-\x9f]/);
+      },
+    ),
     RUNS,
   );
 });
