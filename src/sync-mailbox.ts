@@ -9,7 +9,7 @@
 // (delivered next run without fetching again), or delivered messages whose server copy still exists
 // (kept in delivered/, never fetched or delivered again, removed next run). new/ only ever gains
 // complete files, through link(). The layout is described in maildir/layout.ts, the moves in deliver.ts.
-import { linkSync, readdirSync, unlinkSync } from 'node:fs';
+import { linkSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import type { Config, Mailbox } from './config/types.js';
 import {
   ConfigError,
@@ -210,7 +210,8 @@ class MailboxRun {
     // server (and, once the reader deletes mail, the local disk) of what was delivered before it filled.
     const localTrouble = !fetch.ok && fetch.error instanceof LocalIoError;
     const mayRemove = (fetch.ok || localTrouble) && this.remoteLooksLikeMaildir(fetch.ok);
-    if (fetch.ok || localTrouble) clearDir(paths.partial); // stale partials, or give the space back
+    // Stale partials, or give the space back.
+    if (fetch.ok || localTrouble) rmSync(paths.partial, { recursive: true, force: true });
 
     // Whatever is complete in the stage is delivered, even after a failed fetch: those files are whole.
     await deliverStaged(paths, index, config.onConflict, this.ctx.runId, this.report);

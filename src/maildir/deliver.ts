@@ -19,7 +19,10 @@ import {
 } from 'node:fs';
 import type { OnConflict } from '../config/types.js';
 import type { MailboxPaths } from './layout.js';
-import { joinName, uniqueName } from './layout.js';
+import { joinName, PARTIAL_DIR, uniqueName } from './layout.js';
+
+const PARTIAL_NAME = Buffer.from(PARTIAL_DIR);
+
 import type { LocalIndex } from './local-index.js';
 import { sameContent } from './same-content.js';
 
@@ -108,6 +111,7 @@ export async function deliverStaged(
 ): Promise<void> {
   for (const entry of readdirSync(paths.stageNew, { encoding: 'buffer', withFileTypes: true })) {
     const name = entry.name;
+    if (name.equals(PARTIAL_NAME)) continue; // rsync's partial dir, not a message from the server
     const staged = joinName(paths.stageNew, name);
     const what = entry.isDirectory()
       ? 'a directory'

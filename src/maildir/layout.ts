@@ -3,6 +3,9 @@
 // the final link() into new/ atomic, and rsync's temp-to-stage rename atomic too.
 import path from 'node:path';
 
+/** The name of rsync's partial dir inside the stage's new/ (never a message: it starts with a dot). */
+export const PARTIAL_DIR = '.syncmail-partial';
+
 export interface MailboxPaths {
   readonly local: string;
   readonly cur: string;
@@ -30,7 +33,10 @@ export interface MailboxPaths {
   readonly removingNew: string;
   /** rsync --temp-dir: files being received. Anything here at the start of a run is an orphan: removed. */
   readonly temp: string;
-  /** rsync --partial-dir: partial files kept after an interruption, so the next run resumes them. */
+  /**
+   * rsync --partial-dir (relative, see rsync/argv.ts): stage/new/.syncmail-partial holds a file cut short
+   * by an interruption, so the next run resumes it.
+   */
   readonly partial: string;
 }
 
@@ -51,7 +57,7 @@ export function mailboxPaths(local: string, mailboxName: string): MailboxPaths {
     deliveredNew: path.join(work, 'delivered', 'new'),
     removingNew: path.join(work, 'removing', 'new'),
     temp: path.join(work, 'temp'),
-    partial: path.join(work, 'partial'),
+    partial: path.join(stage, 'new', PARTIAL_DIR),
   };
 }
 

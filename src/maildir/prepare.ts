@@ -56,7 +56,6 @@ export async function prepareLocalMaildir(paths: MailboxPaths): Promise<void> {
     paths.deliveredNew,
     paths.removingNew,
     paths.temp,
-    paths.partial,
   ])
     await ensureDir(dir, path.basename(dir));
 }

@@ -9,7 +9,7 @@
 // syncmail splits it into a fetch pass (into a private stage inside the local tmp/), a local delivery
 // with link() and one flush, and a remove pass over exactly the delivered names.
 import type { Config, Mailbox, Remote } from '../config/types.js';
-import type { MailboxPaths } from '../maildir/layout.js';
+import { type MailboxPaths, PARTIAL_DIR } from '../maildir/layout.js';
 import { rshOption } from './rsh.js';
 
 type RunConfig = Pick<Config, 'connectTimeout' | 'ioTimeout' | 'maxMinutes'>;
@@ -25,9 +25,20 @@ export function escapeRemoteGlob(path: string): string {
   return path.replace(/[*?[]/g, (c) => `\\${c}`);
 }
 
+/**
+ * A server path as the server's rsync must get it. With --secluded-args no shell sees the path, so nobody
+ * expands a leading ~: "~/Maildir" is written as "Maildir", which the server's rsync, starting in the
+ * home directory, finds the same (config validation refuses ~user).
+ */
+function serverPath(path: string): string {
+  if (path === '~') return '.';
+  return path.startsWith('~/') ? path.slice(2) || '.' : path;
+}
+
 /** `host:path`, `user@host:path` or a local path, with a trailing slash: "the contents of". */
 export function remoteSpec(remote: Remote, subdir = ''): string {
-  const base = remote.path.endsWith('/') ? remote.path : `${remote.path}/`;
+  const where = remote.kind === 'ssh' ? serverPath(remote.path) : remote.path;
+  const base = where.endsWith('/') ? where : `${where}/`;
   const path = `${base}${subdir}${subdir === '' || subdir.endsWith('/') ? '' : '/'}`;
   if (remote.kind === 'local') return path;
   return `${remote.user === undefined ? '' : `${remote.user}@`}${remote.host}:${escapeRemoteGlob(path)}`;
@@ -37,6 +48,10 @@ function transportArgs(mailbox: Mailbox, config: RunConfig): string[] {
   const args: string[] = [];
   if (mailbox.remote.kind === 'ssh') args.push(`--rsh=${rshOption(mailbox, config)}`);
   args.push(
+    // The paths travel inside rsync's protocol, never on the remote shell's command line. Without it,
+    // rsync 3.2.7's own quoting lets a remote path holding a backquote and a ';' run a command on the
+    // server (measured: docs/rsync-behaviour.md); 3.5 quotes it right, but no shell is safer still.
+    '--secluded-args',
     // Gives up when the connection is silent this long (it misses a stall mid-transfer, hence ssh's
     // ServerAlive options in --rsh and --stop-after below).
     `--timeout=${config.ioTimeout}`,
@@ -56,8 +71,6 @@ function commonArgs(paths: MailboxPaths): string[] {
     // Files being received live here, never in new/ (the essay's relative partial dir put a tmp/ and
     // .NAME.XXXXXX dot-files inside new/). Absolute, no "..": rsync 3.5 refuses ".." in these paths.
     `--temp-dir=${paths.temp}`,
-    // An interrupted file is kept here and resumed by the next run (the essay's --partial-dir purpose).
-    `--partial-dir=${paths.partial}`,
     // Mail is private: new files 0600, directories 0700, whatever the server's modes.
     '--chmod=Du=rwx,Dgo=,Fu=rw,Fgo=',
     // Line-buffered output, so the transfer log follows the run instead of arriving at the end.
@@ -74,16 +87,31 @@ function commonArgs(paths: MailboxPaths): string[] {
  * No --ignore-existing: the stage is private, an up-to-date stage file is simply not sent again, and
  * "never overwrite a local message" is enforced by link(), which cannot replace an existing name.
  */
+/**
+ * The server's new/ and its files, and the bare cur/ and tmp/ directories (so the remote can be checked to
+ * be a Maildir); nothing inside cur/, tmp/ or subdirectories of new/. The server's own
+ * new/.syncmail-partial (a dot-entry, so never a message) is left alone: that name is our partial dir.
+ */
+const MAILDIR_FILTERS = [
+  `--filter=- /new/${PARTIAL_DIR}/`,
+  '--filter=+ /new/',
+  '--filter=+ /new/*',
+  '--filter=+ /cur/',
+  '--filter=+ /tmp/',
+  '--filter=- *',
+];
+
 export function fetchArgv(mailbox: Mailbox, config: RunConfig, paths: MailboxPaths): string[] {
   return [
     ...transportArgs(mailbox, config),
     '--recursive',
     ...commonArgs(paths),
-    '--filter=+ /new/',
-    '--filter=+ /new/*',
-    '--filter=+ /cur/',
-    '--filter=+ /tmp/',
-    '--filter=- *',
+    // An interrupted file is kept here and resumed by the next run (the essay's --partial-dir purpose):
+    // stage/new/.syncmail-partial, inside the private stage, so no reader ever sees it. Relative on
+    // purpose: an absolute partial dir makes the resumed file fail verification on Debian's 3.2.7 and
+    // upstream 3.4.0-3.4.3 (measured; fixed upstream in 3.4.4), and the file would never arrive.
+    `--partial-dir=${PARTIAL_DIR}`,
+    ...MAILDIR_FILTERS,
     // A message already delivered by an interrupted run (delivered/new/X, same size and mtime) is not sent
     // again; it stays on the server until the remove pass below.
     `--compare-dest=${paths.delivered}`,
@@ -131,11 +159,7 @@ export function listArgv(mailbox: Mailbox, config: RunConfig): string[] {
     '--list-only',
     '--recursive',
     '--one-file-system',
-    '--filter=+ /new/',
-    '--filter=+ /new/*',
-    '--filter=+ /cur/',
-    '--filter=+ /tmp/',
-    '--filter=- *',
+    ...MAILDIR_FILTERS,
     ...mailbox.rsyncArgs.filter((arg) => !arg.startsWith('--bwlimit')),
     '--',
     remoteSpec(mailbox.remote),

@@ -1,23 +1,46 @@
-// The local rsync must be 3.4.0 or newer: older clients can be made by a hostile server to write files
-// outside the destination or leak local files (CVE-2024-12084..12088, CVE-2024-12747).
+// Which local rsync syncmail accepts. The oldest is the oldest the test suite runs against (Debian 12's
+// and Ubuntu 22.04/24.04's 3.2.7); anything older lacks something the passes rely on, and the refusal
+// names it. No version is refused for security holes it may or may not have: distributions backport the
+// fixes without changing the number (the README lists which upstream releases carry which fixes).
 import { execa } from 'execa';
 import { ConfigError } from '../errors.js';
 
-export const MINIMUM = [3, 4, 0] as const;
+export type Version = readonly [number, number, number];
+
+export const OLDEST_TESTED: Version = [3, 2, 7];
+
+/** What each release added that syncmail needs, newest first; a refusal names the oldest one missing. */
+const NEEDS: ReadonlyArray<{ readonly since: Version; readonly what: string }> = [
+  {
+    since: [3, 2, 7],
+    what: 'a correct check of the file list the server sends back when filters are used (3.2.5 and 3.2.6 get it wrong); 3.2.7 is also the oldest rsync syncmail is tested with',
+  },
+  {
+    since: [3, 2, 4],
+    what: '--info=NONREG (naming the symlinks and special files left on the server)',
+  },
+  {
+    since: [3, 2, 3],
+    what: '--stop-after (the wall-clock bound on a hung server)',
+  },
+  { since: [3, 1, 0], what: '--info and --outbuf (the transfer log)' },
+];
 
 /** Pure: "rsync  version 3.5.0  protocol version 32" → [3, 5, 0]. */
-export function parseRsyncVersion(text: string): [number, number, number] | undefined {
+export function parseRsyncVersion(text: string): Version | undefined {
   const match = /rsync\s+version\s+v?(\d+)\.(\d+)\.(\d+)/.exec(text);
   return match ? [Number(match[1]), Number(match[2]), Number(match[3])] : undefined;
 }
 
-export function isSupported(version: readonly number[]): boolean {
-  for (let i = 0; i < MINIMUM.length; i += 1) {
-    const have = version[i] ?? 0;
-    const need = MINIMUM[i] ?? 0;
-    if (have !== need) return have > need;
-  }
-  return true;
+export function compareVersions(a: Version, b: Version): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+}
+
+/** Pure: what `version` lacks, or undefined when syncmail can use it. */
+export function missingFeature(version: Version): string | undefined {
+  let missing: string | undefined;
+  for (const need of NEEDS) if (compareVersions(version, need.since) < 0) missing = need.what;
+  return missing;
 }
 
 export async function checkRsyncVersion(
@@ -34,7 +57,7 @@ export async function checkRsyncVersion(
     throw new ConfigError(
       undefined,
       [`cannot run "${program}": ${result.shortMessage}`],
-      'install rsync 3.4.0 or newer (Debian: apt-get install rsync), or set "rsync" in the config to its full path',
+      'install rsync (Debian and Ubuntu: apt-get install rsync), or set "rsync" in the config to its full path',
     );
   }
   const version = parseRsyncVersion(String(result.stdout));
@@ -45,13 +68,14 @@ export async function checkRsyncVersion(
       'set "rsync" in the config to a real rsync',
     );
   }
-  if (!isSupported(version)) {
+  const missing = missingFeature(version);
+  if (missing !== undefined) {
     throw new ConfigError(
       undefined,
       [
-        `rsync ${version.join('.')} is too old: syncmail needs 3.4.0 or newer (older clients have known security holes a hostile server can use)`,
+        `rsync ${version.join('.')} is too old: syncmail needs ${OLDEST_TESTED.join('.')} or newer, for ${missing}`,
       ],
-      'upgrade rsync (Debian 12: apt-get install -t bookworm-security rsync; elsewhere your package manager or rsync.samba.org), or set "rsync" to a newer one',
+      'upgrade rsync with your package manager (Debian 12, Ubuntu 22.04 and 24.04 ship 3.2.7), or set "rsync" in the config to a newer one',
     );
   }
   return version.join('.');

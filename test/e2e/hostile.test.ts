@@ -902,7 +902,7 @@ hostile(
 );
 
 hostile(
-  'an rsync older than 3.4.0 is refused (78) before it runs anything but --version; a missing one is 78 too',
+  'an rsync older than 3.2.7 is refused (78), naming what it lacks, before it runs anything but --version; a missing one is 78 too',
   async ({ sshd }) => {
     const dir = await makeTempDir('hostile-rsync');
     const server = await makeMaildir(path.join(dir, 'server', 'inbox'));
@@ -919,7 +919,7 @@ hostile(
         `for a in "$@"; do printf '[%s]' "$a"; done >> '${argvLog}'`,
         `printf '\\n' >> '${argvLog}'`,
         'if [ "$1" = --version ]; then',
-        "  echo 'rsync  version 3.2.7  protocol version 31'",
+        "  echo 'rsync  version 3.2.3  protocol version 31'",
         "  echo 'Copyright (C) 1996-2022 by Andrew Tridgell, Wayne Davison, and others.'",
         '  exit 0',
         'fi',
@@ -939,8 +939,8 @@ hostile(
 
     const old = await sub('old', fake);
     assert.is(old.code, 78, `old rsync: exit code (stderr: ${old.err})`);
-    assert.match(old.err, /rsync 3\.2\.7 is too old/);
-    assert.match(old.err, /3\.4\.0 or newer/);
+    assert.match(old.err, /rsync 3\.2\.3 is too old/);
+    assert.match(old.err, /3\.2\.7 or newer, for --info=NONREG/);
     assert.match(old.err, /upgrade rsync/);
     assertTerminalSafe(old.err, 'stderr');
     const calls = readFileSync(argvLog, 'utf8')
@@ -956,7 +956,7 @@ hostile(
     const missing = await sub('missing', path.join(dir, 'no-such-dir', 'rsync'));
     assert.is(missing.code, 78, `missing rsync: exit code (stderr: ${missing.err})`);
     assert.match(missing.err, /cannot run ".*no-such-dir\/rsync"/);
-    assert.match(missing.err, /install rsync 3\.4\.0 or newer/);
+    assert.match(missing.err, /install rsync \(Debian and Ubuntu: apt-get install rsync\)/);
 
     const notOnPath = await sub('not-on-path', `syncmail-no-such-rsync-${TAG}`);
     assert.is(notOnPath.code, 78, `rsync not on PATH: exit code (stderr: ${notOnPath.err})`);

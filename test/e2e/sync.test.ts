@@ -366,7 +366,7 @@ e2e(
       stdin: 'ignore',
     });
     const partialOrTemp = () =>
-      ['temp', 'partial'].some(
+      ['temp', 'stage/new/.syncmail-partial'].some(
         (d) => readdirSyncSafe(path.join(local, 'tmp', 'syncmail', 'inbox', d)).length > 0,
       );
     const deadline = Date.now() + 20_000;
@@ -387,7 +387,9 @@ e2e(
       'mail not yet moved stays on the server',
     );
     assert.ok(
-      readdirSyncSafe(path.join(local, 'tmp', 'syncmail', 'inbox', 'partial')).length > 0,
+      readdirSyncSafe(
+        path.join(local, 'tmp', 'syncmail', 'inbox', 'stage', 'new', '.syncmail-partial'),
+      ).length > 0,
       'the partial file is kept',
     );
     const again = await run(['--config', config, '--quiet']);
@@ -424,7 +426,7 @@ e2e('--print shows the exact commands, shell-quoted, and runs nothing', async ({
     result.out
       .split('\n')
       .find((l) => l.startsWith('LC_ALL=C rsync') && !l.includes('--remove-source-files')) ?? '';
-  for (const d of ['temp', 'partial', 'stage'])
+  for (const d of ['temp', 'stage'])
     mkdirSync(path.join(local, 'tmp', 'syncmail', 'inbox', d), { recursive: true });
   const pasted = await execa('bash', ['-c', fetchLine], { reject: false });
   assert.is(pasted.exitCode, 0, String(pasted.stderr));

@@ -41,6 +41,9 @@ import {
 } from './maildir.js';
 import type { Sshd } from './sshd.js';
 
+/** rsync's partial dir, inside the stage (see src/rsync/argv.ts). */
+const PARTIAL = 'stage/new/.syncmail-partial';
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The built CLI: run `npm run build` first. */
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -844,7 +847,7 @@ export class World {
         if (!serverNames.includes(n))
           this.problem(`${what}: ${box.name}: ${n} had to stay on the server and is gone`);
       let leftovers = 0;
-      for (const sub of ['stage/new', 'delivered/new', 'removing/new', 'temp', 'partial']) {
+      for (const sub of ['stage/new', 'delivered/new', 'removing/new', 'temp', PARTIAL]) {
         const names = readdirSafe(path.join(box.work, sub))
           .map((n) => nameKey(n))
           .filter((n) => !(sub === 'stage/new' && stay.has(n)));
@@ -1684,7 +1687,7 @@ export async function recoveryStates(o: Common): Promise<Figures> {
     // Every message starts on the server (an MDA delivered it).
     await world.addMail(box, m, mtime);
     await makeMaildir(box.local);
-    for (const d of ['stage/new', 'delivered/new', 'removing/new', 'temp', 'partial'])
+    for (const d of ['stage/new', 'delivered/new', 'removing/new', 'temp', PARTIAL])
       await mkdir(w(d), { recursive: true });
     const srv = (x: Message) => path.join(box.server, 'new', x.name);
 
@@ -1724,12 +1727,9 @@ export async function recoveryStates(o: Common): Promise<Figures> {
       staleBytes.subarray(0, Math.floor(staleBytes.length / 2)),
     );
     const halfBytes = await readFile(srv(half));
+    await writeFile(w(PARTIAL, half.name), halfBytes.subarray(0, Math.floor(halfBytes.length / 3)));
     await writeFile(
-      w('partial', half.name),
-      halfBytes.subarray(0, Math.floor(halfBytes.length / 3)),
-    );
-    await writeFile(
-      w('partial', '1600000000.M1P1Q1.gone.test'),
+      w(PARTIAL, '1600000000.M1P1Q1.gone.test'),
       'a partial of a message no longer on the server\n',
     );
     // Killed between link() into new/ and the rename to delivered/: in the stage and in new/ (same inode) …

@@ -30,10 +30,17 @@ test('remoteSpec: host:path with a trailing slash, user@ kept, subdir appended',
   assert.is(remoteSpec(mailbox.remote), 'me@mail-server:mail/My Inbox/');
   assert.is(remoteSpec(mailbox.remote, 'new'), 'me@mail-server:mail/My Inbox/new/');
   assert.is(remoteSpec({ kind: 'local', path: '/srv/mail/' }, 'new'), '/srv/mail/new/');
-  assert.is(remoteSpec({ kind: 'ssh', user: undefined, host: 'h', path: '~' }), 'h:~/');
+  // No shell expands ~ under --secluded-args; the server's rsync starts in the home directory anyway.
+  assert.is(remoteSpec({ kind: 'ssh', user: undefined, host: 'h', path: '~' }), 'h:./');
+  assert.is(remoteSpec({ kind: 'ssh', user: undefined, host: 'h', path: '~/' }), 'h:./');
+  assert.is(
+    remoteSpec({ kind: 'ssh', user: undefined, host: 'h', path: '~/Mail/a' }, 'new'),
+    'h:Mail/a/new/',
+  );
+  assert.is(remoteSpec({ kind: 'local', path: '/x/~/y' }), '/x/~/y/');
 });
 
-test('fetch pass: stage destination, absolute temp and partial dirs in the local tmp/, no removal', () => {
+test('fetch pass: stage destination, absolute temp dir, a relative partial dir inside the stage, no removal', () => {
   const argv = fetchArgv(mailbox, config, paths);
   assert.equal(argv.slice(-3), [
     '--',
@@ -41,7 +48,12 @@ test('fetch pass: stage destination, absolute temp and partial dirs in the local
     '/home/me/mail/inbox/tmp/syncmail/inbox/stage/',
   ]);
   assert.ok(argv.includes('--temp-dir=/home/me/mail/inbox/tmp/syncmail/inbox/temp'));
-  assert.ok(argv.includes('--partial-dir=/home/me/mail/inbox/tmp/syncmail/inbox/partial'));
+  assert.ok(argv.includes('--partial-dir=.syncmail-partial'));
+  assert.ok(argv.includes('--secluded-args'), 'paths never reach the remote shell');
+  assert.ok(
+    argv.indexOf('--filter=- /new/.syncmail-partial/') < argv.indexOf('--filter=+ /new/*'),
+    "the server's own .syncmail-partial is never fetched",
+  );
   for (const forbidden of [
     '--remove-source-files',
     '--links',
@@ -66,6 +78,7 @@ test('fetch pass: stage destination, absolute temp and partial dirs in the local
   assert.equal(
     argv.filter((a) => a.startsWith('--filter=')),
     [
+      '--filter=- /new/.syncmail-partial/',
       '--filter=+ /new/',
       '--filter=+ /new/*',
       '--filter=+ /cur/',

@@ -11,7 +11,7 @@ import { LocalIndex } from '../../src/maildir/local-index.js';
 import { colorLevel } from '../../src/output/reporter.js';
 import { shellCommand, shellQuote } from '../../src/output/shell-quote.js';
 import { parseListLine } from '../../src/rsync/parse-list.js';
-import { isSupported, parseRsyncVersion } from '../../src/rsync/version.js';
+import { missingFeature, parseRsyncVersion } from '../../src/rsync/version.js';
 
 test('worstExit: a bug beats config beats auth beats disk beats data beats transient beats ok', () => {
   assert.is(worstExit([]), EXIT.ok);
@@ -119,19 +119,27 @@ test('parseListLine: rsync --list-only lines, escapes decoded', () => {
   assert.is(parseListLine('receiving incremental file list'), undefined);
 });
 
-test('rsync version: parsed and compared against 3.4.0', () => {
+test('rsync version: parsed; the oldest tested (3.2.7) and newer accepted, older ones told what they lack', () => {
   assert.equal(
     parseRsyncVersion('rsync  version 3.5.0  protocol version 32\nCopyright'),
     [3, 5, 0],
   );
   assert.equal(parseRsyncVersion('rsync  version v3.2.7  protocol version 31'), [3, 2, 7]);
   assert.is(parseRsyncVersion('openrsync: protocol version 29'), undefined);
-  assert.ok(isSupported([3, 4, 0]));
-  assert.ok(isSupported([3, 5, 0]));
-  assert.ok(isSupported([4, 0, 0]));
-  assert.not.ok(isSupported([3, 3, 9]));
-  assert.not.ok(isSupported([3, 2, 7]));
-  assert.not.ok(isSupported([2, 6, 9]));
+  for (const ok of [
+    [3, 2, 7],
+    [3, 4, 0],
+    [3, 5, 0],
+    [4, 0, 0],
+  ] as const) {
+    assert.is(missingFeature(ok), undefined, ok.join('.'));
+  }
+  assert.match(missingFeature([3, 2, 6]) ?? '', /3\.2\.5 and 3\.2\.6 get it wrong/);
+  assert.match(missingFeature([3, 2, 5]) ?? '', /file list/);
+  assert.match(missingFeature([3, 2, 3]) ?? '', /--info=NONREG/);
+  assert.match(missingFeature([3, 2, 2]) ?? '', /--stop-after/);
+  assert.match(missingFeature([3, 0, 9]) ?? '', /--info and --outbuf/);
+  assert.match(missingFeature([2, 6, 9]) ?? '', /--info and --outbuf/);
 });
 
 test('shellQuote: pasteable POSIX words', () => {
