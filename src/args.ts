@@ -116,6 +116,7 @@ Exit codes:
   78  configuration error; nothing was run
   128+N  stopped by signal N after the running transfer finished
 
-Ctrl-C lets the running transfer finish, then stops. Press it three times
-(or send SIGTERM three times) to stop the transfer itself; it resumes next run.
+Ctrl-C, SIGTERM or SIGHUP let the running transfer finish, then stop. Press
+Ctrl-C three times within 5 seconds to stop the transfer itself; it resumes
+on the next run. Signals from different sources never force a stop.
 `;

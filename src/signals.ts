@@ -1,11 +1,16 @@
-// Holds termination signals while a sync runs, so a Ctrl-C or a kill never cuts a transfer in half.
+// Holds termination signals while a sync runs, so a Ctrl-C, a logout or a shutdown never cuts a transfer
+// in half.
 //
 // The essay used blocksig (a blocked signal mask inherited by rsync), but rsync unblocks and re-handles
-// INT/TERM/HUP at start, so the mask protects nothing. Instead rsync runs in its own session (run.ts) and
-// syncmail itself listens for the signals: the first is remembered and the running mailbox finishes; the
-// second says how to force a stop; the third forces it (SIGTERM to rsync's group: the partial file is
-// kept and resumed by the next run). After the run, main() returns 128+N and cli.ts re-raises the signal,
-// so the parent sees a death by that signal, never exit 0.
+// INT/TERM/HUP at start, so the mask protects nothing. Instead every rsync runs in its own session
+// (rsync/run.ts) and syncmail itself listens for the signals: the first is remembered, the running
+// mailboxes finish, and the run then ends by that signal (main() returns 128+N and cli.ts re-raises it,
+// so a parent sees a death by that signal, never exit 0).
+//
+// Only a person insisting stops a transfer half-way: the same interactive signal (Ctrl-C's SIGINT, or
+// Ctrl-\'s SIGQUIT) three times within a few seconds. Signals from different sources never add up to
+// that: a closed terminal during a Ctrl-C, or a shutdown's TERM and HUP, are all held. A forced stop
+// sends SIGTERM to each running rsync's process group; the partial file is kept and resumed next run.
 //
 // Plain process.on listeners, not signal-exit: signal-exit is an exit hook ("one shot" per signal) that
 // cannot defer a second signal, and it does not hook SIGUSR1, which with no listener starts Node's
@@ -22,15 +27,71 @@ export const HELD_SIGNALS = [
 ] as const;
 export type HeldSignal = (typeof HELD_SIGNALS)[number];
 
+/** The signals a terminal sends when a person presses a key (Ctrl-C, Ctrl-\). */
+const INTERACTIVE: ReadonlySet<HeldSignal> = new Set(['SIGINT', 'SIGQUIT']);
+/** How many of the same interactive signal force a stop, and within how long. */
+export const FORCE_COUNT = 3;
+export const FORCE_WINDOW_MS = 5000;
+
+const KEY: Partial<Record<HeldSignal, string>> = { SIGINT: 'Ctrl-C', SIGQUIT: 'Ctrl-\\' };
+
+export type Verdict =
+  /** The first signal: the run stops once the running transfers are done. */
+  | { readonly kind: 'stop-after' }
+  /** Held, and it brings a forced stop no closer. */
+  | { readonly kind: 'held' }
+  /** An interactive signal again: `more` of the same within the window force the stop. */
+  | { readonly kind: 'insisting'; readonly more: number }
+  | { readonly kind: 'force' };
+
+export interface Arrival {
+  readonly signal: HeldSignal;
+  readonly at: number; // ms
+}
+
+/**
+ * Pure: what the newest arrival (the last element) means, given every signal received so far, oldest
+ * first. Forcing needs FORCE_COUNT arrivals of one interactive signal inside FORCE_WINDOW_MS, with no
+ * other signal needed or counted.
+ */
+export function judge(arrivals: readonly Arrival[]): Verdict {
+  const last = arrivals.at(-1);
+  if (last === undefined || arrivals.length === 1) return { kind: 'stop-after' };
+  if (!INTERACTIVE.has(last.signal)) return { kind: 'held' };
+  const recent = arrivals.filter(
+    (a) => a.signal === last.signal && last.at - a.at <= FORCE_WINDOW_MS,
+  ).length;
+  return recent >= FORCE_COUNT
+    ? { kind: 'force' }
+    : { kind: 'insisting', more: FORCE_COUNT - recent };
+}
+
+/** What a person is told about a verdict while transfers run. */
+export function explain(signal: HeldSignal, verdict: Verdict): string {
+  const key = KEY[signal] ?? signal;
+  switch (verdict.kind) {
+    case 'stop-after':
+      return INTERACTIVE.has(signal)
+        ? `${signal}: finishing the running transfer, then stopping (press ${key} ${FORCE_COUNT - 1} more times quickly to stop it now)`
+        : `${signal}: finishing the running transfer, then stopping`;
+    case 'held':
+      return `${signal}: held; the running transfer finishes first`;
+    case 'insisting':
+      return `${signal}: still finishing; press ${key} ${verdict.more === 1 ? 'once more' : `${verdict.more} more times`} to stop the transfer now (it resumes next run)`;
+    case 'force':
+      return `${signal}: stopping the transfer now`;
+  }
+}
+
 export interface SignalGuard {
-  /** The first signal received, if any. */
+  /** The first signal received, if any: the run ends by it. */
   readonly pending: HeldSignal | undefined;
-  /** A third signal forced the running transfer to stop. */
+  /** A person forced the running transfers to stop. */
   readonly forced: boolean;
-  /** Aborted at the first signal: for waits that should give up at once (a busy lock). */
+  /** Aborted at the first signal: for waits that should give up at once (a busy lock, a retry pause). */
   readonly abortSignal: AbortSignal;
-  /** Called at the third signal: stop the running transfer now. */
-  setForce(force: (() => void) | undefined): void;
+  /** Registers a running transfer's stop function (called on a forced stop); returns its un-register. */
+  track(stop: () => void): () => void;
   release(): void;
 }
 
@@ -38,27 +99,24 @@ export function signalNumber(signal: string): number {
   return (constants.signals as Record<string, number>)[signal] ?? 0;
 }
 
-export function holdSignals(say: (message: string) => void): SignalGuard {
-  let pending: HeldSignal | undefined;
-  let count = 0;
-  let force: (() => void) | undefined;
+export function holdSignals(
+  say: (message: string) => void,
+  now: () => number = Date.now,
+): SignalGuard {
+  const arrivals: Arrival[] = [];
+  const running = new Set<() => void>();
   let forced = false;
   const controller = new AbortController();
   const listeners = HELD_SIGNALS.map((signal) => {
     const listener = (): void => {
-      count += 1;
-      if (pending === undefined) {
-        pending = signal;
-        controller.abort();
-        if (force !== undefined) say(`${signal}: finishing the running transfer, then stopping`);
-      } else if (count === 2 && force !== undefined) {
-        say(
-          `${signal}: still finishing; send it once more to stop the transfer now (it resumes next run)`,
-        );
-      } else if (count >= 3 && force !== undefined) {
-        say(`${signal}: stopping the transfer now`);
+      arrivals.push({ signal, at: now() });
+      const verdict = judge(arrivals);
+      if (verdict.kind === 'stop-after') controller.abort();
+      if (running.size === 0) return; // nothing to finish or to stop: the run ends at its next step
+      say(explain(signal, verdict));
+      if (verdict.kind === 'force') {
         forced = true;
-        force();
+        for (const stop of running) stop();
       }
     };
     process.on(signal, listener);
@@ -66,14 +124,15 @@ export function holdSignals(say: (message: string) => void): SignalGuard {
   });
   return {
     get pending() {
-      return pending;
+      return arrivals[0]?.signal;
     },
     get forced() {
       return forced;
     },
     abortSignal: controller.signal,
-    setForce(f) {
-      force = f;
+    track(stop) {
+      running.add(stop);
+      return () => running.delete(stop);
     },
     release() {
       for (const [signal, listener] of listeners) process.off(signal, listener);

@@ -43,9 +43,9 @@ export async function runPass(spec: PassSpec): Promise<Outcome> {
         spec.onEvent(event);
       },
     });
-    guard.setForce(() => handle.terminate());
+    const untrack = guard.track(() => handle.terminate());
     const run = await handle.done;
-    guard.setForce(undefined);
+    untrack();
     if (guard.forced) {
       // rsync's own complaints about the stop (broken pipe, code 20) would read like a network failure.
       return {

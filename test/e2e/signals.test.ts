@@ -1,0 +1,155 @@
+// Signals end to end, with real processes: a run that is signalled while rsync moves mail finishes the
+// transfer and ends by the first signal; only the same interactive signal, quickly repeated, stops the
+// transfer itself (and then the next run finishes the move). Every case ends with the exactly-once check.
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { makeMessages, Rng, type Running, World } from '../helpers/faults.js';
+import { randomMessages } from '../helpers/maildir.js';
+import { type Sshd, startSshd } from '../helpers/sshd.js';
+
+const signals = suite<{ sshd: Sshd }>('signals end to end', {} as { sshd: Sshd });
+signals.before(async (ctx) => {
+  ctx.sshd = await startSshd();
+});
+signals.after(async (ctx) => {
+  await ctx.sshd?.stop();
+});
+
+function entries(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Waits until rsync is receiving a file (its temp dir is not empty); fails the test if it never is. */
+async function untilReceiving(world: World, run: Running): Promise<void> {
+  const temp = path.join(world.box.work, 'temp');
+  const deadline = Date.now() + 20_000;
+  while (entries(temp).length === 0) {
+    assert.ok(!run.exited, 'the run ended before a transfer was under way');
+    assert.ok(Date.now() < deadline, 'no transfer under way after 20 s');
+    await sleep(20);
+  }
+}
+
+async function checked(world: World): Promise<void> {
+  await world.verify('after the runs');
+  const figures = await world.finish();
+  assert.equal(figures.problems, [], figures.problems.join('\n'));
+}
+
+signals(
+  'a Ctrl-C to the process group, then SIGTERM and SIGHUP to syncmail: the transfer finishes, exit by SIGINT',
+  async ({ sshd }) => {
+    const world = await World.create({ name: 'signals-mixed', seed: 1, sshd });
+    const rng = new Rng(1);
+    // A 6 MB message among small ones, slowed down: the signals land while it is in flight.
+    const big = randomMessages(1, {
+      seed: 61,
+      host: 'big.test',
+      minSize: 6_000_000,
+      maxSize: 6_000_000,
+    });
+    await world.addMail(world.box, [...makeMessages(rng, 'mixed', 8), ...big]);
+    world.configure({ rsyncArgs: ['--bwlimit=2000'] });
+    world.startMonitor();
+    const run = world.syncmail([]);
+    await untilReceiving(world, run);
+    process.kill(-run.pid, 'SIGINT'); // what a terminal's Ctrl-C does
+    await sleep(200);
+    process.kill(run.pid, 'SIGTERM'); // a logout or a shutdown
+    await sleep(200);
+    process.kill(run.pid, 'SIGHUP'); // the terminal closing
+    const result = await run.done;
+    assert.is(result.signal, 'SIGINT', `exit ${result.code}: ${result.err}`);
+    assert.match(result.err, /SIGINT: finishing the running transfer, then stopping/);
+    assert.match(result.err, /SIGTERM: held; the running transfer finishes first/);
+    assert.match(result.err, /SIGHUP: held; the running transfer finishes first/);
+    assert.not.match(result.err, /stopping the transfer now/);
+    assert.match(result.err, /interrupted by SIGINT/);
+    assert.equal(
+      entries(path.join(world.box.server, 'new')),
+      [],
+      'every message moved in that run',
+    );
+    world.checkOnce();
+    await checked(world);
+  },
+);
+
+signals(
+  'SIGTERM three times (a shutdown, systemd) never stops the transfer: it finishes, exit by SIGTERM',
+  async ({ sshd }) => {
+    const world = await World.create({ name: 'signals-terms', seed: 2, sshd });
+    const big = randomMessages(2, {
+      seed: 62,
+      host: 'big.test',
+      minSize: 2_500_000,
+      maxSize: 3_000_000,
+    });
+    await world.addMail(world.box, big);
+    world.configure({ rsyncArgs: ['--bwlimit=2000'] });
+    world.startMonitor();
+    const run = world.syncmail(['--quiet']);
+    await untilReceiving(world, run);
+    for (let i = 0; i < 3; i += 1) {
+      process.kill(run.pid, 'SIGTERM');
+      await sleep(150);
+    }
+    const result = await run.done;
+    assert.is(result.signal, 'SIGTERM', `exit ${result.code}: ${result.err}`);
+    assert.not.match(result.err, /stopping the transfer now/);
+    assert.equal(
+      entries(path.join(world.box.server, 'new')),
+      [],
+      'every message moved in that run',
+    );
+    world.checkOnce();
+    await checked(world);
+  },
+);
+
+signals(
+  'Ctrl-C three times within seconds stops the transfer; the partial is kept and the next run finishes',
+  async ({ sshd }) => {
+    const world = await World.create({ name: 'signals-forced', seed: 3, sshd });
+    const big = randomMessages(3, {
+      seed: 63,
+      host: 'big.test',
+      minSize: 2_000_000,
+      maxSize: 2_500_000,
+    });
+    await world.addMail(world.box, big);
+    world.configure({ rsyncArgs: ['--bwlimit=1000'] });
+    world.startMonitor();
+    const run = world.syncmail([]);
+    await untilReceiving(world, run);
+    for (let i = 0; i < 3; i += 1) {
+      process.kill(-run.pid, 'SIGINT');
+      await sleep(300);
+    }
+    const stopping = Date.now();
+    const result = await run.done;
+    assert.ok(Date.now() - stopping < 10_000, 'the forced stop is prompt');
+    assert.is(result.signal, 'SIGINT', `exit ${result.code}: ${result.err}`);
+    assert.match(result.err, /press Ctrl-C once more to stop the transfer now/);
+    assert.match(result.err, /stopping the transfer now/);
+    assert.match(result.err, /stopped on request; it resumes on the next run/);
+    assert.not.match(result.err, /cannot reach/);
+    assert.ok(entries(path.join(world.box.server, 'new')).length > 0, 'what did not move stays');
+    assert.ok(
+      entries(path.join(world.box.work, 'stage', 'new', '.syncmail-partial')).length > 0,
+      'the partial is kept',
+    );
+    await world.run(['--quiet'], [0], 'the run after the forced stop');
+    world.checkOnce();
+    await checked(world);
+  },
+);
+
+signals.run();
