@@ -1,5 +1,6 @@
 // Every failure syncmail reports is a value of one of these classes, and each class maps to exactly one
-// documented exit code (sysexits.h). The README's exit-code table is generated from the same numbers.
+// documented exit code (sysexits.h; the README's exit-code table and `--help` list the same numbers).
+// An error also carries a reason code, so outputs can say what happened without parsing the message.
 
 export const EXIT = {
   ok: 0,
@@ -36,19 +37,47 @@ export function worstExit(codes: Iterable<number>): number {
   return worst;
 }
 
+/** What went wrong, as a code: the transfer log's `reason`, and what outputs word their text from. */
+export type ErrorReason =
+  | 'usage'
+  | 'config'
+  | 'no-remote-maildir' // the server path does not exist
+  | 'not-a-maildir' // the server path has no cur/ new/ tmp/
+  | 'no-server-rsync'
+  | 'no-rsync' // the local rsync cannot be run
+  | 'old-rsync'
+  | 'host-key'
+  | 'auth'
+  | 'disk-full'
+  | 'local-write'
+  | 'local-maildir' // the local Maildir cannot be prepared or checked
+  | 'lock-failed'
+  | 'flush-failed'
+  | 'log-failed'
+  | 'unreachable'
+  | 'stopped' // a person forced the transfer to stop
+  | 'changed' // a message changed on the server during the sync
+  | 'rsync-failed' // rsync failed in a way syncmail does not know
+  | 'bug';
+
 export abstract class SyncmailError extends Error {
   abstract readonly exitCode: ExitCode;
   /** What the person should do next; printed on its own line after the message. */
   readonly hint: string | undefined;
-  constructor(message: string, hint?: string) {
+  readonly reason: ErrorReason;
+  constructor(message: string, hint: string | undefined, reason: ErrorReason) {
     super(message);
     this.name = new.target.name;
     this.hint = hint;
+    this.reason = reason;
   }
 }
 
 export class UsageError extends SyncmailError {
   readonly exitCode = EXIT.usage;
+  constructor(message: string, hint?: string) {
+    super(message, hint, 'usage');
+  }
 }
 
 /** A config file problem. `problems` holds one line per problem: "mailboxes[1].local: expected ...". */
@@ -56,11 +85,17 @@ export class ConfigError extends SyncmailError {
   readonly exitCode = EXIT.config;
   readonly file: string | undefined;
   readonly problems: readonly string[];
-  constructor(file: string | undefined, problems: readonly string[], hint?: string) {
+  constructor(
+    file: string | undefined,
+    problems: readonly string[],
+    hint?: string,
+    reason: ErrorReason = 'config',
+  ) {
     const where = file === undefined ? 'configuration' : file;
     super(
       problems.length === 1 ? `${where}: ${problems[0]}` : `${where}:\n  ${problems.join('\n  ')}`,
       hint,
+      reason,
     );
     this.file = file;
     this.problems = problems;
@@ -85,4 +120,7 @@ export class LocalIoError extends SyncmailError {
 
 export class InternalError extends SyncmailError {
   readonly exitCode = EXIT.software;
+  constructor(message: string, hint?: string, reason: ErrorReason = 'bug') {
+    super(message, hint, reason);
+  }
 }

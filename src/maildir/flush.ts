@@ -1,15 +1,14 @@
-// Makes everything written to the local Maildir's filesystem durable: file data and the directory entries
-// that link() created in new/. One syncfs(2) (coreutils `sync -f`) instead of rsync --fsync on every
-// file, which costs ~3x and still leaves the directory entry unsynced (rsync-facts §5).
-import { execa } from 'execa';
+// Durable before removed: once this returns, every message linked into new/ is on disk, data and
+// directory entry. Only then may a server copy go.
 import { LocalIoError } from '../errors.js';
+import type { MaildirFs } from './fs.js';
 
-export async function flushFilesystem(dir: string): Promise<void> {
-  const result = await execa('sync', ['-f', dir], { reject: false, stdin: 'ignore' });
-  if (result.exitCode !== 0) {
-    throw new LocalIoError(
-      `could not flush ${dir} to disk: ${result.stderr || result.shortMessage}`,
-      'nothing was removed from the server; check the disk and run syncmail again',
-    );
-  }
+export async function flush(fs: MaildirFs, dir: string): Promise<void> {
+  const failure = await fs.syncfs(dir);
+  if (failure === undefined) return;
+  throw new LocalIoError(
+    `could not flush ${dir} to disk: ${failure}`,
+    'nothing was removed from the server; check the disk and run syncmail again',
+    'flush-failed',
+  );
 }

@@ -1,6 +1,6 @@
 // What the local Maildir already holds, keyed by unique name. A reader moves new/X to cur/X:2,S, so a
 // message is found by the part before ':' in either directory, never by its full name.
-import { readdirSync } from 'node:fs';
+import type { MaildirFs } from './fs.js';
 import type { MailboxPaths } from './layout.js';
 import { joinName, uniqueName } from './layout.js';
 
@@ -66,10 +66,10 @@ export class LocalIndex {
   }
 }
 
-export function scanLocal(paths: Pick<MailboxPaths, 'new' | 'cur'>): LocalIndex {
+export function scanLocal(paths: Pick<MailboxPaths, 'new' | 'cur'>, fs: MaildirFs): LocalIndex {
   const index = new LocalIndex(paths);
   for (const dir of ['new', 'cur'] as const) {
-    for (const name of readdirSync(dir === 'new' ? paths.new : paths.cur, { encoding: 'buffer' })) {
+    for (const name of fs.names(dir === 'new' ? paths.new : paths.cur)) {
       if (name[0] === 0x2e) continue; // dot-files are not messages in a Maildir
       index.add(dir, name);
     }

@@ -1,27 +1,31 @@
 // Whether two files hold the same bytes. Used only for name collisions, which are rare, so a plain
-// streaming compare is fine; the same inode (a stage file linked into new/) short-cuts it.
-import { open, stat } from 'node:fs/promises';
+// compare is fine; the same inode (a stage file linked into new/) short-cuts it.
+import type { FsPath, MaildirFs } from './fs.js';
 
 const CHUNK = 64 * 1024;
 
-export async function sameContent(a: Buffer | string, b: Buffer | string): Promise<boolean> {
-  const [sa, sb] = await Promise.all([stat(a), stat(b)]);
+export function sameContent(fs: MaildirFs, a: FsPath, b: FsPath): boolean {
+  const sa = fs.stat(a);
+  const sb = fs.stat(b);
   if (sa.dev === sb.dev && sa.ino === sb.ino) return true;
   if (sa.size !== sb.size) return false;
-  const [fa, fb] = await Promise.all([open(a, 'r'), open(b, 'r')]);
+  const fa = fs.open(a);
   try {
-    const ba = Buffer.alloc(CHUNK);
-    const bb = Buffer.alloc(CHUNK);
-    for (;;) {
-      const [ra, rb] = await Promise.all([
-        fa.read(ba, 0, CHUNK, null),
-        fb.read(bb, 0, CHUNK, null),
-      ]);
-      if (ra.bytesRead !== rb.bytesRead) return false;
-      if (ra.bytesRead === 0) return true;
-      if (!ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead))) return false;
+    const fb = fs.open(b);
+    try {
+      const ba = Buffer.alloc(CHUNK);
+      const bb = Buffer.alloc(CHUNK);
+      for (;;) {
+        const ra = fs.read(fa, ba);
+        const rb = fs.read(fb, bb);
+        if (ra !== rb) return false;
+        if (ra === 0) return true;
+        if (!ba.subarray(0, ra).equals(bb.subarray(0, rb))) return false;
+      }
+    } finally {
+      fs.close(fb);
     }
   } finally {
-    await Promise.all([fa.close(), fb.close()]);
+    fs.close(fa);
   }
 }

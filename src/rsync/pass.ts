@@ -1,16 +1,17 @@
 // One rsync pass as syncmail runs it: spawned with the mailbox lock, stoppable by the signal guard, its
 // ending classified, and a transient failure retried with doubling backoff unless a signal asked us to
-// stop. The sequence of passes is sync-mailbox.ts's business; this is how any one of them runs.
+// stop. Which passes run, and in what order, is the mailbox sequence's business (mailbox/steps.ts).
 import type { Config } from '../config/types.js';
 import { TransientError } from '../errors.js';
+import type { PassLabel } from '../events.js';
 import type { SignalGuard } from '../signals.js';
 import { rsyncEnv } from './argv.js';
-import { classifyRun, type Outcome } from './classify.js';
+import { classifyPass, emptySummary, notice, type Outcome } from './classify.js';
 import type { RsyncEvent } from './events.js';
 import { spawnRsync } from './run.js';
 
 export interface PassSpec {
-  readonly label: 'fetch' | 'remove' | 'listing';
+  readonly label: PassLabel;
   readonly argv: readonly string[];
   readonly config: Pick<Config, 'rsync' | 'retries' | 'retryDelay'>;
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -24,55 +25,48 @@ export interface PassSpec {
   /** Raw stdout lines instead of events (see run.ts). */
   readonly onStdoutLine?: (line: string) => void;
   /** Told before each retry, with the failure and the pause. */
-  readonly onRetry: (message: string) => void;
+  readonly onRetry: (outcome: Extract<Outcome, { ok: false }>, delayMs: number) => void;
 }
 
 export async function runPass(spec: PassSpec): Promise<Outcome> {
   const { config, guard } = spec;
   for (let attempt = 0; ; attempt += 1) {
-    let sawChanged = false;
+    const stderr = emptySummary();
     const handle = spawnRsync({
       program: config.rsync,
       argv: spec.argv,
       env: rsyncEnv(spec.env),
       cwd: spec.cwd,
-      ...(spec.lockFd === undefined ? {} : { lockFd: spec.lockFd }),
-      ...(spec.onStdoutLine === undefined ? {} : { onStdoutLine: spec.onStdoutLine }),
+      lockFd: spec.lockFd,
+      onStdoutLine: spec.onStdoutLine,
       onEvent: (event) => {
-        if (event.kind === 'changed') sawChanged = true;
+        notice(stderr, event);
         spec.onEvent(event);
       },
     });
     const untrack = guard.track(() => handle.terminate());
-    const run = await handle.done;
+    const exit = await handle.done;
     untrack();
     if (guard.forced) {
       // rsync's own complaints about the stop (broken pipe, code 20) would read like a network failure.
-      return {
-        ok: false,
-        transient: false,
-        changed: false,
-        error: new TransientError(
-          `${spec.mailbox}: the ${spec.label} was stopped on request; it resumes on the next run`,
-        ),
-      };
+      const error = new TransientError(
+        `${spec.mailbox}: the ${spec.label} was stopped on request; it resumes on the next run`,
+        undefined,
+        'stopped',
+      );
+      return { ok: false, transient: false, changed: false, error };
     }
-    const outcome = classifyRun({
-      run,
+    const outcome = classifyPass({
+      exit,
+      stderr,
       mailbox: spec.mailbox,
       server: spec.server,
       rsyncProgram: config.rsync,
-      sawChanged,
     });
-    if (
-      outcome.ok ||
-      !outcome.transient ||
-      attempt >= config.retries ||
-      guard.pending !== undefined
-    )
-      return outcome;
+    if (outcome.ok || !outcome.transient) return outcome;
+    if (attempt >= config.retries || guard.pending !== undefined) return outcome;
     const delay = config.retryDelay * 1000 * 2 ** attempt;
-    spec.onRetry(`${outcome.error.message}; retrying in ${delay / 1000} s`);
+    spec.onRetry(outcome, delay);
     await spec.sleep(delay);
     if (guard.pending !== undefined) return outcome;
   }

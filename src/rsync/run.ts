@@ -1,28 +1,19 @@
 // Runs one rsync process. The only module that spawns rsync.
 //
 // rsync gets its own session (detached: setsid), because blocking or ignoring signals does not protect
-// it: rsync unblocks and re-handles INT, TERM and HUP at start (rsync-facts §7). In its own session a
-// Ctrl-C, which the terminal sends to the whole foreground process group, and a kill of syncmail's
-// group do not reach it; syncmail holds its own signals meanwhile (signals.ts) and lets it finish.
+// it: rsync unblocks and re-handles INT, TERM and HUP at start (docs/rsync-behaviour.md). In its own
+// session a Ctrl-C, which the terminal sends to the whole foreground process group, and a kill of
+// syncmail's group do not reach it; syncmail holds its own signals meanwhile (signals.ts).
 import { execa } from 'execa';
+import type { RsyncExit } from './classify.js';
 import type { RsyncEvent } from './events.js';
 import { forEachLine } from './lines.js';
 import { parseRsyncLine } from './parse.js';
 
-export interface RsyncRun {
-  readonly exitCode: number | undefined;
-  readonly signal: string | undefined;
-  /** The spawn itself failed (rsync not installed, ENOENT). */
-  readonly spawnError: string | undefined;
-  /** The last stderr lines, for error messages. */
-  readonly stderrTail: readonly string[];
-}
-
 export interface RsyncHandle {
-  readonly pid: number | undefined;
   /** Asks rsync to stop: SIGTERM to its whole process group, so ssh and the receiver go too. */
   terminate(): void;
-  readonly done: Promise<RsyncRun>;
+  readonly done: Promise<RsyncExit>;
 }
 
 export interface RsyncSpawn {
@@ -31,13 +22,11 @@ export interface RsyncSpawn {
   readonly env: Record<string, string>;
   readonly cwd: string;
   /** An open file descriptor rsync inherits as fd 3: the mailbox lock, so an orphaned rsync keeps it. */
-  readonly lockFd?: number;
+  readonly lockFd?: number | undefined;
   readonly onEvent: (event: RsyncEvent) => void;
   /** Takes stdout lines raw instead of parsing them into events (the --list-only listing of a dry run). */
-  readonly onStdoutLine?: (line: string) => void;
+  readonly onStdoutLine?: ((line: string) => void) | undefined;
 }
-
-const TAIL_LINES = 20;
 
 export function spawnRsync(spec: RsyncSpawn): RsyncHandle {
   const stdio = ['ignore', 'pipe', 'pipe', ...(spec.lockFd === undefined ? [] : [spec.lockFd])];
@@ -52,39 +41,25 @@ export function spawnRsync(spec: RsyncSpawn): RsyncHandle {
     // Nothing kills rsync behind our back: forced stops are explicit (terminate) and signals are ours.
     cleanup: false,
   });
-  const tail: string[] = [];
-  const handle = (stream: 'stdout' | 'stderr') => (line: string) => {
-    if (stream === 'stderr') {
-      tail.push(line.replace(/\r$/, ''));
-      if (tail.length > TAIL_LINES) tail.shift();
-    }
-    if (stream === 'stdout' && spec.onStdoutLine !== undefined) {
-      spec.onStdoutLine(line);
-      return;
-    }
+  const parsed = (stream: 'stdout' | 'stderr') => (line: string) => {
     const event = parseRsyncLine(line, stream);
     if (event !== undefined) spec.onEvent(event);
   };
   const reading = Promise.all([
-    child.stdout ? forEachLine(child.stdout, handle('stdout')) : Promise.resolve(),
-    child.stderr ? forEachLine(child.stderr, handle('stderr')) : Promise.resolve(),
+    child.stdout ? forEachLine(child.stdout, spec.onStdoutLine ?? parsed('stdout')) : undefined,
+    child.stderr ? forEachLine(child.stderr, parsed('stderr')) : undefined,
   ]);
-  const done = (async (): Promise<RsyncRun> => {
+  const done = (async (): Promise<RsyncExit> => {
     const result = await child;
     await reading.catch(() => undefined);
-    const spawnError =
-      result.exitCode === undefined && result.signal === undefined
-        ? result.shortMessage
-        : undefined;
+    const spawnFailed = result.exitCode === undefined && result.signal === undefined;
     return {
       exitCode: result.exitCode,
       signal: result.signal,
-      spawnError,
-      stderrTail: tail,
+      spawnError: spawnFailed ? result.shortMessage : undefined,
     };
   })();
   return {
-    pid: child.pid,
     terminate() {
       if (child.pid === undefined) return;
       try {

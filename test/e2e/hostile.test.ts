@@ -29,9 +29,10 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { nameFromFields } from '../../src/log/name-field.js';
+import { realFs } from '../../src/maildir/fs.js';
 import { type Io, main } from '../../src/main.js';
-import { displayName } from '../../src/output/display-name.js';
+import { nameFromFields } from '../../src/outputs/name-fields.js';
+import { displayName } from '../../src/text/display-name.js';
 import {
   assertExactlyOnce,
   deliver,
@@ -89,6 +90,7 @@ async function run(
     cwd: process.cwd(),
     homedir: os.homedir(),
     isTTY: false,
+    fs: realFs,
   };
   const started = Date.now();
   const code = await bounded(main(argv, io), RUN_LIMIT_MS, `syncmail ${argv.join(' ')}`);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { realFs } from '../../src/maildir/fs.js';
 import { type Io, main } from '../../src/main.js';
 import {
   assertExactlyOnce,
@@ -17,8 +18,6 @@ import {
   snapshot,
 } from '../helpers/maildir.js';
 import { type Sshd, startSshd } from '../helpers/sshd.js';
-
-const CLI = path.resolve('dist/cli.js');
 
 interface Captured {
   code: number;
@@ -43,6 +42,7 @@ async function run(
     cwd: process.cwd(),
     homedir: process.env['HOME'] ?? '/root',
     isTTY: false,
+    fs: realFs,
   };
   const code = await main(argv, io);
   return { code, out, err };
@@ -246,10 +246,10 @@ e2e('an unreachable server gives 75 quickly and names the server', async ({ sshd
   assert.is(result.code, 75);
   assert.match(result.err, /inbox: cannot reach mail-server-closed:.*Connection refused/);
   assert.ok(took < 20_000, `took ${took} ms`);
-  const retried = logRecords(dir).filter(
-    (r) => r['event'] === 'warning' && /retrying/.test(String(r['message'])),
-  );
+  const retried = logRecords(dir).filter((r) => r['event'] === 'retry');
   assert.is(retried.length, 1, 'one retry with backoff');
+  assert.is(retried[0]?.['reason'], 'unreachable');
+  assert.is(retried[0]?.['delayMs'], 200, 'retryDelay 0.2 s, doubled on each further retry');
   assert.is((await readdir(path.join(server, 'new'))).length, 2, 'the server keeps its mail');
 });
 
@@ -308,96 +308,7 @@ e2e(
   },
 );
 
-e2e(
-  'Ctrl-C to the whole process group plus SIGTERM to syncmail: the transfer finishes, exit by the signal',
-  async ({ sshd }) => {
-    const { dir, server, local, messages } = await setup(sshd, 12, {
-      minSize: 150_000,
-      maxSize: 250_000,
-      seed: 41,
-    });
-    const config = writeConfig(dir, sshd, [
-      { name: 'inbox', server, local, rsyncArgs: ['--bwlimit=500'] },
-    ]);
-    const child = execa(process.execPath, [CLI, '--config', config], {
-      detached: true,
-      reject: false,
-      stdin: 'ignore',
-    });
-    // Wait until the transfer is under way: a file appears in the stage or the temp dir.
-    const work = path.join(local, 'tmp', 'syncmail', 'inbox');
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const busy = ['temp', 'stage/new'].some(
-        (d) => existsSync(path.join(work, d)) && readdirSyncSafe(path.join(work, d)).length > 0,
-      );
-      if (busy || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.ok(
-      (await readdir(path.join(server, 'new'))).length > 0,
-      'signals arrive while mail is still on the server',
-    );
-    process.kill(-(child.pid as number), 'SIGINT'); // what a terminal's Ctrl-C does
-    await new Promise((r) => setTimeout(r, 200));
-    process.kill(child.pid as number, 'SIGTERM');
-    const result = await child;
-    assert.is(result.signal, 'SIGINT', `exit ${result.exitCode} ${String(result.stderr)}`);
-    assert.match(String(result.stderr), /interrupted by SIGINT/);
-    await assertExactlyOnce(expectedOf(messages), local);
-    assert.equal(await readdir(path.join(server, 'new')), [], 'every message moved');
-  },
-);
-
-e2e(
-  'a third signal stops the transfer itself; the partial is kept and the next run finishes the move',
-  async ({ sshd }) => {
-    const { dir, server, local, messages } = await setup(sshd, 3, {
-      minSize: 2_000_000,
-      maxSize: 2_500_000,
-      seed: 43,
-    });
-    const config = writeConfig(dir, sshd, [
-      { name: 'inbox', server, local, rsyncArgs: ['--bwlimit=1000'] },
-    ]);
-    const child = execa(process.execPath, [CLI, '--config', config], {
-      detached: true,
-      reject: false,
-      stdin: 'ignore',
-    });
-    const partialOrTemp = () =>
-      ['temp', 'stage/new/.syncmail-partial'].some(
-        (d) => readdirSyncSafe(path.join(local, 'tmp', 'syncmail', 'inbox', d)).length > 0,
-      );
-    const deadline = Date.now() + 20_000;
-    while (!partialOrTemp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    for (let i = 0; i < 3; i += 1) {
-      process.kill(child.pid as number, 'SIGTERM');
-      await new Promise((r) => setTimeout(r, 300));
-    }
-    const started = Date.now();
-    const result = await child;
-    assert.ok(Date.now() - started < 10_000, 'the forced stop is prompt');
-    assert.is(result.signal, 'SIGTERM', `exit ${result.exitCode} ${String(result.stderr)}`);
-    assert.match(String(result.stderr), /stopping the transfer now/);
-    assert.match(String(result.stderr), /stopped on request; it resumes on the next run/);
-    assert.not.match(String(result.stderr), /cannot reach/);
-    assert.ok(
-      (await readdir(path.join(server, 'new'))).length > 0,
-      'mail not yet moved stays on the server',
-    );
-    assert.ok(
-      readdirSyncSafe(
-        path.join(local, 'tmp', 'syncmail', 'inbox', 'stage', 'new', '.syncmail-partial'),
-      ).length > 0,
-      'the partial file is kept',
-    );
-    const again = await run(['--config', config, '--quiet']);
-    assert.is(again.code, 0, again.err);
-    await assertExactlyOnce(expectedOf(messages), local);
-    assert.equal(await readdir(path.join(server, 'new')), []);
-  },
-);
+// Signals are tested end to end in signals.test.ts.
 
 function readdirSyncSafe(dir: string): string[] {
   try {

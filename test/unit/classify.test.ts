@@ -1,24 +1,29 @@
+// How a pass ended → success or an error class, from the lines rsync printed (read once, by the parser).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { classifyRun } from '../../src/rsync/classify.js';
+import { classifyPass, emptySummary, notice } from '../../src/rsync/classify.js';
+import { parseRsyncLine } from '../../src/rsync/parse.js';
 
-const base = {
-  mailbox: 'inbox',
-  server: 'mail-server:mail/inbox',
-  rsyncProgram: 'rsync',
-  sawChanged: false,
-};
 const run = (
   exitCode: number | undefined,
-  stderrTail: string[],
+  stderrLines: string[],
   extra: { signal?: string; spawnError?: string } = {},
-) =>
-  classifyRun({
-    ...base,
-    run: { exitCode, signal: extra.signal, spawnError: extra.spawnError, stderrTail },
+) => {
+  const stderr = emptySummary();
+  for (const line of stderrLines) {
+    const event = parseRsyncLine(line, 'stderr');
+    if (event !== undefined) notice(stderr, event);
+  }
+  return classifyPass({
+    exit: { exitCode, signal: extra.signal, spawnError: extra.spawnError },
+    stderr,
+    mailbox: 'inbox',
+    server: 'mail-server:mail/inbox',
+    rsyncProgram: 'rsync',
   });
+};
 
-function failure(outcome: ReturnType<typeof classifyRun>) {
+function failure(outcome: ReturnType<typeof classifyPass>) {
   if (outcome.ok) throw new Error('expected a failure');
   return outcome;
 }
@@ -106,19 +111,30 @@ test('a missing server Maildir and a missing server rsync are config errors (78)
 });
 
 test('a changed file kept on the server is a data reason (65)', () => {
-  const changed = classifyRun({
-    ...base,
-    sawChanged: true,
-    run: {
-      exitCode: 23,
-      signal: undefined,
-      spawnError: undefined,
-      stderrTail: ['ERROR: Skipping sender remove for changed file: x'],
-    },
-  });
-  if (changed.ok) throw new Error('expected failure');
+  const changed = failure(run(23, ['ERROR: Skipping sender remove for changed file: x']));
   assert.is(changed.changed, true);
   assert.is(changed.error.exitCode, 65);
+  assert.is(changed.error.reason, 'changed');
+});
+
+test('a file named like a failure is not one: the named shapes are read first', () => {
+  const vanished = run(24, ['file has vanished: "/srv/new/x Connection refused"']);
+  assert.equal(vanished, { ok: true, vanished: true });
+  const changed = failure(
+    run(23, ['ERROR: Skipping sender remove for changed file: Permission denied (publickey)']),
+  );
+  assert.is(changed.error.exitCode, 65);
+});
+
+test('the most specific failure decides, whichever line came first', () => {
+  const both = failure(
+    run(255, [
+      'rsync: connection unexpectedly closed (0 bytes received so far) [Receiver]',
+      'Host key verification failed.',
+    ]),
+  );
+  assert.is(both.error.reason, 'host-key');
+  assert.is(both.error.exitCode, 77);
 });
 
 test('rsync missing locally, killed rsync, and unknown codes', () => {

@@ -1,17 +1,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseOptions } from '../../src/args.js';
-import { planDryRun } from '../../src/dry-run.js';
+import { parseSyncOptions } from '../../src/commands/sync-options.js';
 import { EXIT, UsageError, worstExit } from '../../src/errors.js';
-import { nameFromFields } from '../../src/log/name-field.js';
-import { formatRecord } from '../../src/log/transfer-log.js';
 import { renamedName } from '../../src/maildir/deliver.js';
 import { joinName, uniqueName } from '../../src/maildir/layout.js';
 import { LocalIndex } from '../../src/maildir/local-index.js';
-import { colorLevel } from '../../src/output/reporter.js';
-import { shellCommand, shellQuote } from '../../src/output/shell-quote.js';
+import { planMessage } from '../../src/maildir/plan.js';
+import { nameFromFields } from '../../src/outputs/name-fields.js';
+import { formatRecord } from '../../src/outputs/record.js';
+import { colorLevel } from '../../src/outputs/terminal.js';
 import { parseListLine } from '../../src/rsync/parse-list.js';
 import { missingFeature, parseRsyncVersion } from '../../src/rsync/version.js';
+import { shellCommand, shellQuote } from '../../src/text/shell-quote.js';
 
 test('worstExit: a bug beats config beats auth beats disk beats data beats transient beats ok', () => {
   assert.is(worstExit([]), EXIT.ok);
@@ -24,13 +24,13 @@ test('worstExit: a bug beats config beats auth beats disk beats data beats trans
 });
 
 test('parseOptions: flags, names and defaults', () => {
-  const o = parseOptions(['-q', '--wait', '30', 'inbox', 'lists']);
+  const o = parseSyncOptions(['-q', '--wait', '30', 'inbox', 'lists']);
   assert.is(o.quiet, true);
   assert.is(o.wait, 30);
   assert.equal(o.mailboxes, ['inbox', 'lists']);
-  assert.is(parseOptions([]).wait, 0);
-  assert.is(parseOptions(['--no-color']).color, false);
-  assert.is(parseOptions(['-n', '--json']).dryRun, true);
+  assert.is(parseSyncOptions([]).wait, 0);
+  assert.is(parseSyncOptions(['--no-color']).color, false);
+  assert.is(parseSyncOptions(['-n', '--json']).dryRun, true);
 });
 
 test('parseOptions: bad command lines are UsageErrors (exit 64) with a hint', () => {
@@ -41,14 +41,15 @@ test('parseOptions: bad command lines are UsageErrors (exit 64) with a hint', ()
     ['--config'],
     ['--json', '--print'],
     ['--wait=-1'],
+    ['inbox', 'status'],
   ]) {
     try {
-      parseOptions(argv);
+      parseSyncOptions(argv);
       assert.unreachable(`accepted ${argv.join(' ')}`);
     } catch (error) {
       assert.instance(error, UsageError, argv.join(' '));
       assert.is((error as UsageError).exitCode, 64);
-      assert.match((error as UsageError).hint ?? '', /--help/);
+      assert.match((error as UsageError).hint ?? '', /--help|put it first/);
     }
   }
 });
@@ -185,14 +186,7 @@ test('LocalIndex: a copy renamed after a conflict is also found under its origin
 test('formatRecord: every name field is lossless, with KEY_b64 beside KEY for bytes that are not UTF-8', () => {
   const bad = Buffer.from([0x61, 0xff, 0x0a]);
   const line = formatRecord(
-    {
-      event: 'delivered',
-      mailbox: 'inbox',
-      file: bad,
-      as: Buffer.from('ok:2,S'),
-      local: bad,
-      size: 3,
-    },
+    { event: 'conflict', mailbox: 'inbox', file: bad, local: Buffer.from('ok:2,S') },
     'RUN',
     new Date(0),
   );
@@ -200,47 +194,35 @@ test('formatRecord: every name field is lossless, with KEY_b64 beside KEY for by
   const record = JSON.parse(line) as Record<string, string>;
   assert.is(record['time'], '1970-01-01T00:00:00.000Z');
   assert.is(record['run'], 'RUN');
-  assert.is(record['as'], 'ok:2,S');
-  assert.is(record['as_b64'], undefined);
+  assert.is(record['event'], 'conflict');
+  assert.is(record['local'], 'ok:2,S');
+  assert.is(record['local_b64'], undefined);
   assert.equal(nameFromFields({ file: record['file'] ?? '', file_b64: record['file_b64'] }), bad);
-  assert.equal(nameFromFields({ file: record['local'] ?? '', file_b64: record['local_b64'] }), bad);
-  assert.is((record as unknown as Record<string, number>)['size'], 3);
+  const renamed = JSON.parse(
+    formatRecord(
+      { event: 'delivered', mailbox: 'inbox', file: Buffer.from('x'), as: bad, size: 3 },
+      'RUN',
+      new Date(0),
+    ),
+  ) as Record<string, string>;
+  assert.equal(nameFromFields({ file: renamed['as'] ?? '', file_b64: renamed['as_b64'] }), bad);
+  assert.is((renamed as unknown as Record<string, number>)['size'], 3);
 });
 
-test('planDryRun: moves, already-here by unique name, non-messages left', () => {
+test('planMessage: deliver a new unique name, compare a known one, leave what is no message', () => {
   const index = new LocalIndex({ new: '/m/new', cur: '/m/cur' });
   index.add('cur', Buffer.from('old.host:2,S'));
   assert.equal(index.find(Buffer.from('old.host:2,T')), [
     { dir: 'cur', name: Buffer.from('old.host:2,S'), path: Buffer.from('/m/cur/old.host:2,S') },
   ]);
-  const f = (p: string, type: 'file' | 'dir' | 'symlink' | 'other' = 'file') => ({
-    type,
-    size: 1,
-    path: Buffer.from(p),
-  });
-  const plan = planDryRun(
-    [
-      f('cur', 'dir'),
-      f('new', 'dir'),
-      f('new/a.host'),
-      f('new/old.host'),
-      f('new/sub', 'dir'),
-      f('new/ln', 'symlink'),
-      f('new/.hidden'),
-      f('tmp/x'),
-    ],
-    index,
-  );
-  assert.equal(
-    plan.map((p) => [p.name.toString(), p.verdict]),
-    [
-      ['a.host', 'would-move'],
-      ['old.host', 'already-here'],
-      ['sub', 'would-leave'],
-      ['ln', 'would-leave'],
-      ['.hidden', 'would-leave'],
-    ],
-  );
+  const plan = (name: string, type: 'file' | 'directory' | 'other' = 'file') =>
+    planMessage({ name: Buffer.from(name), type }, index);
+  assert.equal(plan('a.host'), { action: 'deliver' });
+  assert.equal(plan('old.host'), { action: 'compare', local: index.find(Buffer.from('old.host')) });
+  assert.equal(plan('sub', 'directory'), { action: 'leave', reason: 'directory' });
+  assert.equal(plan('ln', 'other'), { action: 'leave', reason: 'special' });
+  assert.equal(plan('.hidden'), { action: 'leave', reason: 'dot-file' });
+  assert.equal(plan('.syncmail-partial', 'directory'), { action: 'skip' }, "rsync's partial dir");
 });
 
 test.run();

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { displayName } from '../../src/output/display-name.js';
+import { displayName } from '../../src/text/display-name.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 const u = (s: string): Buffer => Buffer.from(s, 'utf8');

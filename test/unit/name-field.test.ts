@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { nameFields, nameFromFields } from '../../src/log/name-field.js';
+import { nameFields, nameFromFields } from '../../src/outputs/name-fields.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 const u = (s: string): Buffer => Buffer.from(s, 'utf8');

@@ -1,6 +1,9 @@
-// The command line, parsed into plain data. Pure: no process access, so it is unit-tested directly.
+// `syncmail [sync] [options] [MAILBOX...]`, parsed into plain data. Pure: no process access, so it is
+// unit-tested directly.
 import { parseArgs } from 'node:util';
-import { UsageError } from './errors.js';
+import { COMMAND_NAMES } from '../command-names.js';
+import { UsageError } from '../errors.js';
+import { USAGE_HINT } from './command.js';
 
 export interface Options {
   readonly config: string | undefined;
@@ -17,8 +20,6 @@ export interface Options {
   readonly mailboxes: readonly string[];
 }
 
-const USAGE_HINT = 'run `syncmail --help` for usage';
-
 const OPTIONS = {
   config: { type: 'string', short: 'c' },
   'dry-run': { type: 'boolean', short: 'n' },
@@ -33,7 +34,7 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'V' },
 } as const;
 
-export function parseOptions(argv: readonly string[]): Options {
+export function parseSyncOptions(argv: readonly string[]): Options {
   let parsed: ReturnType<
     typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>
   >;
@@ -71,6 +72,12 @@ export function parseOptions(argv: readonly string[]): Options {
   for (const name of parsed.positionals) {
     if (name.startsWith('-') || name === '')
       throw new UsageError(`not a mailbox name: "${name}"`, USAGE_HINT);
+    if ((COMMAND_NAMES as readonly string[]).includes(name)) {
+      throw new UsageError(
+        `"${name}" is a syncmail command, not a mailbox`,
+        `put it first, before any option: syncmail ${name} …`,
+      );
+    }
   }
   return {
     config: v.config,
@@ -87,7 +94,7 @@ export function parseOptions(argv: readonly string[]): Options {
   };
 }
 
-export const HELP = `Usage: syncmail [options] [MAILBOX...]
+export const SYNC_HELP = `Usage: syncmail [sync] [options] [MAILBOX...]
 
 Move new mail from the server Maildirs named in the config to local Maildirs,
 with rsync over ssh. With MAILBOX names, only those mailboxes are synced.

@@ -7,7 +7,7 @@
 // for people (it uses the \xHH scheme of displayName and cannot be turned back into bytes reliably).
 
 import { isUtf8 } from 'node:buffer';
-import { displayName } from '../output/display-name.js';
+import { displayName } from '../text/display-name.js';
 
 export type NameFields =
   | { readonly file: string }

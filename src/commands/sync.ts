@@ -1,0 +1,96 @@
+// `syncmail [sync]`: load the config, pick the mailboxes, and sync them (or dry-run, or --print).
+import { loadConfig } from '../config/load.js';
+import type { Config, Mailbox } from '../config/types.js';
+import { UsageError } from '../errors.js';
+import type { Output } from '../events.js';
+import type { Io } from '../io.js';
+import { printMailboxes } from '../mailbox/sequence.js';
+import { JsonLines } from '../outputs/json-lines.js';
+import { colorLevel, Terminal } from '../outputs/terminal.js';
+import { TransferLog } from '../outputs/transfer-log.js';
+import { rsyncEnv } from '../rsync/argv.js';
+import { checkRsyncVersion } from '../rsync/version.js';
+import { holdSignals } from '../signals.js';
+import { newRunId, runSync } from '../sync-run.js';
+import { VERSION } from '../version.js';
+import type { Command } from './command.js';
+import { type Options, parseSyncOptions, SYNC_HELP } from './sync-options.js';
+
+function selectMailboxes(config: Config, names: readonly string[]): Mailbox[] {
+  if (names.length === 0) return [...config.mailboxes];
+  const known = new Map(config.mailboxes.map((m) => [m.name, m]));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `no mailbox named ${unknown.map((n) => `"${n}"`).join(', ')} in ${config.file ?? 'the config'}`,
+      `the mailboxes are: ${config.mailboxes.map((m) => m.name).join(', ')}`,
+    );
+  }
+  return [...new Set(names)].map((n) => known.get(n) as Mailbox);
+}
+
+function outputsFor(options: Options, config: Config, runId: string, io: Io): Output[] {
+  const outputs: Output[] = [];
+  // A dry run changes nothing anywhere, the transfer log included.
+  if (!options.dryRun) outputs.push(new TransferLog(config.log, runId));
+  if (options.json) outputs.push(new JsonLines(io.out, runId));
+  outputs.push(
+    new Terminal({
+      quiet: options.quiet,
+      verbose: options.verbose,
+      dryRun: options.dryRun,
+      problemsOnly: options.json,
+      colorLevel: colorLevel(options.color, io.env, io.isTTY),
+      out: io.out,
+      err: io.err,
+    }),
+  );
+  return outputs;
+}
+
+export const syncCommand: Command = {
+  name: 'sync',
+  summary: 'move new mail from the servers to the local Maildirs (the default command)',
+  help: SYNC_HELP,
+  async run(argv, io) {
+    const options = parseSyncOptions(argv);
+    if (options.help) {
+      io.out(SYNC_HELP);
+      return 0;
+    }
+    if (options.version) {
+      io.out(`syncmail ${VERSION}\n`);
+      return 0;
+    }
+    const config = await loadConfig({
+      ...(options.config === undefined ? {} : { configPath: options.config }),
+      cwd: io.cwd,
+      env: io.env,
+      homedir: io.homedir,
+    });
+    const mailboxes = selectMailboxes(config, options.mailboxes);
+    if (options.print) {
+      io.out(printMailboxes(config, mailboxes));
+      return 0;
+    }
+    await checkRsyncVersion(config.rsync, rsyncEnv(io.env));
+    const runId = newRunId(new Date());
+    const outputs = outputsFor(options, config, runId, io);
+    const guard = holdSignals((message) => io.err(`syncmail: ${message}\n`));
+    try {
+      return await runSync({
+        config,
+        mailboxes,
+        mode: options.dryRun ? 'dry-run' : 'sync',
+        runId,
+        outputs,
+        context: { wait: options.wait, env: io.env, fs: io.fs },
+        guard,
+        outputFailed: (failure) =>
+          io.err(`syncmail: could not write the transfer log ${config.log}: ${failure.message}\n`),
+      });
+    } finally {
+      guard.release();
+    }
+  },
+};

@@ -1,0 +1,149 @@
+// What a person sees on the terminal: one summary line per mailbox, problems on stderr with what to do,
+// every message with --verbose. Quiet means nothing at all unless something went wrong, because cron
+// mails whatever is printed. With --json only the problems are shown here (on stderr); stdout is the
+// JSON Lines.
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { NotAMessage, Output, SyncEvent } from '../events.js';
+import { displayName } from '../text/display-name.js';
+
+export interface TerminalOptions {
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  readonly dryRun: boolean;
+  /** Only problems, on stderr (--json). */
+  readonly problemsOnly: boolean;
+  readonly colorLevel: 0 | 1 | 2 | 3;
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+/** NO_COLOR (any non-empty value), --no-color and a non-terminal all mean plain text. */
+export function colorLevel(
+  color: boolean | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  isTTY: boolean,
+): 0 | 1 | 2 | 3 {
+  if (color === false) return 0;
+  if (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') return 0;
+  if (color === true) return 1;
+  if (!isTTY || env['TERM'] === 'dumb') return 0;
+  return 1;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+const NOT_A_MESSAGE: Record<NotAMessage, string> = {
+  directory: 'a directory',
+  'dot-file': 'a dot-file',
+  special: 'not a regular file',
+};
+
+const LOOK_ON_SERVER = 'look at it on the server and remove or move it by hand';
+
+export class Terminal implements Output {
+  readonly #o: TerminalOptions;
+  readonly #c: ChalkInstance;
+
+  constructor(options: TerminalOptions) {
+    this.#o = options;
+    this.#c = new Chalk({ level: options.colorLevel });
+  }
+
+  #problem(text: string, hint?: string): void {
+    this.#o.err(`${this.#c.red('syncmail:')} ${text}\n`);
+    if (hint !== undefined && hint !== '') this.#o.err(`  ${this.#c.dim(hint)}\n`);
+  }
+
+  #line(text: string): void {
+    if (!this.#o.problemsOnly) this.#o.out(`${text}\n`);
+  }
+
+  write(e: SyncEvent): void {
+    const { quiet, verbose, dryRun } = this.#o;
+    const show = verbose && !this.#o.problemsOnly;
+    switch (e.event) {
+      case 'delivered': {
+        const as = e.as === undefined ? '' : ` (as ${displayName(e.as)})`;
+        if (show)
+          this.#line(
+            `${e.mailbox}: ${dryRun ? 'would move' : this.#c.green('+')} ${displayName(e.file)}${as}`,
+          );
+        break;
+      }
+      case 'exists':
+        if (show)
+          this.#line(`${e.mailbox}: ${dryRun ? 'already here' : '='} ${displayName(e.file)}`);
+        break;
+      case 'conflict':
+        this.#problem(
+          `${e.mailbox}: ${displayName(e.file)}: a different message with this unique name is already in the local Maildir; left on the server`,
+          'compare the two, then set onConflict: rename to take the server copy under a new name, or delete it on the server',
+        );
+        break;
+      case 'nonregular':
+        this.#problem(
+          `${e.mailbox}: ${displayName(e.file)}: not a regular file (symlink, FIFO, socket or device) in the server's new/; left there`,
+          LOOK_ON_SERVER,
+        );
+        break;
+      case 'not-a-message': {
+        const what = NOT_A_MESSAGE[e.reason];
+        if (!dryRun) {
+          this.#problem(
+            `${e.mailbox}: ${displayName(e.file)}: ${what} in the server's new/; left there`,
+            LOOK_ON_SERVER,
+          );
+        } else if (!quiet) this.#line(`${e.mailbox}: would leave ${displayName(e.file)}: ${what}`);
+        break;
+      }
+      case 'changed':
+        this.#problem(
+          `${e.mailbox}: ${displayName(e.file)}: changed on the server during the sync; left there`,
+          'syncmail takes it on a later run',
+        );
+        break;
+      case 'vanished':
+        if (show)
+          this.#line(
+            `${e.mailbox}: ${displayName(e.file)} vanished from the server before it was sent`,
+          );
+        break;
+      case 'busy':
+        if (!quiet && !this.#o.problemsOnly) {
+          this.#o.err(
+            `${e.mailbox}: skipped, another syncmail is syncing it (use --wait SECONDS to wait)\n`,
+          );
+        }
+        break;
+      case 'error':
+        this.#problem(e.message, e.hint);
+        break;
+      case 'mailbox-end':
+        if (!e.busy && !quiet) this.#summary(e);
+        break;
+      case 'interrupted': {
+        const n = e.skipped.length;
+        const skipped = n > 0 ? `; ${n} ${n === 1 ? 'mailbox' : 'mailboxes'} not synced` : '';
+        const transfer = e.forced
+          ? 'the running transfer was stopped and resumes on the next run'
+          : 'the transfer that was running finished';
+        this.#o.err(`syncmail: interrupted by ${e.signal}${skipped}; ${transfer}\n`);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  #summary(e: Extract<SyncEvent, { event: 'mailbox-end' }>): void {
+    const n = e.delivered;
+    const parts = [
+      this.#o.dryRun ? `${n} would move` : n === 0 ? 'no new mail' : this.#c.bold(`${n} new`),
+    ];
+    if (e.leftOnServer > 0)
+      parts.push(this.#c.yellow(`${plural(e.leftOnServer, 'item')} left on the server`));
+    this.#line(`${e.mailbox}: ${parts.join(', ')}`);
+  }
+}

@@ -1,0 +1,111 @@
+// One sync run over the selected mailboxes: events in, outputs out. Every event goes to every output
+// (the transfer log, the terminal, --json) and to the tally of its mailbox, from which the mailbox's
+// summary and exit code come; the run's code is the worst of them, or 128+N after a signal.
+import { randomBytes } from 'node:crypto';
+import type { Config, Mailbox } from './config/types.js';
+import { EXIT, worstExit } from './errors.js';
+import type { Output, SyncEvent } from './events.js';
+import type { RunContext } from './mailbox/mailbox-run.js';
+import { type Mode, syncMailbox } from './mailbox/sequence.js';
+import { type SignalGuard, signalNumber } from './signals.js';
+import { count, mailboxCode, newTally, type Tally } from './tally.js';
+import { VERSION } from './version.js';
+
+export function newRunId(now: Date): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+export interface SyncRun {
+  readonly config: Config;
+  readonly mailboxes: readonly Mailbox[];
+  readonly mode: Mode;
+  readonly runId: string;
+  readonly outputs: readonly Output[];
+  readonly context: Omit<RunContext, 'config' | 'runId' | 'emit' | 'guard' | 'sleep'>;
+  readonly guard: SignalGuard;
+  /** Told when an output failed on the way (the transfer log could not be written). */
+  readonly outputFailed: (error: Error) => void;
+}
+
+/** A pause that a signal cuts short: a retry's backoff must not hold a stopping run. */
+function interruptibleSleep(guard: SignalGuard): (ms: number) => Promise<void> {
+  return (ms) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      guard.abortSignal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
+    });
+}
+
+export async function runSync(run: SyncRun): Promise<number> {
+  const { guard, outputs } = run;
+  const tallies = new Map<string, Tally>();
+  const emit = (event: SyncEvent): void => {
+    if ('mailbox' in event) {
+      const tally = tallies.get(event.mailbox) ?? newTally();
+      tallies.set(event.mailbox, tally);
+      count(tally, event);
+    }
+    for (const output of outputs) output.write(event);
+  };
+  const ctx: RunContext = {
+    ...run.context,
+    config: run.config,
+    runId: run.runId,
+    guard,
+    emit,
+    sleep: interruptibleSleep(guard),
+  };
+  const names = run.mailboxes.map((m) => m.name);
+  emit({ event: 'run-start', version: VERSION, dryRun: run.mode === 'dry-run', mailboxes: names });
+  const done: string[] = [];
+  for (const mailbox of run.mailboxes) {
+    // After a signal the mailbox that was running finishes; the rest wait for the next run.
+    if (guard.pending !== undefined) break;
+    const started = Date.now();
+    emit({
+      event: 'mailbox-start',
+      mailbox: mailbox.name,
+      remote: mailbox.remoteText,
+      local: mailbox.local,
+    });
+    await syncMailbox(mailbox, ctx, run.mode);
+    const tally = tallies.get(mailbox.name) ?? newTally();
+    emit({
+      event: 'mailbox-end',
+      mailbox: mailbox.name,
+      delivered: tally.delivered,
+      removed: tally.removed,
+      leftOnServer: tally.leftOnServer,
+      busy: tally.busy,
+      code: mailboxCode(tally),
+      ms: Date.now() - started,
+    });
+    done.push(mailbox.name);
+  }
+  const signal = guard.pending;
+  let code = worstExit(done.map((name) => mailboxCode(tallies.get(name) ?? newTally())));
+  if (signal !== undefined) {
+    code = 128 + signalNumber(signal);
+    const skipped = names.filter((n) => !done.includes(n));
+    emit({ event: 'interrupted', signal, forced: guard.forced, skipped });
+  }
+  emit({ event: 'run-end', code, ...(signal === undefined ? {} : { signal }) });
+  for (const output of outputs) {
+    const failure = output.close?.();
+    if (failure === undefined) continue;
+    run.outputFailed(failure);
+    if (signal === undefined) code = worstExit([code, EXIT.ioerr]);
+  }
+  return code;
+}
