@@ -48,9 +48,9 @@ function transportArgs(mailbox: Mailbox, config: RunConfig): string[] {
   const args: string[] = [];
   if (mailbox.remote.kind === 'ssh') args.push(`--rsh=${rshOption(mailbox, config)}`);
   args.push(
-    // The paths travel inside rsync's protocol, never on the remote shell's command line. Without it,
-    // rsync 3.2.7's own quoting lets a remote path holding a backquote and a ';' run a command on the
-    // server (measured: docs/rsync-behaviour.md); 3.5 quotes it right, but no shell is safer still.
+    // The paths travel inside rsync's protocol, never on the remote shell's command line: rsync 3.2.7's
+    // own quoting passes a backquote through, so the server's shell ran what a path held between
+    // backquotes (measured, docs/rsync-behaviour.md); 3.5 quotes it, but no shell at all is simpler.
     '--secluded-args',
     // Gives up when the connection is silent this long (it misses a stall mid-transfer, hence ssh's
     // ServerAlive options in --rsh and --stop-after below).
