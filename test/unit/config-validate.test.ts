@@ -166,6 +166,71 @@ test('duplicate names name both indexes, even when the mailbox has other problem
   );
 });
 
+test('a value gets one problem, the first; checks across keys still run when another key is wrong', () => {
+  assert.equal(problemsOf({ mailboxes: [{ ...inbox, name: 'a b'.repeat(30) }] }), [
+    'mailboxes[0].name: is 90 characters long; use at most 64',
+  ]);
+  assert.equal(problemsOf({ mailboxes: [inbox], rsync: '-r sync' }), [
+    'rsync: "-r sync" begins with "-"; give a program name or an absolute path',
+  ]);
+  assert.equal(problemsOf({ mailboxes: [inbox], connectTimeout: 0.5 }), [
+    'connectTimeout: expected a whole number from 1 to 3600 (seconds), got 0.5',
+  ]);
+  assert.equal(
+    problemsOf({ mailboxes: [{ name: 'a b', remote: '/m/inbox/', local: '/m/inbox', x: 1 }] }),
+    [
+      'mailboxes[0].x: unknown key; known keys are: name, remote, local, ssh, rsyncArgs',
+      'mailboxes[0].name: "a b" may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit',
+      'mailboxes[0].local: is the same directory as remote (/m/inbox); a Maildir cannot be moved onto itself',
+    ],
+  );
+});
+
+test('a list is looked at item by item only once every item is a string', () => {
+  assert.equal(problemsOf({ mailboxes: [inbox], ssh: ['-p', 2222, '$UNSET'] }), [
+    'ssh[1]: expected a string, got 2222',
+  ]);
+  assert.equal(problemsOf({ mailboxes: [{ ...inbox, rsyncArgs: ['', '--delete'] }] }), [
+    'mailboxes[0].rsyncArgs[0]: must not be empty',
+  ]);
+  assert.equal(problemsOf({ mailboxes: [inbox], ssh: ['$UNSET', '${X', '-p'] }), [
+    'ssh[0]: $UNSET is not set; set it in the environment or write the value out',
+    'ssh[1]: "${" at position 1 has no closing "}"',
+  ]);
+});
+
+test('a repeated name is reported right after that mailbox, before the next one', () => {
+  assert.equal(problemsOf({ mailboxes: [inbox, inbox, { ...inbox, name: 'c', local: 'rel' }] }), [
+    'mailboxes[1].name: "inbox" is already the name of mailboxes[0]; give each mailbox its own name',
+    'mailboxes[2].local: "rel" is a relative path; give an absolute path (it may start with ~/)',
+  ]);
+});
+
+test('without a home directory the default log is refused where log belongs, unless log is set', () => {
+  try {
+    validateConfig(
+      { ssh: 5, retries: -1, mailboxes: [{ ...inbox, local: '/m' }] },
+      undefined,
+      {},
+      '',
+    );
+    assert.unreachable('accepted');
+  } catch (error) {
+    assert.equal((error as ConfigError).problems, [
+      'ssh: expected a list of strings, got 5',
+      'log: the default (.local/state/syncmail/transfer.log) is not an absolute path because the home directory is unknown; set log',
+      'retries: expected a whole number from 0 to 10, got -1',
+    ]);
+  }
+  const config = validateConfig(
+    { log: '/var/log/s.log', mailboxes: [{ ...inbox, local: '/m' }] },
+    undefined,
+    {},
+    '',
+  );
+  assert.is(config.log, '/var/log/s.log');
+});
+
 test('names: allowed characters and length', () => {
   const ok = validateConfig(
     { mailboxes: [{ ...inbox, name: 'A0._-z'.padEnd(64, 'x') }] },
