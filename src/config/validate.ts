@@ -10,6 +10,7 @@
 
 import { isAbsolute, join, resolve } from 'node:path';
 import * as v from 'valibot';
+import { COMMAND_NAMES } from '../command-names.js';
 import { ConfigError } from '../errors.js';
 import { type Env, type ExpandMode, expand, xdgDir } from './expand.js';
 import {
@@ -59,6 +60,7 @@ export const DEFAULTS = {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const NAME_MAX = 64;
+const COMMANDS: readonly string[] = COMMAND_NAMES;
 const HINT = 'every setting is explained in .syncmailrc.example, which comes with syncmail';
 
 interface Context {
@@ -146,6 +148,12 @@ const mailboxName = oneProblem(
       NAME,
       ({ input }) =>
         `${JSON.stringify(input)} may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit`,
+    ),
+    // These words are subcommands, so `syncmail status` must never mean a mailbox.
+    v.check(
+      (name) => !COMMANDS.includes(name),
+      ({ input }) =>
+        `${JSON.stringify(input)} is a syncmail command (syncmail ${COMMANDS.join(', ')}); give the mailbox another name`,
     ),
   ),
 );

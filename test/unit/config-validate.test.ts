@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { COMMAND_NAMES } from '../../src/command-names.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { ConfigError } from '../../src/errors.js';
 
@@ -249,6 +250,46 @@ test('names: allowed characters and length', () => {
   assert.match(
     problemsOf({ mailboxes: [{ ...inbox, name: 'a/b' }] })[0]!,
     'may contain only letters',
+  );
+});
+
+test('a mailbox may not be named like a syncmail command; other names are fine', () => {
+  const commands = COMMAND_NAMES.join(', ');
+  for (const name of COMMAND_NAMES) {
+    assert.equal(problemsOf({ mailboxes: [{ ...inbox, name }] }), [
+      `mailboxes[0].name: "${name}" is a syncmail command (syncmail ${commands}); give the mailbox another name`,
+    ]);
+  }
+  const names = ['Status', 'sync2', 'logs', 'help-desk'];
+  const ok = validateConfig(
+    { mailboxes: names.map((name, i) => ({ ...inbox, name, local: `/m/${i}` })) },
+    undefined,
+    env,
+    home,
+  );
+  assert.equal(
+    ok.mailboxes.map((m) => m.name),
+    names,
+  );
+});
+
+test('a server path starting with ~user is refused, also when a variable puts it there', () => {
+  assert.equal(
+    problemsOf(
+      {
+        mailboxes: [
+          { ...inbox, remote: 'h:~bob/Maildir' },
+          { ...inbox, name: 'b', remote: 'me@h:$BOX', local: '/m/b' },
+          { ...inbox, name: 'c', remote: 'h:~', local: '/m/c' },
+          { ...inbox, name: 'd', remote: 'h:~/Maildir', local: '/m/d' },
+        ],
+      },
+      { ...env, BOX: '~alice/mail' },
+    ),
+    [
+      'mailboxes[0].remote: "~bob/Maildir": ~user is not expanded on the server; write the full path',
+      'mailboxes[1].remote: "~alice/mail": ~user is not expanded on the server; write the full path',
+    ],
   );
 });
 
