@@ -1,42 +1,95 @@
-// Typed readers for raw config values. Each reader either returns the value with its proper type, or records
-// one problem (worded for a person) and returns undefined, so validation can go on and report everything.
+// Valibot schemas for the kinds of value a config holds, each with its problems worded for a person
+// ("expected …, got …", and what to do). validate.ts builds the config's schema from them.
+//
+// Valibot runs every check of a pipe, even after one has failed, unless told to stop at the first; it never
+// runs a schema or transformation that comes after a failure. A value gets one problem, the first it has, so
+// each field's pipe is wrapped in oneProblem(). The pipes that combine fields (a mapping and its checks across
+// keys) are not, so every field of a broken mailbox is still looked at.
 
-import { describe, isMapping, keyPath, type Problems } from './problems.js';
+import * as v from 'valibot';
+import { describe, isMapping } from './problems.js';
 import { suggest } from './suggest.js';
 
-/** True when `key` is present with a value (a JS config's `key: undefined` counts as absent). */
-export function has(mapping: Record<string, unknown>, key: string): boolean {
-  return Object.hasOwn(mapping, key) && mapping[key] !== undefined;
+/** A pipe that stops at its first failed check: the later checks may assume the earlier ones passed. */
+export function oneProblem<const T extends v.GenericSchema>(schema: T): T {
+  return v.config(schema, { abortPipeEarly: true });
+}
+
+/** What a step of a pipe reports when it cannot go on. */
+export type Outcome<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly problem: string };
+
+/** A transformation by `step`, whose failure is the value's problem (as expand() and splitRemote() report it). */
+export function transformOrRefuse<TInput, TOutput>(step: (value: TInput) => Outcome<TOutput>) {
+  return v.rawTransform<TInput, TOutput>(({ dataset, addIssue, NEVER }) => {
+    const outcome = step(dataset.value);
+    if (outcome.ok) return outcome.value;
+    addIssue({ message: outcome.problem });
+    return NEVER;
+  });
+}
+
+/** A check by `problemOf`, which says what is wrong with a value, or returns undefined when nothing is. */
+export function refuse<TInput>(problemOf: (value: TInput) => string | undefined) {
+  return v.rawCheck<TInput>(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const problem = problemOf(dataset.value);
+    if (problem !== undefined) addIssue({ message: problem });
+  });
+}
+
+/** A `key: value` mapping as YAML, JSON or JS produce it; `what` says what was expected instead. */
+export function mapping(what: string) {
+  return v.custom<Record<string, unknown>>(
+    isMapping,
+    (issue) => `expected ${what}, got ${describe(issue.input)}`,
+  );
 }
 
 /**
- * Reads a `key: value` mapping and reports every key that is not in `known`, with a did-you-mean when the
- * key looks like a typo of a known one.
+ * Reports every key of a mapping that is not in `known`, in file order, with a did-you-mean when it looks like
+ * a typo of a known one. Meant as the first member of a v.intersect with the mapping's v.object, so that these
+ * come before the problems of the known keys; it adds nothing to the output.
  */
-export function readMapping(
-  value: unknown,
-  path: string,
-  known: readonly string[],
-  what: string,
-  problems: Problems,
-): Record<string, unknown> | undefined {
-  if (!isMapping(value)) {
-    problems.add(path, `expected ${what}, got ${describe(value)}`);
-    return undefined;
-  }
-  for (const key of Object.keys(value)) {
-    if (known.includes(key)) continue;
-    const guess = suggest(key, known);
-    const advice =
-      guess === undefined ? `known keys are: ${known.join(', ')}` : `did you mean "${guess}"?`;
-    problems.add(keyPath(path, key), `unknown key; ${advice}`);
-  }
-  return value;
+export function onlyKeys(known: readonly string[]) {
+  return v.pipe(
+    mapping('a mapping'),
+    v.rawCheck<Record<string, unknown>>(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      const input = dataset.value;
+      for (const key of Object.keys(input)) {
+        if (known.includes(key)) continue;
+        const guess = suggest(key, known);
+        const advice =
+          guess === undefined ? `known keys are: ${known.join(', ')}` : `did you mean "${guess}"?`;
+        addIssue({
+          message: `unknown key; ${advice}`,
+          path: [{ type: 'object', origin: 'key', input, key, value: input[key] }],
+        });
+      }
+    }),
+    v.transform(() => ({})),
+  );
 }
 
-/** Reports a missing required key, saying what to put there. */
-export function reportMissing(path: string, advice: string, problems: Problems): void {
-  problems.add(path, `missing; ${advice}`);
+/**
+ * A key that must be there. `key: undefined` (from a JS config) reaches the value's schema, so v.nonOptional says
+ * `message`; a key that is not there at all is reported by the v.object, whose message is missingKey().
+ */
+export function required<const T extends v.GenericSchema>(message: string, schema: T) {
+  return v.nonOptional(schema, message);
+}
+
+/** The v.object message for a required key that is not there: the message its required() was given. */
+export function missingKey(entries: v.ObjectEntries) {
+  return (issue: v.BaseIssue<unknown>): string => {
+    const key = issue.path?.[0]?.key;
+    const entry = typeof key === 'string' ? entries[key] : undefined;
+    return entry !== undefined && 'message' in entry && typeof entry.message === 'string'
+      ? entry.message
+      : issue.message;
+  };
 }
 
 const LINE_BREAK_OR_NUL = /[\0\n\r]/;
@@ -45,58 +98,43 @@ const LINE_BREAK_OR_NUL = /[\0\n\r]/;
  * A non-empty string without line breaks or NUL characters. With `quoteAdvice`, a number or boolean (which YAML
  * makes of an unquoted 2024 or yes) gets the advice to quote it.
  */
-export function readString(
-  value: unknown,
-  path: string,
-  problems: Problems,
-  quoteAdvice = false,
-): string | undefined {
-  if (typeof value !== 'string') {
-    const quotable = quoteAdvice && (typeof value === 'number' || typeof value === 'boolean');
-    problems.add(
-      path,
-      `expected a string, got ${describe(value)}${quotable ? '; put it in quotes' : ''}`,
-    );
-    return undefined;
-  }
-  if (value === '') {
-    problems.add(path, 'must not be empty');
-    return undefined;
-  }
-  if (LINE_BREAK_OR_NUL.test(value)) {
-    problems.add(path, `must not contain a line break or NUL character, got ${describe(value)}`);
-    return undefined;
-  }
-  return value;
+export function text(quoteAdvice = false) {
+  return oneProblem(
+    v.pipe(
+      v.string((issue) => {
+        const { input } = issue;
+        const quotable = quoteAdvice && (typeof input === 'number' || typeof input === 'boolean');
+        return `expected a string, got ${describe(input)}${quotable ? '; put it in quotes' : ''}`;
+      }),
+      v.nonEmpty('must not be empty'),
+      v.check(
+        (value) => !LINE_BREAK_OR_NUL.test(value),
+        (issue) => `must not contain a line break or NUL character, got ${describe(issue.input)}`,
+      ),
+    ),
+  );
 }
 
-/** A list of strings, each checked by readString. One string with spaces gets a hint to split it. */
-export function readStringList(
-  value: unknown,
-  path: string,
-  problems: Problems,
-): string[] | undefined {
-  if (!Array.isArray(value)) {
-    let advice = '';
-    if (typeof value === 'string' && /\s/.test(value.trim())) {
-      const items = value
-        .trim()
-        .split(/\s+/)
-        .map((item) => JSON.stringify(item));
-      advice = `; write one argument per item: [${items.join(', ')}]`;
-    } else if (typeof value === 'string' && value !== '') {
-      advice = `; write it as a list: [${JSON.stringify(value)}]`;
-    }
-    problems.add(path, `expected a list of strings, got ${describe(value)}${advice}`);
-    return undefined;
-  }
-  const before = problems.count;
-  const items: string[] = [];
-  value.forEach((item: unknown, index) => {
-    const text = readString(item, keyPath(path, index), problems);
-    if (text !== undefined) items.push(text);
-  });
-  return problems.count === before ? items : undefined;
+/** What to say about a string given where a list was expected. */
+function listAdvice(value: unknown): string {
+  if (typeof value !== 'string' || value === '') return '';
+  if (!/\s/.test(value.trim())) return `; write it as a list: [${JSON.stringify(value)}]`;
+  const items = value
+    .trim()
+    .split(/\s+/)
+    .map((item) => JSON.stringify(item));
+  return `; write one argument per item: [${items.join(', ')}]`;
+}
+
+/** A list of text() items. One string with spaces gets a hint to split it. */
+export function stringList() {
+  return oneProblem(
+    v.array(
+      text(),
+      (issue) =>
+        `expected a list of strings, got ${describe(issue.input)}${listAdvice(issue.input)}`,
+    ),
+  );
 }
 
 export interface Range {
@@ -106,74 +144,34 @@ export interface Range {
   readonly unit?: string;
 }
 
-function rangeText(kind: string, range: Range): string {
+/** A whole number (or with `fractions`, any finite number) within `range`. */
+export function numberIn(range: Range, fractions = false) {
   const unit = range.unit === undefined ? '' : ` (${range.unit})`;
-  return `expected ${kind} from ${range.min} to ${range.max}${unit}`;
-}
-
-function quotedNumberAdvice(value: unknown): string {
-  return typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))
-    ? '; remove the quotes'
-    : '';
-}
-
-/** A whole number within `range`. */
-export function readInteger(
-  value: unknown,
-  path: string,
-  range: Range,
-  problems: Problems,
-): number | undefined {
-  if (
-    typeof value === 'number' &&
-    Number.isInteger(value) &&
-    value >= range.min &&
-    value <= range.max
-  )
-    return value;
-  problems.add(
-    path,
-    `${rangeText('a whole number', range)}, got ${describe(value)}${quotedNumberAdvice(value)}`,
+  const kind = fractions ? 'a number' : 'a whole number';
+  const message = ({ input }: v.BaseIssue<unknown>): string => {
+    const quoted =
+      typeof input === 'string' && input.trim() !== '' && Number.isFinite(Number(input));
+    return `expected ${kind} from ${range.min} to ${range.max}${unit}, got ${describe(input)}${quoted ? '; remove the quotes' : ''}`;
+  };
+  return oneProblem(
+    v.pipe(
+      v.number(message),
+      fractions ? v.finite(message) : v.integer(message),
+      v.minValue(range.min, message),
+      v.maxValue(range.max, message),
+    ),
   );
-  return undefined;
-}
-
-/** A finite number (fractions allowed) within `range`. */
-export function readNumber(
-  value: unknown,
-  path: string,
-  range: Range,
-  problems: Problems,
-): number | undefined {
-  if (
-    typeof value === 'number' &&
-    Number.isFinite(value) &&
-    value >= range.min &&
-    value <= range.max
-  )
-    return value;
-  problems.add(
-    path,
-    `${rangeText('a number', range)}, got ${describe(value)}${quotedNumberAdvice(value)}`,
-  );
-  return undefined;
 }
 
 /** One of a fixed set of strings. */
-export function readChoice<T extends string>(
-  value: unknown,
-  path: string,
-  choices: readonly T[],
-  problems: Problems,
-): T | undefined {
-  const found = choices.find((choice) => choice === value);
-  if (found !== undefined) return found;
+export function choice<const T extends string>(choices: readonly T[]) {
   const listed = choices.map((choice) => `"${choice}"`);
   const options = listed.length === 2 ? listed.join(' or ') : listed.join(', ');
-  const sameLetters = choices.find(
-    (choice) => typeof value === 'string' && choice === value.trim().toLowerCase(),
-  );
-  const advice = sameLetters === undefined ? '' : `; did you mean "${sameLetters}"?`;
-  problems.add(path, `expected ${options}, got ${describe(value)}${advice}`);
-  return undefined;
+  return v.picklist(choices, ({ input }) => {
+    const sameLetters = choices.find(
+      (choice) => typeof input === 'string' && choice === input.trim().toLowerCase(),
+    );
+    const advice = sameLetters === undefined ? '' : `; did you mean "${sameLetters}"?`;
+    return `expected ${options}, got ${describe(input)}${advice}`;
+  });
 }

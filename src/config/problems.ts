@@ -2,24 +2,23 @@
 // `mailboxes[1].local: expected a string, got 42`. Validation collects them all before failing, so a person
 // fixes the whole file in one go.
 
-/** Collects problem lines in the order they are found. */
-export class Problems {
-  readonly lines: string[] = [];
-
-  /** Records a problem at `path` ('' for the file as a whole). */
-  add(path: string, text: string): void {
-    this.lines.push(path === '' ? text : `${path}: ${text}`);
-  }
-
-  get count(): number {
-    return this.lines.length;
-  }
-}
+import type { BaseIssue } from 'valibot';
 
 /** The path of `key` inside `parent`: `mailboxes` + 1 → `mailboxes[1]`, `mailboxes[1]` + `local` → `mailboxes[1].local`. */
 export function keyPath(parent: string, key: string | number): string {
   if (typeof key === 'number') return `${parent}[${key}]`;
   return parent === '' ? key : `${parent}.${key}`;
+}
+
+/** One line per valibot issue: its key path (none for the file as a whole), then its message. */
+export function problemLines(issues: readonly BaseIssue<unknown>[]): string[] {
+  return issues.map((issue) => {
+    const path = (issue.path ?? []).reduce<string>(
+      (parent, item) => keyPath(parent, typeof item.key === 'number' ? item.key : String(item.key)),
+      '',
+    );
+    return path === '' ? issue.message : `${path}: ${issue.message}`;
+  });
 }
 
 const MAX_SHOWN = 60;

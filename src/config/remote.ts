@@ -1,6 +1,6 @@
 // Telling `[user@]host:path` (over ssh) from a local path, the way rsync does: a colon before the first slash
-// means remote. Also refuses what rsync would misread: rsync daemon syntax, and a user, host or path that
-// begins with '-' (rsync and ssh would take it for an option).
+// means remote. Also refuses what rsync would misread: rsync daemon syntax, a user, host or path that begins
+// with '-' (rsync and ssh would take it for an option), and a server path starting with ~user.
 
 import { isAbsolute } from 'node:path';
 
@@ -105,6 +105,12 @@ export function checkRemotePath(path: string, kind: SplitRemote['kind']): string
   }
   if (path.startsWith('-')) {
     return `path "${path}" begins with "-", which rsync would read as an option; write ./${path} if you mean it`;
+  }
+  // rsync gets server paths with --secluded-args, so no shell on the server expands ~user; it would be read as
+  // a directory named "~user" in the home directory. A plain ~ or ~/ is fine: rsync/argv.ts sends it relative
+  // to the home directory.
+  if (kind === 'ssh' && /^~[^/]/.test(path)) {
+    return `${JSON.stringify(path)}: ~user is not expanded on the server; write the full path`;
   }
   return undefined;
 }

@@ -1,17 +1,35 @@
 // Finding the config file when no --config is given: the working directory and each directory above it up to
 // the home directory (SEARCH_PLACES in each), then $XDG_CONFIG_HOME/syncmail/ (GLOBAL_PLACES). The first file
-// found wins.
-//
-// cosmiconfig passes over empty files and files it cannot read, and would then quietly use a config further
-// up. syncmail reports them instead: after the search, the places that came before the file found are looked at
-// again, and an empty or unreadable file of ours among them is an error.
+// found wins. The places are walked here rather than by a cosmiconfig explorer, whose construction reads a
+// "meta config" from process.cwd() and whose global directory comes from process.env and os.homedir(): the
+// search depends only on the cwd, env and homedir it is given. Walking them also means that an empty or
+// unreadable file of ours stops the search with an error where it is met, instead of being passed over for a
+// config further up.
 
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { type Env, xdgDir } from './expand.js';
-import { createExplorer, GLOBAL_PLACES, SEARCH_PLACES, withEnvironment } from './explorer.js';
-import { EMPTY_HINT, makeLoaders } from './loaders.js';
+import { asConfigError, errorCode, loadFile } from './loaders.js';
+
+/** Searched in this order in the working directory and each directory above it, up to the home directory. */
+const SEARCH_PLACES = [
+  'package.json', // its "syncmail" key
+  '.syncmailrc', // YAML
+  '.syncmailrc.json',
+  '.syncmailrc.yaml',
+  '.syncmailrc.yml',
+  '.syncmailrc.js',
+  '.syncmailrc.mjs',
+  'syncmail.config.js',
+  'syncmail.config.mjs',
+  'syncmail.config.json',
+  'syncmail.config.yaml',
+  'syncmail.config.yml',
+];
+
+/** Read from $XDG_CONFIG_HOME/syncmail/ after that (cosmiconfig's global order, without config, config.ts and config.cjs). */
+const GLOBAL_PLACES = ['config.json', 'config.yaml', 'config.yml', 'config.js', 'config.mjs'];
 
 export interface Found {
   readonly filepath: string;
@@ -19,84 +37,55 @@ export interface Found {
 }
 
 export interface SearchOptions {
+  /** Absolute, so that resolving it never consults process.cwd(). */
   readonly cwd: string;
   readonly env: Env;
   readonly homedir: string;
 }
 
-/** Where the search looks: the directories from `cwd` up to `stopDir` (or /), then the global directory. */
-function searchDirectories(cwd: string, stopDir: string): string[] {
-  const dirs = [resolve(cwd)];
-  for (let dir = dirs[0]!; dir !== stopDir; ) {
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dirs.push(parent);
-    dir = parent;
-  }
-  return dirs;
-}
-
-/** Every file the search tries, in order. */
-function candidates(cwd: string, stopDir: string, globalDir: string): string[] {
-  const files = searchDirectories(cwd, stopDir).flatMap((dir) =>
-    SEARCH_PLACES.map((place) => join(dir, place)),
-  );
-  return [...files, ...GLOBAL_PLACES.map((place) => join(globalDir, place))];
-}
-
-function errorCode(error: unknown): string | undefined {
-  return error instanceof Error && 'code' in error && typeof error.code === 'string'
-    ? error.code
-    : undefined;
-}
-
-/** Throws for an empty or unreadable file of ours that the search passed over before reaching `found`. */
-async function refusePassedOver(
-  files: readonly string[],
-  found: string | undefined,
-): Promise<void> {
-  for (const file of files) {
-    if (file === found) return;
-    if (basename(file) === 'package.json') continue; // not necessarily ours
-    let content: string;
-    try {
-      content = await readFile(file, 'utf8');
-    } catch (error) {
-      if (errorCode(error) === 'EACCES') {
-        throw new ConfigError(
-          file,
-          ['cannot be read: permission denied'],
-          'make it readable, or remove it',
-        );
-      }
-      continue; // not there, or a directory
-    }
-    if (content.trim() === '') throw new ConfigError(file, ['is empty'], EMPTY_HINT);
-  }
-}
-
-/** cosmiconfig also tries these in the global directory; syncmail does not read them. */
-const NOT_SEARCHED = ['config', 'config.ts', 'config.cjs'];
-
 export function globalConfigDir(env: Env, homedir: string): string {
   return join(xdgDir(env, 'XDG_CONFIG_HOME', join(homedir, '.config')), 'syncmail');
 }
 
-/** Searches for the config file; undefined when there is none. Throws ConfigError for a broken one. */
-export async function searchConfig(options: SearchOptions): Promise<Found | undefined> {
-  const stopDir = isAbsolute(options.homedir) ? resolve(options.homedir) : '/';
-  const configHome = xdgDir(options.env, 'XDG_CONFIG_HOME', join(options.homedir, '.config'));
-  const globalDir = join(configHome, 'syncmail');
-  const skip = (file: string): boolean =>
-    dirname(file) === globalDir && NOT_SEARCHED.includes(basename(file));
+/** Every file the search tries, in order. */
+function candidates({ cwd, env, homedir }: SearchOptions): string[] {
+  const stopDir = isAbsolute(homedir) ? resolve(homedir) : '/';
+  const files: string[] = [];
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    files.push(...SEARCH_PLACES.map((place) => join(dir, place)));
+    if (dir === stopDir || dirname(dir) === dir) break;
+  }
+  const globalDir = globalConfigDir(env, homedir);
+  return [...files, ...GLOBAL_PLACES.map((place) => join(globalDir, place))];
+}
 
-  const explorer = createExplorer(makeLoaders({ explicit: false, skip }), stopDir);
-  const result = await withEnvironment('XDG_CONFIG_HOME', configHome, () =>
-    explorer.search(options.cwd),
-  );
-  await refusePassedOver(candidates(options.cwd, stopDir, globalDir), result?.filepath);
-  if (result === null) return undefined;
-  return { filepath: result.filepath, config: result.config };
+/** The text of a candidate, or undefined when there is nothing to read there. */
+async function readCandidate(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
+    if (code !== 'EACCES' && code !== 'EPERM') throw asConfigError(error, file);
+    if (basename(file) === 'package.json') return undefined; // not necessarily ours
+    // Passing over it would quietly use a config further up instead of the one the user meant.
+    throw new ConfigError(
+      file,
+      ['cannot be read: permission denied'],
+      'make it readable, or remove it',
+    );
+  }
+}
+
+/** Searches for the config file; undefined when there is none. Throws for a broken, empty or unreadable one. */
+export async function searchConfig(options: SearchOptions): Promise<Found | undefined> {
+  for (const file of candidates(options)) {
+    const content = await readCandidate(file);
+    if (content === undefined) continue;
+    const config = await loadFile(file, content, false);
+    if (config !== undefined) return { filepath: file, config };
+  }
+  return undefined;
 }
 
 /** Where a search looks, for the "no config file found" hint. */

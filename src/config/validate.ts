@@ -1,24 +1,37 @@
 // Turns the raw contents of a config file into a Config, or throws one ConfigError listing every problem.
 // Pure: it reads no files and no process state; the environment and home directory come in as arguments.
 // (Checks that need the file system, such as "local exists but is a file", are in local-paths.ts.)
+//
+// The config is described by a valibot schema, built for each call because ~ and $VAR expand from the env and
+// home directory passed in. Problems come out in the order of the file's structure: in each mapping, first its
+// unknown keys, then its keys in the order their entries are listed below, which is that of TOP_KEYS and
+// MAILBOX_KEYS (at most one problem each), then the checks across its keys; and a repeated mailbox name right
+// after that mailbox's other problems.
 
 import { isAbsolute, join, resolve } from 'node:path';
+import * as v from 'valibot';
+import { COMMAND_NAMES } from '../command-names.js';
 import { ConfigError } from '../errors.js';
-import { type Env, expand, xdgDir } from './expand.js';
+import { type Env, type ExpandMode, expand, xdgDir } from './expand.js';
 import {
-  has,
-  readChoice,
-  readInteger,
-  readMapping,
-  readNumber,
-  readString,
-  readStringList,
-  reportMissing,
+  choice,
+  mapping,
+  missingKey,
+  numberIn,
+  type Outcome,
+  oneProblem,
+  onlyKeys,
+  type Range,
+  refuse,
+  required,
+  stringList,
+  text,
+  transformOrRefuse,
 } from './fields.js';
-import { describe, isMapping, keyPath, Problems } from './problems.js';
-import { checkRemotePath, splitRemote } from './remote.js';
+import { describe, isMapping, problemLines } from './problems.js';
+import { checkRemotePath, type SplitRemote, splitRemote } from './remote.js';
 import { checkRsyncArg } from './rsync-args.js';
-import type { Config, Mailbox, OnConflict, Remote } from './types.js';
+import type { Config, Remote } from './types.js';
 
 export const TOP_KEYS = [
   'ssh',
@@ -47,248 +60,244 @@ export const DEFAULTS = {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const NAME_MAX = 64;
+const COMMANDS: readonly string[] = COMMAND_NAMES;
 const HINT = 'every setting is explained in .syncmailrc.example, which comes with syncmail';
 
 interface Context {
   readonly env: Env;
   readonly homedir: string;
-  readonly problems: Problems;
 }
 
-/** Runs `read` on `mapping[key]` if the key is present; undefined when absent (or invalid: then it is reported). */
-function optional<T>(
-  mapping: Record<string, unknown>,
-  parent: string,
-  key: string,
-  read: (value: unknown, path: string) => T | undefined,
-): T | undefined {
-  return has(mapping, key) ? read(mapping[key], keyPath(parent, key)) : undefined;
-}
+const missing = (advice: string): string => `missing; ${advice}`;
 
-function expandOrReport(
-  text: string,
-  path: string,
-  mode: 'path' | 'remote' | 'leading',
-  ctx: Context,
-): string | undefined {
-  const expanded = expand(text, ctx.env, ctx.homedir, mode);
-  if (expanded.ok) return expanded.value;
-  ctx.problems.add(path, expanded.problem);
-  return undefined;
+/** `text` with ~ and $VAR expanded as `mode` says, paired with the text as written (for messages). */
+function expandedFrom(ctx: Context, mode: ExpandMode) {
+  return transformOrRefuse((written: string): Outcome<{ written: string; path: string }> => {
+    const expanded = expand(written, ctx.env, ctx.homedir, mode);
+    return expanded.ok ? { ok: true, value: { written, path: expanded.value } } : expanded;
+  });
 }
 
 /** A local path: expanded, absolute, normalized. */
-function readLocalPath(value: unknown, path: string, ctx: Context): string | undefined {
-  const text = readString(value, path, ctx.problems);
-  if (text === undefined) return undefined;
-  const expanded = expandOrReport(text, path, 'path', ctx);
-  if (expanded === undefined) return undefined;
-  if (/[\0\n\r]/.test(expanded)) {
-    ctx.problems.add(
-      path,
-      `must not contain a line break or NUL character (after expanding ${JSON.stringify(text)})`,
-    );
-    return undefined;
-  }
-  if (!isAbsolute(expanded)) {
-    const origin = expanded === text ? '' : ` (from ${JSON.stringify(text)})`;
-    const shown =
-      expanded === '' ? 'an empty path' : `${JSON.stringify(expanded)}${origin} is a relative path`;
-    ctx.problems.add(path, `${shown}; give an absolute path (it may start with ~/)`);
-    return undefined;
-  }
-  return resolve(expanded);
-}
-
-function readSshArgs(value: unknown, path: string, ctx: Context): string[] | undefined {
-  const args = readStringList(value, path, ctx.problems);
-  if (args === undefined) return undefined;
-  const expanded = args.map((arg, index) =>
-    expandOrReport(arg, keyPath(path, index), 'leading', ctx),
+function localPath(ctx: Context) {
+  return oneProblem(
+    v.pipe(
+      text(),
+      expandedFrom(ctx, 'path'),
+      v.check(
+        ({ path }) => !/[\0\n\r]/.test(path),
+        ({ input }) =>
+          `must not contain a line break or NUL character (after expanding ${JSON.stringify(input.written)})`,
+      ),
+      v.check(
+        ({ path }) => isAbsolute(path),
+        ({ input: { written, path } }) => {
+          const origin = path === written ? '' : ` (from ${JSON.stringify(written)})`;
+          const shown =
+            path === '' ? 'an empty path' : `${JSON.stringify(path)}${origin} is a relative path`;
+          return `${shown}; give an absolute path (it may start with ~/)`;
+        },
+      ),
+      v.transform(({ path }) => resolve(path)),
+    ),
   );
-  return expanded.every((arg) => arg !== undefined) ? (expanded as string[]) : undefined;
 }
 
-function readRsyncArgs(value: unknown, path: string, ctx: Context): string[] | undefined {
-  const args = readStringList(value, path, ctx.problems);
-  if (args === undefined) return undefined;
-  let ok = true;
-  args.forEach((arg, index) => {
-    const problem = checkRsyncArg(arg);
-    if (problem === undefined) return;
-    ctx.problems.add(keyPath(path, index), problem);
-    ok = false;
-  });
-  return ok ? args : undefined;
-}
-
-function readRsyncProgram(value: unknown, path: string, ctx: Context): string | undefined {
-  const text = readString(value, path, ctx.problems);
-  if (text === undefined) return undefined;
-  let problem: string | undefined;
-  if (text.startsWith('-'))
-    problem = `${JSON.stringify(text)} begins with "-"; give a program name or an absolute path`;
-  else if (text.includes('/') && !isAbsolute(text)) {
-    problem = `${JSON.stringify(text)} is a relative path; give a program name found in PATH (like "rsync") or an absolute path`;
-  } else if (!text.includes('/') && !/^[A-Za-z0-9._+-]+$/.test(text)) {
-    problem = `${JSON.stringify(text)} is not a program name; give a name found in PATH (like "rsync") or an absolute path`;
-  }
-  if (problem === undefined) return text;
-  ctx.problems.add(path, problem);
-  return undefined;
-}
-
-function readName(value: unknown, path: string, ctx: Context): string | undefined {
-  const name = readString(value, path, ctx.problems, true);
-  if (name === undefined) return undefined;
-  if (name.length > NAME_MAX) {
-    ctx.problems.add(path, `is ${name.length} characters long; use at most ${NAME_MAX}`);
-    return undefined;
-  }
-  if (!NAME.test(name)) {
-    ctx.problems.add(
-      path,
-      `${JSON.stringify(name)} may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit`,
-    );
-    return undefined;
-  }
-  return name;
-}
-
-function readRemote(
-  value: unknown,
-  path: string,
-  ctx: Context,
-): { remote: Remote; text: string } | undefined {
-  const text = readString(value, path, ctx.problems);
-  if (text === undefined) return undefined;
-  const split = splitRemote(text);
-  if (!split.ok) {
-    ctx.problems.add(path, split.problem);
-    return undefined;
-  }
-  const { remote } = split;
-  const expanded = expandOrReport(
-    remote.path,
-    path,
-    remote.kind === 'ssh' ? 'remote' : 'path',
-    ctx,
+/** ssh arguments; once every item is a proper string, each gets a leading ~ or $VAR expanded. */
+function sshArgs(ctx: Context) {
+  const expandLeading = transformOrRefuse((arg: string) =>
+    expand(arg, ctx.env, ctx.homedir, 'leading'),
   );
-  if (expanded === undefined) return undefined;
-  const problem = checkRemotePath(expanded, remote.kind);
-  if (problem !== undefined) {
-    ctx.problems.add(path, problem);
-    return undefined;
-  }
-  if (remote.kind === 'local')
-    return { remote: { kind: 'local', path: resolve(expanded) }, text: expanded };
-  const user = remote.user === undefined ? '' : `${remote.user}@`;
-  return {
-    remote: { kind: 'ssh', user: remote.user, host: remote.host, path: expanded },
-    text: `${user}${remote.host}:${expanded}`,
-  };
+  return v.pipe(stringList(), v.array(v.pipe(v.string(), expandLeading)));
 }
 
-function readMailbox(
-  value: unknown,
-  path: string,
-  topSsh: readonly string[],
-  ctx: Context,
-): Mailbox | undefined {
-  const mailbox = readMapping(
-    value,
-    path,
-    MAILBOX_KEYS,
-    'a mapping with name, remote and local',
-    ctx.problems,
-  );
-  if (mailbox === undefined) return undefined;
+/** Extra rsync options; once every item is a proper string, each is checked against the allowlist. */
+const rsyncArgs = v.pipe(stringList(), v.array(v.pipe(v.string(), refuse(checkRsyncArg))));
 
-  const required = <T>(
-    key: string,
-    advice: string,
-    read: (value: unknown, path: string) => T | undefined,
-  ): T | undefined => {
-    if (has(mailbox, key)) return read(mailbox[key], keyPath(path, key));
-    reportMissing(keyPath(path, key), advice, ctx.problems);
-    return undefined;
-  };
-  const name = required('name', 'give the mailbox a short name, like inbox', (v, p) =>
-    readName(v, p, ctx),
-  );
-  const remote = required('remote', 'give the server Maildir, like mail-server:Maildir', (v, p) =>
-    readRemote(v, p, ctx),
-  );
-  const local = required('local', 'give the local Maildir, like ~/Maildir', (v, p) =>
-    readLocalPath(v, p, ctx),
-  );
-  const ssh = optional(mailbox, path, 'ssh', (v, p) => readSshArgs(v, p, ctx));
-  const rsyncArgs = optional(mailbox, path, 'rsyncArgs', (v, p) => readRsyncArgs(v, p, ctx));
+/** The rsync program: a name looked up in PATH, or an absolute path. */
+const rsyncProgram = oneProblem(
+  v.pipe(
+    text(),
+    v.check(
+      (program) => !program.startsWith('-'),
+      ({ input }) =>
+        `${JSON.stringify(input)} begins with "-"; give a program name or an absolute path`,
+    ),
+    v.check(
+      (program) => !program.includes('/') || isAbsolute(program),
+      ({ input }) =>
+        `${JSON.stringify(input)} is a relative path; give a program name found in PATH (like "rsync") or an absolute path`,
+    ),
+    v.check(
+      (program) => program.includes('/') || /^[A-Za-z0-9._+-]+$/.test(program),
+      ({ input }) =>
+        `${JSON.stringify(input)} is not a program name; give a name found in PATH (like "rsync") or an absolute path`,
+    ),
+  ),
+);
 
-  if (remote?.remote.kind === 'local' && local !== undefined && remote.remote.path === local) {
-    ctx.problems.add(
-      keyPath(path, 'local'),
-      `is the same directory as remote (${local}); a Maildir cannot be moved onto itself`,
-    );
-    return undefined;
-  }
-  if (name === undefined || remote === undefined || local === undefined) return undefined;
-  if (has(mailbox, 'ssh') && ssh === undefined) return undefined;
-  if (has(mailbox, 'rsyncArgs') && rsyncArgs === undefined) return undefined;
-  return {
-    name,
-    remote: remote.remote,
-    remoteText: remote.text,
-    local,
-    ssh: ssh ?? topSsh,
-    rsyncArgs: rsyncArgs ?? [],
-  };
+/** A mailbox name, used on the command line and in the log. */
+const mailboxName = oneProblem(
+  v.pipe(
+    text(true),
+    v.maxLength(
+      NAME_MAX,
+      ({ input }) => `is ${input.length} characters long; use at most ${NAME_MAX}`,
+    ),
+    v.regex(
+      NAME,
+      ({ input }) =>
+        `${JSON.stringify(input)} may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit`,
+    ),
+    // These words are subcommands, so `syncmail status` must never mean a mailbox.
+    v.check(
+      (name) => !COMMANDS.includes(name),
+      ({ input }) =>
+        `${JSON.stringify(input)} is a syncmail command (syncmail ${COMMANDS.join(', ')}); give the mailbox another name`,
+    ),
+  ),
+);
+
+/** The server Maildir: [user@]host:path over ssh, or a local path; paired with its text for messages. */
+function remote(ctx: Context) {
+  return oneProblem(
+    v.pipe(
+      text(),
+      transformOrRefuse((written: string): Outcome<SplitRemote> => {
+        const split = splitRemote(written);
+        return split.ok ? { ok: true, value: split.remote } : split;
+      }),
+      // A leading ~ in an ssh path is left for the server, whose home directory is not ours.
+      transformOrRefuse((split: SplitRemote): Outcome<SplitRemote> => {
+        const mode = split.kind === 'ssh' ? 'remote' : 'path';
+        const expanded = expand(split.path, ctx.env, ctx.homedir, mode);
+        return expanded.ok ? { ok: true, value: { ...split, path: expanded.value } } : expanded;
+      }),
+      refuse(({ path, kind }: SplitRemote) => checkRemotePath(path, kind)),
+      v.transform((split): { remote: Remote; text: string } => {
+        if (split.kind === 'local')
+          return { remote: { kind: 'local', path: resolve(split.path) }, text: split.path };
+        const user = split.user === undefined ? '' : `${split.user}@`;
+        return { remote: split, text: `${user}${split.host}:${split.path}` };
+      }),
+    ),
+  );
 }
 
-function readMailboxes(value: unknown, topSsh: readonly string[], ctx: Context): Mailbox[] {
-  if (!Array.isArray(value)) {
-    const advice = isMapping(value) ? '; put "- " before each mailbox to make a list' : '';
-    ctx.problems.add('mailboxes', `expected a list of mailboxes, got ${describe(value)}${advice}`);
-    return [];
-  }
-  if (value.length === 0) {
-    ctx.problems.add(
-      'mailboxes',
-      'the list is empty; add at least one mailbox with name, remote and local',
-    );
-    return [];
-  }
-  const mailboxes: Mailbox[] = [];
+/**
+ * Reports a mailbox named like an earlier one. It runs once for every mailbox in order, even a broken one, and
+ * counts them to know where it is; so it belongs to one validation of one list.
+ */
+function uniqueNames<T>() {
   const firstIndexOf = new Map<string, number>();
-  value.forEach((item: unknown, index) => {
-    const path = keyPath('mailboxes', index);
-    const mailbox = readMailbox(item, path, topSsh, ctx);
-    // Duplicate names are checked even when something else in the mailbox is wrong.
-    const name = isMapping(item) ? item['name'] : undefined;
-    if (typeof name === 'string' && name !== '') {
-      const first = firstIndexOf.get(name);
-      if (first === undefined) firstIndexOf.set(name, index);
-      else {
-        ctx.problems.add(
-          keyPath(path, 'name'),
-          `${JSON.stringify(name)} is already the name of mailboxes[${first}]; give each mailbox its own name`,
-        );
-      }
+  let index = -1;
+  return v.rawCheck<T>(({ dataset, addIssue }) => {
+    index += 1;
+    // The name as written: a duplicate is reported even when something else in the mailbox is wrong.
+    const input = dataset.value;
+    if (!isMapping(input)) return;
+    const name = input['name'];
+    if (typeof name !== 'string' || name === '') return;
+    const first = firstIndexOf.get(name);
+    if (first === undefined) {
+      firstIndexOf.set(name, index);
+      return;
     }
-    if (mailbox !== undefined) mailboxes.push(mailbox);
+    addIssue({
+      message: `${JSON.stringify(name)} is already the name of mailboxes[${first}]; give each mailbox its own name`,
+      path: [{ type: 'object', origin: 'value', input, key: 'name', value: name }],
+    });
   });
-  return mailboxes;
 }
 
-function defaultLog(ctx: Context): string | undefined {
-  const state = xdgDir(ctx.env, 'XDG_STATE_HOME', join(ctx.homedir, '.local', 'state'));
-  const log = join(state, 'syncmail', 'transfer.log');
-  if (isAbsolute(log)) return log;
-  ctx.problems.add(
-    'log',
-    `the default (${log}) is not an absolute path because the home directory is unknown; set log`,
+function mailbox(ctx: Context) {
+  const entries = {
+    name: required(missing('give the mailbox a short name, like inbox'), mailboxName),
+    remote: required(missing('give the server Maildir, like mail-server:Maildir'), remote(ctx)),
+    local: required(missing('give the local Maildir, like ~/Maildir'), localPath(ctx)),
+    ssh: v.optional(sshArgs(ctx)),
+    rsyncArgs: v.optional(rsyncArgs, []),
+  } satisfies Record<(typeof MAILBOX_KEYS)[number], v.GenericSchema>;
+
+  const checked = v.pipe(
+    mapping('a mapping with name, remote and local'),
+    v.intersect([
+      onlyKeys(MAILBOX_KEYS),
+      v.pipe(
+        v.object(entries, missingKey(entries)),
+        // Compared as normalized paths here; local-paths.ts compares the real paths too.
+        v.forward(
+          v.partialCheck(
+            [['remote'], ['local']],
+            ({ remote, local }) => remote.remote.kind !== 'local' || remote.remote.path !== local,
+            ({ input }) =>
+              `is the same directory as remote (${input.local}); a Maildir cannot be moved onto itself`,
+          ),
+          ['local'],
+        ),
+      ),
+    ]),
   );
-  return undefined;
+  return v.pipe(checked, uniqueNames<v.InferOutput<typeof checked>>());
+}
+
+function configSchema(ctx: Context) {
+  const state = xdgDir(ctx.env, 'XDG_STATE_HOME', join(ctx.homedir, '.local', 'state'));
+  const defaultLog = join(state, 'syncmail', 'transfer.log');
+  const seconds = (min: number, max: number): Range => ({ min, max, unit: 'seconds' });
+
+  const entries = {
+    ssh: v.optional(sshArgs(ctx), []),
+    // Without a home directory there is no usable default, so log must be set.
+    log: isAbsolute(defaultLog)
+      ? v.optional(localPath(ctx))
+      : required(
+          `the default (${defaultLog}) is not an absolute path because the home directory is unknown; set log`,
+          localPath(ctx),
+        ),
+    onConflict: v.optional(choice(['keep', 'rename']), DEFAULTS.onConflict),
+    connectTimeout: v.optional(numberIn(seconds(1, 3600)), DEFAULTS.connectTimeout),
+    ioTimeout: v.optional(numberIn(seconds(10, 86400)), DEFAULTS.ioTimeout),
+    maxMinutes: v.optional(numberIn({ min: 1, max: 10080, unit: 'minutes' }), DEFAULTS.maxMinutes),
+    retries: v.optional(numberIn({ min: 0, max: 10 }), DEFAULTS.retries),
+    retryDelay: v.optional(numberIn(seconds(0, 3600), true), DEFAULTS.retryDelay),
+    rsync: v.optional(rsyncProgram, DEFAULTS.rsync),
+    mailboxes: required(
+      missing('add a list of mailboxes, each with name, remote and local'),
+      v.pipe(
+        v.array(mailbox(ctx), ({ input }) => {
+          const advice = isMapping(input) ? '; put "- " before each mailbox to make a list' : '';
+          return `expected a list of mailboxes, got ${describe(input)}${advice}`;
+        }),
+        v.minLength(1, 'the list is empty; add at least one mailbox with name, remote and local'),
+      ),
+    ),
+  } satisfies Record<(typeof TOP_KEYS)[number], v.GenericSchema>;
+
+  return v.pipe(
+    mapping('a mapping of settings (key: value) at the top of the file'),
+    v.intersect([onlyKeys(TOP_KEYS), v.object(entries, missingKey(entries))]),
+    v.transform(
+      (top): Omit<Config, 'file'> => ({
+        log: top.log ?? defaultLog,
+        onConflict: top.onConflict,
+        connectTimeout: top.connectTimeout,
+        ioTimeout: top.ioTimeout,
+        maxMinutes: top.maxMinutes,
+        retries: top.retries,
+        retryDelay: top.retryDelay,
+        rsync: top.rsync,
+        mailboxes: top.mailboxes.map((mailbox) => ({
+          name: mailbox.name,
+          remote: mailbox.remote.remote,
+          remoteText: mailbox.remote.text,
+          local: mailbox.local,
+          ssh: mailbox.ssh ?? top.ssh,
+          rsyncArgs: mailbox.rsyncArgs,
+        })),
+      }),
+    ),
+  );
 }
 
 /**
@@ -301,59 +310,7 @@ export function validateConfig(
   env: Env,
   homedir: string,
 ): Config {
-  const problems = new Problems();
-  const ctx: Context = { env, homedir, problems };
-  const top = readMapping(
-    raw,
-    '',
-    TOP_KEYS,
-    'a mapping of settings (key: value) at the top of the file',
-    problems,
-  );
-  if (top === undefined) throw new ConfigError(file, problems.lines, HINT);
-
-  const seconds = (min: number, max: number) => ({ min, max, unit: 'seconds' });
-  const ssh = optional(top, '', 'ssh', (v, p) => readSshArgs(v, p, ctx)) ?? [];
-  const log = has(top, 'log') ? readLocalPath(top['log'], 'log', ctx) : defaultLog(ctx);
-  const onConflict = optional(top, '', 'onConflict', (v, p) =>
-    readChoice<OnConflict>(v, p, ['keep', 'rename'], problems),
-  );
-  const connectTimeout = optional(top, '', 'connectTimeout', (v, p) =>
-    readInteger(v, p, seconds(1, 3600), problems),
-  );
-  const ioTimeout = optional(top, '', 'ioTimeout', (v, p) =>
-    readInteger(v, p, seconds(10, 86400), problems),
-  );
-  const maxMinutes = optional(top, '', 'maxMinutes', (v, p) =>
-    readInteger(v, p, { min: 1, max: 10080, unit: 'minutes' }, problems),
-  );
-  const retries = optional(top, '', 'retries', (v, p) =>
-    readInteger(v, p, { min: 0, max: 10 }, problems),
-  );
-  const retryDelay = optional(top, '', 'retryDelay', (v, p) =>
-    readNumber(v, p, seconds(0, 3600), problems),
-  );
-  const rsync = optional(top, '', 'rsync', (v, p) => readRsyncProgram(v, p, ctx));
-  let mailboxes: Mailbox[] = [];
-  if (has(top, 'mailboxes')) mailboxes = readMailboxes(top['mailboxes'], ssh, ctx);
-  else
-    reportMissing(
-      'mailboxes',
-      'add a list of mailboxes, each with name, remote and local',
-      problems,
-    );
-
-  if (problems.count > 0 || log === undefined) throw new ConfigError(file, problems.lines, HINT);
-  return {
-    file,
-    log,
-    onConflict: onConflict ?? DEFAULTS.onConflict,
-    connectTimeout: connectTimeout ?? DEFAULTS.connectTimeout,
-    ioTimeout: ioTimeout ?? DEFAULTS.ioTimeout,
-    maxMinutes: maxMinutes ?? DEFAULTS.maxMinutes,
-    retries: retries ?? DEFAULTS.retries,
-    retryDelay: retryDelay ?? DEFAULTS.retryDelay,
-    rsync: rsync ?? DEFAULTS.rsync,
-    mailboxes,
-  };
+  const result = v.safeParse(configSchema({ env, homedir }), raw, { abortEarly: false });
+  if (!result.success) throw new ConfigError(file, problemLines(result.issues), HINT);
+  return { file, ...result.output };
 }

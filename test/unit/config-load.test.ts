@@ -2,6 +2,7 @@
 // meta-config pitfalls, the good fixtures and .syncmailrc.example. Every test works in its own temporary
 // directory with an explicit env and home directory; none depends on the real $HOME or on process.env.
 
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -25,7 +26,7 @@ import { type LoadOptions, loadConfig } from '../../src/config/load.js';
 import { ConfigSyntaxError } from '../../src/config/syntax.js';
 import type { Config } from '../../src/config/types.js';
 import { MAILBOX_KEYS, TOP_KEYS } from '../../src/config/validate.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError, InternalError } from '../../src/errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const good = resolve(here, '../fixtures/configs/good');
@@ -560,6 +561,108 @@ test('a cosmiconfig meta config in the process directory cannot redirect the sea
       assert.is(nameOf(await sb.load({ cwd: dir })), 'good');
     });
   }));
+
+// Run in a child process started in `trap`, a directory with everything that once misled a cosmiconfig explorer
+// built in process.cwd(), and with HOME and XDG_CONFIG_HOME pointing into it too. It loads each of the options
+// twice, the second time with process.cwd, process.chdir and os.homedir spied on (the first run loads the
+// modules that loading pulls in lazily), and prints what it found and what it touched.
+const PURITY_CHILD = `
+import os from 'node:os';
+import { syncBuiltinESMExports } from 'node:module';
+const [loadUrl, runs] = process.argv.slice(1);
+const { loadConfig } = await import(loadUrl);
+const loadAll = async () => {
+  const found = [];
+  for (const options of JSON.parse(runs)) {
+    try {
+      const config = await loadConfig(options);
+      found.push(config.mailboxes[0].name + ' ' + config.mailboxes[0].local);
+    } catch (error) {
+      found.push(String(error.message));
+    }
+  }
+  return found;
+};
+const first = await loadAll();
+const touched = [];
+for (const [object, name] of [[process, 'cwd'], [process, 'chdir'], [os, 'homedir']]) {
+  const real = object[name];
+  object[name] = function (...args) {
+    touched.push(name);
+    return real.apply(this, args);
+  };
+}
+syncBuiltinESMExports();
+const env = JSON.stringify(process.env);
+const second = await loadAll();
+process.stdout.write(JSON.stringify({ first, second, touched, envUnchanged: JSON.stringify(process.env) === env }));
+`;
+
+test('loading reads only its options: never process.cwd(), process.env or os.homedir(), and changes none', () =>
+  withSandbox(async (sb) => {
+    const trap = join(sb.root, 'trap');
+    sb.write('trap/package.json', JSON.stringify({ cosmiconfig: { searchPlaces: ['evil.yaml'] } }));
+    sb.write('trap/.config/config.yaml', 'cosmiconfig: [unclosed\n  : :\n');
+    sb.write('trap/evil.yaml', rc('evil'));
+    sb.write('trap/.syncmailrc', rc('trap-cwd'));
+    sb.write('trap/.config/syncmail/config.yaml', rc('trap-home'));
+    sb.write('trap/xdg/syncmail/config.yaml', rc('trap-xdg'));
+    sb.write('home/proj/.syncmailrc', rc('searched'));
+    sb.write(
+      'home/.config/syncmail/config.mjs',
+      `export default ${JSON.stringify({ mailboxes: [{ name: 'xdg', remote: 'h:M', local: '~/xdg' }] })};`,
+    );
+    mkdirSync(join(sb.home, 'empty'));
+    const explicit = sb.write('elsewhere/c.yaml', rc('explicit'));
+    const env = { HOME: sb.home };
+    const runs: LoadOptions[] = [
+      { cwd: join(sb.home, 'proj'), env, homedir: sb.home },
+      { cwd: join(sb.home, 'empty'), env, homedir: sb.home },
+      { cwd: join(sb.home, 'empty'), configPath: explicit, env, homedir: sb.home },
+    ];
+    const result = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        import.meta.resolve('tsx'),
+        '--input-type=module',
+        '-e',
+        PURITY_CHILD,
+        import.meta.resolve('../../src/config/load.ts'),
+        JSON.stringify(runs),
+      ],
+      { cwd: trap, env: { HOME: trap, XDG_CONFIG_HOME: join(trap, 'xdg') }, encoding: 'utf8' },
+    );
+    assert.is(result.status, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as {
+      first: string[];
+      second: string[];
+      touched: string[];
+      envUnchanged: boolean;
+    };
+    const expected = [
+      `searched ${join(sb.home, 'Maildir')}`,
+      `xdg ${join(sb.home, 'xdg')}`,
+      `explicit ${join(sb.home, 'Maildir')}`,
+    ];
+    assert.equal(report.first, expected);
+    assert.equal(report.second, expected);
+    assert.equal(report.touched, [], 'loadConfig called process.cwd, process.chdir or os.homedir');
+    assert.ok(report.envUnchanged, 'loadConfig changed process.env');
+  }));
+
+test('a relative cwd is refused as a bug in the caller, not resolved against the process directory', async () => {
+  try {
+    await loadConfig({ cwd: 'relative/dir', env: {}, homedir: '/nonexistent' });
+    assert.unreachable('a relative cwd was accepted');
+  } catch (error) {
+    assert.instance(error, InternalError);
+    assert.is(
+      (error as InternalError).message,
+      'loadConfig: cwd must be absolute, got "relative/dir"',
+    );
+  }
+});
 
 test('$import is refused (it would read other files unchecked)', () =>
   withSandbox(async (sb) => {

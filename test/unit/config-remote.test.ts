@@ -140,6 +140,22 @@ test('checkRemotePath accepts spaces, relative server paths and ~', () => {
   assert.is(checkRemotePath('/srv/My Mail', 'local'), undefined);
 });
 
+test('checkRemotePath refuses ~user on the server (no shell expands it there), not ~ or ~/', () => {
+  assert.is(
+    checkRemotePath('~bob/Maildir', 'ssh'),
+    '"~bob/Maildir": ~user is not expanded on the server; write the full path',
+  );
+  assert.is(
+    checkRemotePath('~bob', 'ssh'),
+    '"~bob": ~user is not expanded on the server; write the full path',
+  );
+  assert.is(checkRemotePath('~', 'ssh'), undefined);
+  assert.is(checkRemotePath('~/', 'ssh'), undefined);
+  assert.is(checkRemotePath('~/Maildir', 'ssh'), undefined);
+  assert.is(checkRemotePath('mail/~bob', 'ssh'), undefined);
+  assert.is(checkRemotePath('/home/bob/~x', 'local'), undefined);
+});
+
 test('no accepted remote has a user, host or path that begins with "-"', () => {
   const parts = fc.constantFrom(
     '-',

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { COMMAND_NAMES } from '../../src/command-names.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { ConfigError } from '../../src/errors.js';
 
@@ -166,6 +167,71 @@ test('duplicate names name both indexes, even when the mailbox has other problem
   );
 });
 
+test('a value gets one problem, the first; checks across keys still run when another key is wrong', () => {
+  assert.equal(problemsOf({ mailboxes: [{ ...inbox, name: 'a b'.repeat(30) }] }), [
+    'mailboxes[0].name: is 90 characters long; use at most 64',
+  ]);
+  assert.equal(problemsOf({ mailboxes: [inbox], rsync: '-r sync' }), [
+    'rsync: "-r sync" begins with "-"; give a program name or an absolute path',
+  ]);
+  assert.equal(problemsOf({ mailboxes: [inbox], connectTimeout: 0.5 }), [
+    'connectTimeout: expected a whole number from 1 to 3600 (seconds), got 0.5',
+  ]);
+  assert.equal(
+    problemsOf({ mailboxes: [{ name: 'a b', remote: '/m/inbox/', local: '/m/inbox', x: 1 }] }),
+    [
+      'mailboxes[0].x: unknown key; known keys are: name, remote, local, ssh, rsyncArgs',
+      'mailboxes[0].name: "a b" may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit',
+      'mailboxes[0].local: is the same directory as remote (/m/inbox); a Maildir cannot be moved onto itself',
+    ],
+  );
+});
+
+test('a list is looked at item by item only once every item is a string', () => {
+  assert.equal(problemsOf({ mailboxes: [inbox], ssh: ['-p', 2222, '$UNSET'] }), [
+    'ssh[1]: expected a string, got 2222',
+  ]);
+  assert.equal(problemsOf({ mailboxes: [{ ...inbox, rsyncArgs: ['', '--delete'] }] }), [
+    'mailboxes[0].rsyncArgs[0]: must not be empty',
+  ]);
+  assert.equal(problemsOf({ mailboxes: [inbox], ssh: ['$UNSET', '${X', '-p'] }), [
+    'ssh[0]: $UNSET is not set; set it in the environment or write the value out',
+    'ssh[1]: "${" at position 1 has no closing "}"',
+  ]);
+});
+
+test('a repeated name is reported right after that mailbox, before the next one', () => {
+  assert.equal(problemsOf({ mailboxes: [inbox, inbox, { ...inbox, name: 'c', local: 'rel' }] }), [
+    'mailboxes[1].name: "inbox" is already the name of mailboxes[0]; give each mailbox its own name',
+    'mailboxes[2].local: "rel" is a relative path; give an absolute path (it may start with ~/)',
+  ]);
+});
+
+test('without a home directory the default log is refused where log belongs, unless log is set', () => {
+  try {
+    validateConfig(
+      { ssh: 5, retries: -1, mailboxes: [{ ...inbox, local: '/m' }] },
+      undefined,
+      {},
+      '',
+    );
+    assert.unreachable('accepted');
+  } catch (error) {
+    assert.equal((error as ConfigError).problems, [
+      'ssh: expected a list of strings, got 5',
+      'log: the default (.local/state/syncmail/transfer.log) is not an absolute path because the home directory is unknown; set log',
+      'retries: expected a whole number from 0 to 10, got -1',
+    ]);
+  }
+  const config = validateConfig(
+    { log: '/var/log/s.log', mailboxes: [{ ...inbox, local: '/m' }] },
+    undefined,
+    {},
+    '',
+  );
+  assert.is(config.log, '/var/log/s.log');
+});
+
 test('names: allowed characters and length', () => {
   const ok = validateConfig(
     { mailboxes: [{ ...inbox, name: 'A0._-z'.padEnd(64, 'x') }] },
@@ -184,6 +250,46 @@ test('names: allowed characters and length', () => {
   assert.match(
     problemsOf({ mailboxes: [{ ...inbox, name: 'a/b' }] })[0]!,
     'may contain only letters',
+  );
+});
+
+test('a mailbox may not be named like a syncmail command; other names are fine', () => {
+  const commands = COMMAND_NAMES.join(', ');
+  for (const name of COMMAND_NAMES) {
+    assert.equal(problemsOf({ mailboxes: [{ ...inbox, name }] }), [
+      `mailboxes[0].name: "${name}" is a syncmail command (syncmail ${commands}); give the mailbox another name`,
+    ]);
+  }
+  const names = ['Status', 'sync2', 'logs', 'help-desk'];
+  const ok = validateConfig(
+    { mailboxes: names.map((name, i) => ({ ...inbox, name, local: `/m/${i}` })) },
+    undefined,
+    env,
+    home,
+  );
+  assert.equal(
+    ok.mailboxes.map((m) => m.name),
+    names,
+  );
+});
+
+test('a server path starting with ~user is refused, also when a variable puts it there', () => {
+  assert.equal(
+    problemsOf(
+      {
+        mailboxes: [
+          { ...inbox, remote: 'h:~bob/Maildir' },
+          { ...inbox, name: 'b', remote: 'me@h:$BOX', local: '/m/b' },
+          { ...inbox, name: 'c', remote: 'h:~', local: '/m/c' },
+          { ...inbox, name: 'd', remote: 'h:~/Maildir', local: '/m/d' },
+        ],
+      },
+      { ...env, BOX: '~alice/mail' },
+    ),
+    [
+      'mailboxes[0].remote: "~bob/Maildir": ~user is not expanded on the server; write the full path',
+      'mailboxes[1].remote: "~alice/mail": ~user is not expanded on the server; write the full path',
+    ],
   );
 });
 
