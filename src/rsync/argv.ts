@@ -26,9 +26,9 @@ export function escapeRemoteGlob(path: string): string {
 }
 
 /**
- * A server path as the server's rsync must get it. With --secluded-args no shell sees the path, so nobody
- * expands a leading ~: "~/Maildir" is written as "Maildir", which the server's rsync, starting in the
- * home directory, finds the same (config validation refuses ~user).
+ * A server path as the server's rsync must get it. A leading ~ is written as the home-relative path it
+ * means ("~/Maildir" as "Maildir": the server's rsync starts in the home directory), so it means the same
+ * whether a shell sees the path or not (--secluded-args); config validation refuses ~user.
  */
 function serverPath(path: string): string {
   if (path === '~') return '.';
@@ -47,11 +47,13 @@ export function remoteSpec(remote: Remote, subdir = ''): string {
 function transportArgs(mailbox: Mailbox, config: RunConfig): string[] {
   const args: string[] = [];
   if (mailbox.remote.kind === 'ssh') args.push(`--rsh=${rshOption(mailbox, config)}`);
+  // rsync 3.2.4+ quotes the paths it puts on the remote shell's command line, but 3.2.7 passes a
+  // backquote through, and the server's shell then runs what the path holds between backquotes
+  // (measured, docs/rsync-behaviour.md). Such a path travels inside rsync's protocol instead; not every
+  // path, because rrsync, the usual forced command on the server, refuses --secluded-args.
+  if (mailbox.remote.kind === 'ssh' && mailbox.remote.path.includes('`'))
+    args.push('--secluded-args');
   args.push(
-    // The paths travel inside rsync's protocol, never on the remote shell's command line: rsync 3.2.7's
-    // own quoting passes a backquote through, so the server's shell ran what a path held between
-    // backquotes (measured, docs/rsync-behaviour.md); 3.5 quotes it, but no shell at all is simpler.
-    '--secluded-args',
     // Gives up when the connection is silent this long (it misses a stall mid-transfer, hence ssh's
     // ServerAlive options in --rsh and --stop-after below).
     `--timeout=${config.ioTimeout}`,

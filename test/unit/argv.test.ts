@@ -30,7 +30,7 @@ test('remoteSpec: host:path with a trailing slash, user@ kept, subdir appended',
   assert.is(remoteSpec(mailbox.remote), 'me@mail-server:mail/My Inbox/');
   assert.is(remoteSpec(mailbox.remote, 'new'), 'me@mail-server:mail/My Inbox/new/');
   assert.is(remoteSpec({ kind: 'local', path: '/srv/mail/' }, 'new'), '/srv/mail/new/');
-  // No shell expands ~ under --secluded-args; the server's rsync starts in the home directory anyway.
+  // ~/ means the home directory, where the server's rsync starts, with or without a shell in between.
   assert.is(remoteSpec({ kind: 'ssh', user: undefined, host: 'h', path: '~' }), 'h:./');
   assert.is(remoteSpec({ kind: 'ssh', user: undefined, host: 'h', path: '~/' }), 'h:./');
   assert.is(
@@ -49,7 +49,18 @@ test('fetch pass: stage destination, absolute temp dir, a relative partial dir i
   ]);
   assert.ok(argv.includes('--temp-dir=/home/me/mail/inbox/tmp/syncmail/inbox/temp'));
   assert.ok(argv.includes('--partial-dir=.syncmail-partial'));
-  assert.ok(argv.includes('--secluded-args'), 'paths never reach the remote shell');
+  assert.not.ok(argv.includes('--secluded-args'), 'rrsync, the usual forced command, refuses it');
+  const tick = {
+    ...mailbox,
+    remote: { ...mailbox.remote, path: 'mail/`hostname`' },
+  } as typeof mailbox;
+  for (const build of [
+    fetchArgv(tick, config, paths),
+    removeArgv(tick, config, paths),
+    listArgv(tick, config),
+  ]) {
+    assert.ok(build.includes('--secluded-args'), 'a backquote never reaches the remote shell');
+  }
   assert.ok(
     argv.indexOf('--filter=- /new/.syncmail-partial/') < argv.indexOf('--filter=+ /new/*'),
     "the server's own .syncmail-partial is never fetched",
