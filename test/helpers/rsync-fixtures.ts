@@ -153,3 +153,12 @@ export function unpackedRsyncs(): { path: string; version: string }[] {
       return version === undefined ? [] : [{ path: file, version }];
     });
 }
+
+/**
+ * The rsync binary of a captured version, to run it for real: the system rsync when it is that version,
+ * else one that scripts/setup.sh unpacked under .rsync/; undefined when there is none.
+ */
+export function rsyncBinary(version: string): string | undefined {
+  if (versionOfBinary('rsync') === version) return 'rsync';
+  return unpackedRsyncs().find((r) => r.version === version)?.path;
+}
