@@ -1,5 +1,5 @@
-// rsync's escaping of names in its messages (log.c filtered_fwrite), as measured with rsync 3.5.0 under
-// LC_ALL=C (see test/fixtures/rsync and scripts/capture-rsync-fixtures.sh):
+// rsync's escaping of names in its messages (log.c filtered_fwrite), as measured with rsync 3.2.7 and
+// 3.5.0 under LC_ALL=C (the same in both; see test/fixtures/rsync and scripts/capture-rsync-fixtures.ts):
 //
 //   * every byte < 0x20 except TAB is written as `\#ooo` (a backslash, '#', three octal digits);
 //   * every byte >= 0x80 is written as `\#ooo` too (LC_ALL=C: no multibyte character is printable);

@@ -80,7 +80,9 @@ const FAILURES: ReadonlyArray<readonly [FailureReason, RegExp]> = [
   ],
   [
     'no-server-rsync',
-    /remote command not found|rsync: (command )?not found|No such file or directory \(code 127\)/,
+    // rsync's own words, or the server's shell failing to start the program (a wrong --rsync-path):
+    // "bash: line 1: /nonexistent: No such file or directory", "sh: 1: rsync: not found".
+    /remote command not found|rsync: (command )?not found|No such file or directory \(code 127\)|^[a-z]*sh:(?: line)? ?\d*:? .*: (?:No such file or directory|(?:command )?not found)$/,
   ],
   [
     'unreachable',

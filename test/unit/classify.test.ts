@@ -1,8 +1,15 @@
 // How a pass ended → success or an error class, from the lines rsync printed (read once, by the parser).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { classifyPass, emptySummary, notice } from '../../src/rsync/classify.js';
+import { classifyPass, emptySummary, notice, type Outcome } from '../../src/rsync/classify.js';
 import { parseRsyncLine } from '../../src/rsync/parse.js';
+import {
+  type CaptureSet,
+  captureSets,
+  caseNames,
+  lines,
+  readCapture,
+} from '../helpers/rsync-fixtures.js';
 
 const run = (
   exitCode: number | undefined,
@@ -147,6 +154,147 @@ test('rsync missing locally, killed rsync, and unknown codes', () => {
   const odd = failure(run(2, ['rsync error: protocol incompatibility (code 2)']));
   assert.is(odd.error.exitCode, 70);
   assert.match(odd.error.message, /exited with code 2/);
+});
+
+// ---- real rsync output: every captured case of every version (test/fixtures/rsync) ------------------
+
+/** What a pass of run.ts and pass.ts classifies: every line of both streams, parsed once, then folded. */
+function classifyCapture(set: CaptureSet, name: string): Outcome {
+  const capture = readCapture(set, name);
+  const stderr = emptySummary();
+  for (const [stream, text] of [
+    ['stdout', capture.stdout],
+    ['stderr', capture.stderr],
+  ] as const) {
+    for (const line of lines(text, `${set.label}: ${name}.${stream}`)) {
+      const event = parseRsyncLine(line, stream);
+      if (event !== undefined) notice(stderr, event);
+    }
+  }
+  return classifyPass({
+    exit: { exitCode: capture.rc, signal: undefined, spawnError: undefined },
+    stderr,
+    mailbox: 'inbox',
+    server: 'mail-server:mail/inbox',
+    rsyncProgram: 'rsync',
+  });
+}
+
+type Expected =
+  | { readonly ok: true; readonly vanished: boolean }
+  | {
+      readonly ok: false;
+      readonly error: string;
+      readonly exitCode: number;
+      readonly transient: boolean;
+      readonly changed: boolean;
+      readonly message: RegExp;
+    };
+
+const fine: Expected = { ok: true, vanished: false };
+const fails = (
+  error: string,
+  exitCode: number,
+  transient: boolean,
+  message: RegExp,
+  changed = false,
+): Expected => ({ ok: false, error, exitCode, transient, changed, message });
+const unreachable = fails(
+  'TransientError',
+  75,
+  true,
+  /^inbox: cannot reach mail-server:mail\/inbox: /,
+);
+
+// The same for every version: classification reads rsync's and ssh's words, which 3.2.7 and 3.5.0 share
+// in all these cases; the "at io.c(232)" / "at io.c(285)" they differ in is never part of a rule.
+const CLASSIFIED: Record<string, Expected> = {
+  'list-basic': fine,
+  'list-hostile': fine,
+  'fetch-basic': fine,
+  'remove-basic': fine,
+  'remove-again': fine,
+  'hostile-fetch': fine,
+  'hostile-remove': fine,
+  'specials-fetch': fine,
+  'specials-remove': fine,
+  'mount-xx-fetch': fine,
+  'already-removed-remove': fine,
+  'human-readable-fetch': fine,
+  'resume-fetch': fine,
+  'vanished-fetch': { ok: true, vanished: true },
+  'changed-remove': fails('DataError', 65, false, /a message changed on the server/, true),
+  'refused-fetch': unreachable,
+  'blackhole-fetch': unreachable,
+  'timeout-fetch': unreachable,
+  // Not what syncmail reports for its own forced stop (pass.ts says so itself), but a SIGTERM from
+  // elsewhere, a shutdown, is worth another try.
+  'terminated-fetch': unreachable,
+  'authfail-fetch': fails('PermissionError', 77, false, /refused the ssh login/),
+  'unknownhost-fetch': fails(
+    'PermissionError',
+    77,
+    false,
+    /host key of .* is unknown or has changed/,
+  ),
+  'missing-remote-fetch': fails('ConfigError', 78, false, /the server has no Maildir at/),
+  'missing-remote-remove': fails('ConfigError', 78, false, /the server has no Maildir at/),
+  'rsync-missing-127-fetch': fails('ConfigError', 78, false, /rsync is not installed on/),
+  // rsync exits 12 or 127 at random here; the shell's own complaint decides, so both are 78.
+  'rsync-missing-12-fetch': fails('ConfigError', 78, false, /rsync is not installed on/),
+  'diskfull-fetch': fails('LocalIoError', 74, false, /the local disk is full/),
+  'readonly-fetch': fails('LocalIoError', 74, false, /cannot write the local Maildir/),
+};
+
+function describe(outcome: Outcome): Record<string, unknown> {
+  return outcome.ok
+    ? { ok: true, vanished: outcome.vanished }
+    : {
+        ok: false,
+        error: outcome.error.name,
+        exitCode: outcome.error.exitCode,
+        transient: outcome.transient,
+        changed: outcome.changed,
+      };
+}
+
+const SETS = captureSets();
+
+for (const set of SETS) {
+  test(`${set.label}: every captured case is classified as expected`, () => {
+    const names = caseNames(set);
+    assert.ok(names.length > 0, `${set.label}: no cases`);
+    for (const name of names) {
+      const expected = CLASSIFIED[name];
+      if (expected === undefined)
+        throw new Error(`no expected classification for ${set.dir}${name}`);
+      const outcome = classifyCapture(set, name);
+      const { message, ...fields } = expected.ok ? { message: undefined, ...expected } : expected;
+      assert.equal(describe(outcome), fields, `${set.label}: ${name}`);
+      if (!outcome.ok && message !== undefined)
+        assert.match(outcome.error.message, message, `${set.label}: ${name}`);
+    }
+  });
+}
+
+test('each case is classified the same whichever rsync versions printed it', () => {
+  const byCase = new Map<string, Map<string, string>>();
+  for (const set of SETS) {
+    for (const name of caseNames(set)) {
+      const seen = byCase.get(name) ?? new Map<string, string>();
+      seen.set(set.label, JSON.stringify(describe(classifyCapture(set, name))));
+      byCase.set(name, seen);
+    }
+  }
+  assert.ok(byCase.size > 0, 'no captured case');
+  for (const [name, seen] of byCase) {
+    assert.ok(SETS.length < 2 || seen.size >= 2, `${name}: captured by one set only`);
+    assert.is(
+      new Set(seen.values()).size,
+      1,
+      `${name}: ${JSON.stringify(Object.fromEntries(seen))}`,
+    );
+  }
 });
 
 test.run();

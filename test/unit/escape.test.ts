@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeRsyncEscapes, encodeRsyncEscapes } from '../../src/rsync/escape.js';
+import { captureSets, hostileNames, readCapture } from '../helpers/rsync-fixtures.js';
 
-const FIXTURES = fileURLToPath(new URL('../fixtures/rsync/', import.meta.url));
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
 test('decode: \\#ooo becomes the byte', () => {
@@ -80,19 +78,18 @@ test('encode: what rsync 3.5.0 prints under LC_ALL=C', () => {
   assert.is(encodeRsyncEscapes(Buffer.from('ün', 'utf8')), '\\#303\\#274n');
 });
 
-test('encode reproduces the real rsync lines of the hostile-remove fixture exactly', () => {
-  const names = readFileSync(`${FIXTURES}hostile-names.hex`, 'latin1')
-    .split('\n')
-    .map((l) => l.split('#')[0]!.trim())
-    .filter((h) => h !== '')
-    .map((h) => Buffer.from(h, 'hex'));
-  const lines = readFileSync(`${FIXTURES}hostile-remove.stdout`, 'latin1').split('\n');
-  lines.pop();
-  assert.equal(
-    names.map((n) => `sender removed ${encodeRsyncEscapes(n)}`).sort(),
-    [...lines].sort(),
-  );
-});
+for (const set of captureSets()) {
+  test(`${set.label}: encode reproduces the real rsync lines of the hostile-remove fixture exactly`, () => {
+    const lines = readCapture(set, 'hostile-remove').stdout.split('\n');
+    lines.pop();
+    assert.equal(
+      hostileNames()
+        .map((n) => `sender removed ${encodeRsyncEscapes(n)}`)
+        .sort(),
+      [...lines].sort(),
+    );
+  });
+}
 
 test('encode output is one line of ASCII and decodes back', () => {
   const all = Buffer.from(Array.from({ length: 255 }, (_, i) => i + 1));
