@@ -55,7 +55,7 @@ function rsyncLine(config: Config, argv: readonly string[]): string {
   return `LC_ALL=C ${shellCommand([config.rsync, ...argv])}`;
 }
 
-function report(m: MailboxRun, d: Delivery, changedOnServer = false): void {
+function reportDelivery(m: MailboxRun, d: Delivery, changedOnServer = false): void {
   switch (d.kind) {
     case 'delivered':
       m.emit({
@@ -78,7 +78,7 @@ function report(m: MailboxRun, d: Delivery, changedOnServer = false): void {
 /** Delivers what an earlier remove pass left in removing/ (see deliver.ts), then empties it. */
 async function settle(m: MailboxRun): Promise<void> {
   const again = settleRemoving(m.delivering);
-  for (const d of again) if (d.kind === 'delivered') report(m, d, true);
+  for (const d of again) if (d.kind === 'delivered') reportDelivery(m, d, true);
   if (again.length > 0) await flush(m.fs, m.paths.new);
   promoteSettled(m.delivering, again);
   clearRemoving(m.delivering);
@@ -141,10 +141,10 @@ const fetch: Step = {
   async run(m) {
     const { mailbox, ctx, paths } = m;
     const stats: Record<string, number> = {};
-    const report = m.reportRsync('fetch');
+    const reportRsync = m.reportRsync('fetch');
     const outcome = await m.pass('fetch', fetchArgv(mailbox, ctx.config, paths), (event) => {
       if (event.kind === 'stat') stats[event.key] = event.value;
-      else report(event);
+      else reportRsync(event);
     });
     if (Object.keys(stats).length > 0) m.emit({ event: 'stats', pass: 'fetch', counts: stats });
     if (!outcome.ok) m.fail(outcome.error);
@@ -201,7 +201,7 @@ const deliver: Step = {
       }
       const delivery = deliverFile(d, staged, name, plan);
       retireStaged(d, staged, delivery);
-      report(m, delivery);
+      reportDelivery(m, delivery);
     }
     m.pending = m.fs.names(m.paths.deliveredNew).map((n) => n.toString('latin1'));
     return m.pending.length > 0;
@@ -244,12 +244,12 @@ const remove: Step = {
     for (const name of m.pending)
       fs.link(file(paths.deliveredNew, name), file(paths.removingNew, name));
     const gone = new Set<string>();
-    const report = m.reportRsync('remove');
+    const reportRsync = m.reportRsync('remove');
     const outcome = await m.pass('remove', removeArgv(m.mailbox, m.ctx.config, paths), (event) => {
       if (event.kind === 'removed' || event.kind === 'already-removed') {
         gone.add(event.name.toString('latin1'));
         if (event.kind === 'removed') m.emit({ event: 'removed', file: event.name });
-      } else report(event);
+      } else reportRsync(event);
     });
     if (!outcome.ok && !outcome.changed) m.fail(outcome.error);
     await settle(m);
