@@ -1834,7 +1834,10 @@ export async function changedVersionStillOnServer(o: Common): Promise<Figures> {
 
 export interface StepKillOptions extends Common {
   messages: number;
-  /** Syscalls to stop at; syncfs is stopped in the `sync -f` child (a flush that fails). */
+  /**
+   * Syscalls of syncmail's to stop at; 'syncfs' stands for a flush that fails (the `sync -f` syncmail runs is
+   * one that dies of SIGKILL).
+   */
   syscalls?: readonly string[];
   /** Let the reader delete what is in new/ between the killed run and the clean one. */
   readerDeletes?: boolean;
@@ -1866,24 +1869,47 @@ export async function stepKills(o: StepKillOptions): Promise<Figures> {
       await makeMaildir(world.box.local);
       await writeFile(path.join(world.box.local, 'cur', `${first.name}:2,S`), first.content);
       world.startMonitor(5);
-      const wrap = [
-        'strace',
-        '-f',
-        '-qq',
-        '-o',
-        '/dev/null',
-        '-e',
-        `trace=${syscall}`,
-        '-e',
-        `inject=${syscall}:signal=SIGKILL:when=${syscall === 'syncfs' ? 1 : k}`,
-      ];
-      const killed = await world.syncmail(['--quiet'], { wrap, env: { UV_THREADPOOL_SIZE: '1' } })
-        .done;
+      let run: Running;
+      const syncCalls = path.join(world.dir, 'sync-calls');
+      if (syscall === 'syncfs') {
+        // The `sync -f` syncmail runs dies of SIGKILL, as if killed in syncfs(2): a `sync` first on PATH.
+        // (strace cannot do it without -f, and with -f it would trace rsync too: see below.)
+        const bin = path.join(world.dir, 'failing-sync');
+        await mkdir(bin);
+        await writeFile(
+          path.join(bin, 'sync'),
+          `#!/bin/sh
+echo "$*" >> '${syncCalls}'
+kill -KILL $$
+`,
+          { mode: 0o755 },
+        );
+        run = world.syncmail(['--quiet'], {
+          env: { PATH: `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}` },
+        });
+      } else {
+        // strace without -f traces node's main thread alone, where syncmail makes its link/rename/unlink
+        // calls (all *Sync), and none of its children: with -f the k-th call counted could be rsync's own
+        // (3.2.7 calls rename() and unlink(), 3.5 renameat() and unlinkat()), and the SIGKILL hit rsync.
+        const wrap = [
+          'strace',
+          '-qq',
+          '-o',
+          '/dev/null',
+          '-e',
+          `trace=${syscall}`,
+          '-e',
+          `inject=${syscall}:signal=SIGKILL:when=${k}`,
+        ];
+        run = world.syncmail(['--quiet'], { wrap });
+      }
+      const killed = await run.done;
       const reached = killed.signal === 'SIGKILL';
       world.checkOnce();
       if (syscall === 'syncfs') {
         // Every `sync -f` dies: the flush fails, so nothing may be removed from the server.
         world.expectExit(killed, [74], 'run whose flush fails');
+        if (!existsSync(syncCalls)) world.problem('the failing `sync` was never run');
         const server = readdirSafe(path.join(world.box.server, 'new')).length;
         if (server !== pool.length)
           world.problem(`a failed flush, yet ${pool.length - server} server copies were removed`);
