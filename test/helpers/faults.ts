@@ -28,6 +28,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { shellQuote } from '../../src/output/shell-quote.js';
 import {
   assertExactlyOnce,
   deliver,
@@ -39,6 +40,7 @@ import {
   sha1,
   uniqueOf,
 } from './maildir.js';
+import { type RsyncPair, rsyncPathArg } from './rsyncs.js';
 import type { Sshd } from './sshd.js';
 
 /** rsync's partial dir, inside the stage (see src/rsync/argv.ts). */
@@ -454,6 +456,15 @@ export interface ConfigOptions {
 
 export type KillKind = 'syncmail' | 'group' | 'all';
 
+/**
+ * What goes after a scenario's name: the rsync pair, " [client 3.2.7 / server 3.5.0]"; with a local-path
+ * remote rsync runs both ends itself, so only the client counts, " [client 3.2.7, local-path remote]".
+ */
+export function rsyncSuffix(rsync: RsyncPair | undefined, viaSsh: boolean): string {
+  if (rsync === undefined) return '';
+  return viaSsh ? ` [${rsync.label}]` : ` [client ${rsync.client.version}, local-path remote]`;
+}
+
 export class World {
   readonly fig: Figures;
   readonly configFile: string;
@@ -465,6 +476,8 @@ export class World {
   private constructor(
     readonly dir: string,
     readonly sshd: Sshd | undefined,
+    /** The rsyncs to run (client locally, server over ssh); undefined: `rsync` on PATH at both ends. */
+    readonly rsync: RsyncPair | undefined,
     readonly boxes: readonly Box[],
     fig: Figures,
     readonly log: Log,
@@ -478,6 +491,7 @@ export class World {
     name: string;
     seed: number;
     sshd?: Sshd | undefined;
+    rsync?: RsyncPair | undefined;
     boxes?: readonly string[];
     localRoot?: string;
     log?: Log;
@@ -502,18 +516,33 @@ export class World {
       });
     }
     const log = opts.log ?? (() => undefined);
-    log(`${opts.name}: seed ${opts.seed}, dir ${dir}`);
-    return new World(dir, opts.sshd, boxes, newFigures(opts.name, opts.seed), log);
+    const name = opts.name + rsyncSuffix(opts.rsync, opts.sshd !== undefined);
+    log(`${name}: seed ${opts.seed}, dir ${dir}`);
+    return new World(dir, opts.sshd, opts.rsync, boxes, newFigures(name, opts.seed), log);
   }
 
   get box(): Box {
     return this.boxes[0] as Box;
   }
 
+  /** The server-side rsync command, for an --rsync-path that wraps it (in strace, say). */
+  get serverRsync(): string {
+    return this.rsync === undefined ? 'rsync' : shellQuote(this.rsync.server.path);
+  }
+
   configure(opts: ConfigOptions = {}): void {
     const lines: string[] = [];
     if (this.sshd !== undefined)
       lines.push(`ssh: ${JSON.stringify(['-F', this.sshd.sshConfig, ...(opts.ssh ?? [])])}`);
+    if (this.rsync !== undefined) lines.push(`rsync: ${JSON.stringify(this.rsync.client.path)}`);
+    const rsyncArgs = [...(opts.rsyncArgs ?? [])];
+    // A local-path remote has no server rsync to choose; an --rsync-path of the caller's already names it.
+    if (
+      this.sshd !== undefined &&
+      this.rsync !== undefined &&
+      !rsyncArgs.some((a) => a.startsWith('--rsync-path='))
+    )
+      rsyncArgs.unshift(rsyncPathArg(this.rsync.server));
     lines.push(`log: ${JSON.stringify(this.logFile)}`);
     lines.push(`retries: ${opts.retries ?? 1}`);
     lines.push(`retryDelay: ${opts.retryDelay ?? 0.2}`);
@@ -527,8 +556,7 @@ export class World {
         `    remote: ${JSON.stringify(this.sshd === undefined ? box.server : `${this.sshd.hostAlias}:${box.server}`)}`,
       );
       lines.push(`    local: ${JSON.stringify(box.local)}`);
-      if (opts.rsyncArgs !== undefined && opts.rsyncArgs.length > 0)
-        lines.push(`    rsyncArgs: ${JSON.stringify(opts.rsyncArgs)}`);
+      if (rsyncArgs.length > 0) lines.push(`    rsyncArgs: ${JSON.stringify(rsyncArgs)}`);
     }
     writeFileSync(this.configFile, `${lines.join('\n')}\n`, { mode: 0o600 });
   }
@@ -955,6 +983,8 @@ export function makeMessages(
 
 export interface Common {
   seed: number;
+  /** The client and server rsync; default `rsync` on PATH at both ends. */
+  rsync?: RsyncPair | undefined;
   log?: Log;
 }
 
@@ -1028,6 +1058,7 @@ export async function randomKills(o: RandomKillOptions): Promise<Figures> {
   const world = await World.create({
     name: `1${KIND_LABEL[o.kind]}`,
     seed: o.seed,
+    rsync: o.rsync,
     sshd: o.sshd,
     ...(o.log ? { log: o.log } : {}),
   });
@@ -1116,6 +1147,7 @@ export async function serverFaults(o: ServerFaultOptions): Promise<Figures> {
   const world = await World.create({
     name: '2 server side',
     seed: o.seed,
+    rsync: o.rsync,
     sshd: o.sshd,
     ...(o.log ? { log: o.log } : {}),
   });
@@ -1135,7 +1167,7 @@ export async function serverFaults(o: ServerFaultOptions): Promise<Figures> {
       for (const fault of o.faults ?? SERVER_FAULTS) {
         // For the remove pass, the server's rsync runs under strace, each unlink delayed, so a cut lands
         // while some server copies are gone and others are not.
-        const slowUnlinks = `--rsync-path=strace -f -qq -o /dev/null -e trace=unlink,unlinkat -e inject=unlink,unlinkat:delay_enter=${o.unlinkDelayMs ?? 80}000 rsync`;
+        const slowUnlinks = `--rsync-path=strace -f -qq -o /dev/null -e trace=unlink,unlinkat -e inject=unlink,unlinkat:delay_enter=${o.unlinkDelayMs ?? 80}000 ${world.serverRsync}`;
         world.configure(
           fault.endsWith('remove')
             ? { ...faultConfig, rsyncArgs: [...(faultConfig.rsyncArgs ?? []), slowUnlinks] }
@@ -1261,6 +1293,7 @@ export async function mdaWhileSyncing(o: MdaOptions): Promise<Figures> {
   const world = await World.create({
     name: '3 MDA + syncs',
     seed: o.seed,
+    rsync: o.rsync,
     sshd: o.sshd,
     ...(o.log ? { log: o.log } : {}),
   });
@@ -1333,6 +1366,7 @@ export async function concurrentRuns(o: ConcurrentOptions): Promise<Figures> {
   const world = await World.create({
     name: '4 concurrent',
     seed: o.seed,
+    rsync: o.rsync,
     sshd: o.sshd,
     boxes: ['inbox', 'lists'],
     ...(o.log ? { log: o.log } : {}),
@@ -1431,6 +1465,7 @@ export async function fullDisk(o: FullDiskOptions): Promise<Figures> {
   const world = await World.create({
     name: `5 full disk (${o.free})`,
     seed: o.seed,
+    rsync: o.rsync,
     sshd: o.sshd,
     localRoot: mnt,
     ...(o.log ? { log: o.log } : {}),
@@ -1520,6 +1555,7 @@ export async function collisions(o: CollisionOptions): Promise<Figures> {
   const world = await World.create({
     name: '6 collisions',
     seed: o.seed,
+    rsync: o.rsync,
     sshd: o.sshd,
     ...(o.log ? { log: o.log } : {}),
   });
@@ -1647,6 +1683,7 @@ export async function recoveryStates(o: Common): Promise<Figures> {
   const world = await World.create({
     name: '7 recovery states',
     seed: o.seed,
+    rsync: o.rsync,
     ...(o.log ? { log: o.log } : {}),
   });
   const box = world.box;
@@ -1784,6 +1821,7 @@ export async function changedVersionStillOnServer(o: Common): Promise<Figures> {
   const world = await World.create({
     name: '7b changed version in removing/ and on the server',
     seed: o.seed,
+    rsync: o.rsync,
     ...(o.log ? { log: o.log } : {}),
   });
   const box = world.box;
@@ -1850,7 +1888,7 @@ export async function haveStrace(): Promise<boolean> {
 
 export async function stepKills(o: StepKillOptions): Promise<Figures> {
   const rng = new Rng(o.seed);
-  const fig = newFigures('8 kill at every step', o.seed);
+  const fig = newFigures(`8 kill at every step${rsyncSuffix(o.rsync, false)}`, o.seed);
   const began = Date.now();
   const log = o.log ?? (() => undefined);
   log(`${fig.name}: seed ${o.seed}`);
@@ -1861,6 +1899,7 @@ export async function stepKills(o: StepKillOptions): Promise<Figures> {
       const world = await World.create({
         name: `8 ${syscall}#${k}`,
         seed: o.seed,
+        rsync: o.rsync,
         log: () => undefined,
       });
       world.configure({});
