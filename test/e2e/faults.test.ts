@@ -62,7 +62,10 @@ const seeds = {
 };
 
 const log = (line: string): void => {
-  if (process.env['SYNCMAIL_FAULT_VERBOSE'] === '1' || /PROBLEM|VIOLATION|SKIP|kept/.test(line))
+  if (
+    process.env['SYNCMAIL_FAULT_VERBOSE'] === '1' ||
+    /PROBLEM|VIOLATION|SKIP|kept|KEEP_TMP/.test(line)
+  )
     console.log(`  ${line}`);
 };
 

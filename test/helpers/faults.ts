@@ -685,7 +685,8 @@ export class World {
    */
   startMonitor(everyMs = 25): void {
     this.stopMonitor();
-    this.#monitor = setInterval(() => this.checkOnce(), everyMs);
+    // unref: a monitor a crashed scenario never stopped must not keep the test process alive.
+    this.#monitor = setInterval(() => this.checkOnce(), everyMs).unref();
   }
 
   stopMonitor(): void {
@@ -937,9 +938,10 @@ export class World {
     if (this.#ok && this.fig.problems.length > 0) {
       this.#ok = false;
       this.log(
-        `  ${this.fig.name}: kept for inspection: ${this.dir} (transfer log ${this.logFile})`,
+        process.env['SYNCMAIL_KEEP_TMP'] === '1'
+          ? `  ${this.fig.name}: kept for inspection: ${this.dir} (transfer log ${this.logFile})`
+          : `  ${this.fig.name}: ${this.dir} is removed at exit; SYNCMAIL_KEEP_TMP=1 keeps it for inspection`,
       );
-      process.exitCode = process.exitCode ?? 1; // keeps makeTempDir's dirs
     }
     return this.fig;
   }
@@ -1532,7 +1534,8 @@ export async function fullDisk(o: FullDiskOptions): Promise<Figures> {
     world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
   } finally {
     world.stopMonitor();
-    if (world.fig.problems.length > 0 || process.env['SYNCMAIL_KEEP_TMP'] === '1') {
+    // The tmpfs goes with the umount: a kept world keeps a copy of it.
+    if (process.env['SYNCMAIL_KEEP_TMP'] === '1') {
       await cp(mnt, path.join(world.dir, 'disk-copy'), { recursive: true }).catch(() => undefined);
       world.log(
         `  ${world.fig.name}: the tmpfs content is copied to ${path.join(world.dir, 'disk-copy')}`,
@@ -1902,69 +1905,77 @@ export async function stepKills(o: StepKillOptions): Promise<Figures> {
         rsync: o.rsync,
         log: () => undefined,
       });
-      world.configure({});
-      await world.addMail(world.box, pool);
-      // One message is already local (read): the run finds it "exists".
-      await makeMaildir(world.box.local);
-      await writeFile(path.join(world.box.local, 'cur', `${first.name}:2,S`), first.content);
-      world.startMonitor(5);
-      let run: Running;
-      const syncCalls = path.join(world.dir, 'sync-calls');
-      if (syscall === 'syncfs') {
-        // The `sync -f` syncmail runs dies of SIGKILL, as if killed in syncfs(2): a `sync` first on PATH.
-        // (strace cannot do it without -f, and with -f it would trace rsync too: see below.)
-        const bin = path.join(world.dir, 'failing-sync');
-        await mkdir(bin);
-        await writeFile(
-          path.join(bin, 'sync'),
-          `#!/bin/sh
-echo "$*" >> '${syncCalls}'
-kill -KILL $$
-`,
-          { mode: 0o755 },
-        );
-        run = world.syncmail(['--quiet'], {
-          env: { PATH: `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}` },
-        });
-      } else {
-        // strace without -f traces node's main thread alone, where syncmail makes its link/rename/unlink
-        // calls (all *Sync), and none of its children: with -f the k-th call counted could be rsync's own
-        // (3.2.7 calls rename() and unlink(), 3.5 renameat() and unlinkat()), and the SIGKILL hit rsync.
-        const wrap = [
-          'strace',
-          '-qq',
-          '-o',
-          '/dev/null',
-          '-e',
-          `trace=${syscall}`,
-          '-e',
-          `inject=${syscall}:signal=SIGKILL:when=${k}`,
-        ];
-        run = world.syncmail(['--quiet'], { wrap });
+      let reached = false;
+      let crashed = false;
+      try {
+        world.configure({});
+        await world.addMail(world.box, pool);
+        // One message is already local (read): the run finds it "exists".
+        await makeMaildir(world.box.local);
+        await writeFile(path.join(world.box.local, 'cur', `${first.name}:2,S`), first.content);
+        world.startMonitor(5);
+        let run: Running;
+        const syncCalls = path.join(world.dir, 'sync-calls');
+        if (syscall === 'syncfs') {
+          // The `sync -f` syncmail runs dies of SIGKILL, as if killed in syncfs(2): a `sync` first on PATH.
+          // (strace cannot do it without -f, and with -f it would trace rsync too: see below.)
+          const bin = path.join(world.dir, 'failing-sync');
+          await mkdir(bin);
+          await writeFile(
+            path.join(bin, 'sync'),
+            `#!/bin/sh
+  echo "$*" >> '${syncCalls}'
+  kill -KILL $$
+  `,
+            { mode: 0o755 },
+          );
+          run = world.syncmail(['--quiet'], {
+            env: { PATH: `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}` },
+          });
+        } else {
+          // strace without -f traces node's main thread alone, where syncmail makes its link/rename/unlink
+          // calls (all *Sync), and none of its children: with -f the k-th call counted could be rsync's own
+          // (3.2.7 calls rename() and unlink(), 3.5 renameat() and unlinkat()), and the SIGKILL hit rsync.
+          const wrap = [
+            'strace',
+            '-qq',
+            '-o',
+            '/dev/null',
+            '-e',
+            `trace=${syscall}`,
+            '-e',
+            `inject=${syscall}:signal=SIGKILL:when=${k}`,
+          ];
+          run = world.syncmail(['--quiet'], { wrap });
+        }
+        const killed = await run.done;
+        reached = killed.signal === 'SIGKILL';
+        world.checkOnce();
+        if (syscall === 'syncfs') {
+          // Every `sync -f` dies: the flush fails, so nothing may be removed from the server.
+          world.expectExit(killed, [74], 'run whose flush fails');
+          if (!existsSync(syncCalls)) world.problem('the failing `sync` was never run');
+          const server = readdirSafe(path.join(world.box.server, 'new')).length;
+          if (server !== pool.length)
+            world.problem(`a failed flush, yet ${pool.length - server} server copies were removed`);
+        } else if (!reached) {
+          world.expectExit(killed, [0], `${syscall}#${k} never reached`);
+        }
+        if (reached) bump(world.fig.exitCodes, 'killed');
+        if (reached || syscall === 'syncfs') {
+          bump(fig.kills, 'step');
+          bump(fig.phases, syscall);
+          if (o.readerDeletes === true) world.reader(world.box, rng, 100, 100);
+          else world.reader(world.box, rng, 100, 0);
+        }
+        await world.run(['--quiet'], [0], `clean run after a kill before ${syscall}#${k}`);
+        world.checkOnce();
+        await world.verify(`kill before ${syscall}#${k}`);
+      } catch (e) {
+        // Recorded, and the world still finished: no process or monitor of it outlives the scenario.
+        world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
+        crashed = true;
       }
-      const killed = await run.done;
-      const reached = killed.signal === 'SIGKILL';
-      world.checkOnce();
-      if (syscall === 'syncfs') {
-        // Every `sync -f` dies: the flush fails, so nothing may be removed from the server.
-        world.expectExit(killed, [74], 'run whose flush fails');
-        if (!existsSync(syncCalls)) world.problem('the failing `sync` was never run');
-        const server = readdirSafe(path.join(world.box.server, 'new')).length;
-        if (server !== pool.length)
-          world.problem(`a failed flush, yet ${pool.length - server} server copies were removed`);
-      } else if (!reached) {
-        world.expectExit(killed, [0], `${syscall}#${k} never reached`);
-      }
-      if (reached) bump(world.fig.exitCodes, 'killed');
-      if (reached || syscall === 'syncfs') {
-        bump(fig.kills, 'step');
-        bump(fig.phases, syscall);
-        if (o.readerDeletes === true) world.reader(world.box, rng, 100, 100);
-        else world.reader(world.box, rng, 100, 0);
-      }
-      await world.run(['--quiet'], [0], `clean run after a kill before ${syscall}#${k}`);
-      world.checkOnce();
-      await world.verify(`kill before ${syscall}#${k}`);
       const f = await world.finish();
       fig.runs += f.runs;
       fig.messages += f.messages;
@@ -1986,7 +1997,7 @@ kill -KILL $$
       for (const [c, n] of Object.entries(f.exitCodes)) bump(fig.exitCodes, c, n);
       fig.monitorChecks += f.monitorChecks;
       fig.problems.push(...f.problems.map((p) => `${syscall}#${k}: ${p}`));
-      if (!reached || syscall === 'syncfs') break;
+      if (!reached || crashed || syscall === 'syncfs') break;
     }
   }
   fig.ms = Date.now() - began;
