@@ -64,9 +64,9 @@ import { onExit } from 'signal-exit';
 import type { Config, Mailbox } from '../src/config/types.js';
 import { type MailboxPaths, mailboxPaths } from '../src/maildir/layout.js';
 import { prepareLocalMaildir } from '../src/maildir/prepare.js';
-import { shellQuote } from '../src/output/shell-quote.js';
 import { fetchArgv, listArgv, removeArgv, rsyncEnv } from '../src/rsync/argv.js';
 import { parseRsyncVersion } from '../src/rsync/version.js';
+import { shellQuote } from '../src/text/shell-quote.js';
 import {
   FIXTURES_DIR,
   hostileNames,

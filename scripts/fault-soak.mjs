@@ -14,7 +14,7 @@
 //   --verbose       print every kill as it happens
 //
 // Exit status 1 when any scenario had a problem (lost, duplicated, stranded, ...) or was skipped. Temp dirs
-// of a failed scenario are kept (SYNCMAIL_KEEP_TMP=1 keeps all), and their paths are printed.
+// are removed at the end, a failed scenario's too; SYNCMAIL_KEEP_TMP=1 keeps them all and prints their paths.
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
@@ -78,7 +78,7 @@ if (!existsSync(CLI)) {
 }
 
 const log = (line) => {
-  if (values.verbose || /PROBLEM|VIOLATION|SKIP|kept|seed/.test(line))
+  if (values.verbose || /PROBLEM|VIOLATION|SKIP|kept|KEEP_TMP|seed/.test(line))
     process.stdout.write(`${line}\n`);
 };
 const rng = new Rng(seed);

@@ -5,6 +5,11 @@
 // checks all along that nothing left the server before it was local. The scenarios live in
 // test/helpers/faults.ts; scripts/fault-soak.mjs runs them bigger.
 //
+// Every scenario runs once per test rsync as the client, against another one as the server (with two
+// versions: client 3.2.7 / server 3.5.0, then client 3.5.0 / server 3.2.7), so each version is exercised at
+// both ends without running the long scenarios for all four pairs. Scenarios with a local-path remote have
+// no server rsync: rsync plays both ends itself.
+//
 // Needs the build (npm run build): the runs are real `node dist/cli.js` processes, so they can be SIGKILLed.
 // SYNCMAIL_FAULT_SEED=N repeats a run's random choices (the timing of a real machine still varies).
 import { existsSync } from 'node:fs';
@@ -30,9 +35,11 @@ import {
   Rng,
   randomKills,
   recoveryStates,
+  rsyncSuffix,
   serverFaults,
   stepKills,
 } from '../helpers/faults.js';
+import { pairsOrFailingTest, type RsyncPair } from '../helpers/rsyncs.js';
 import { type Sshd, startSshd } from '../helpers/sshd.js';
 
 const seed = pickSeed();
@@ -55,7 +62,10 @@ const seeds = {
 };
 
 const log = (line: string): void => {
-  if (process.env['SYNCMAIL_FAULT_VERBOSE'] === '1' || /PROBLEM|VIOLATION|SKIP|kept/.test(line))
+  if (
+    process.env['SYNCMAIL_FAULT_VERBOSE'] === '1' ||
+    /PROBLEM|VIOLATION|SKIP|kept|KEEP_TMP/.test(line)
+  )
     console.log(`  ${line}`);
 };
 
@@ -108,16 +118,29 @@ faults.after(async (ctx) => {
   if (all.length > 0) console.log(`\n${formatTable(all)}\n`);
 });
 
+const PAIRS = pairsOrFailingTest('cross', (title, fn) => faults(title, fn));
+
+/** Registers a scenario once per pair of PAIRS; its name says the pair (`viaSsh`: false for a local-path remote). */
+function scenario(
+  title: string,
+  fn: (ctx: { sshd: Sshd }, rsync: RsyncPair) => Promise<void>,
+  viaSsh = true,
+): void {
+  for (const rsync of PAIRS)
+    faults(`${title}${rsyncSuffix(rsync, viaSsh)}`, (ctx) => fn(ctx, rsync));
+}
+
 for (const [kind, key, label] of [
   ['syncmail', 'a', 'syncmail alone'],
   ['group', 'b', "syncmail's process group (rsync survives as an orphan holding the lock)"],
   ['all', 'c', "everything: syncmail plus rsync's session"],
 ] as const) {
-  faults(
+  scenario(
     `1${key}. random SIGKILL of ${label}, a reader moving and deleting mail between runs`,
-    async ({ sshd }) => {
+    async ({ sshd }, rsync) => {
       const fig = await randomKills({
         sshd,
+        rsync,
         seed: seeds[key],
         kind,
         kills: 8,
@@ -145,11 +168,12 @@ for (const [kind, key, label] of [
   );
 }
 
-faults(
+scenario(
   '2. server side killed during a fetch and a remove pass, and frozen (black hole): exit 75 or 0, then a clean run fixes it',
-  async ({ sshd }) => {
+  async ({ sshd }, rsync) => {
     const fig = await serverFaults({
       sshd,
+      rsync,
       seed: seeds.server,
       repeat: 1,
       messages: 25,
@@ -163,11 +187,12 @@ faults(
   },
 );
 
-faults(
+scenario(
   '3. an MDA delivers on the server continuously while syncs run, some killed: all mail arrives exactly once',
-  async ({ sshd }) => {
+  async ({ sshd }, rsync) => {
     const fig = await mdaWhileSyncing({
       sshd,
+      rsync,
       seed: seeds.mda,
       seconds: 15,
       rate: 25,
@@ -180,11 +205,12 @@ faults(
   },
 );
 
-faults(
+scenario(
   '4. four syncmail processes at once on two mailboxes: losers exit 75 silently under --quiet, with --wait all exit 0',
-  async ({ sshd }) => {
+  async ({ sshd }, rsync) => {
     const fig = await concurrentRuns({
       sshd,
+      rsync,
       seed: seeds.conc,
       rounds: 4,
       procs: 4,
@@ -204,19 +230,28 @@ if (noMount !== undefined) {
   console.log(`  SKIP full-disk: ${noMount}`);
   faults.skip('5. full local disk (SKIPPED: cannot mount a tmpfs here)', () => undefined);
 } else {
-  faults(
+  scenario(
     '5a. full local disk (3 MB tmpfs): exit 74 naming the full disk, nothing removed that is not local; after the disk grows a clean run finishes',
-    async ({ sshd }) => {
-      const fig = await fullDisk({ sshd, seed: seeds.grow, free: 'grow', big: 11, small: 20, log });
+    async ({ sshd }, rsync) => {
+      const fig = await fullDisk({
+        sshd,
+        rsync,
+        seed: seeds.grow,
+        free: 'grow',
+        big: 11,
+        small: 20,
+        log,
+      });
       check(fig);
       assert.is(fig.exitCodes['74'], 1);
     },
   );
-  faults(
+  scenario(
     '5b. full local disk: after the reader deletes the local mail, later runs finish the move',
-    async ({ sshd }) => {
+    async ({ sshd }, rsync) => {
       const fig = await fullDisk({
         sshd,
+        rsync,
         seed: seeds.del,
         free: 'delete',
         big: 11,
@@ -229,10 +264,10 @@ if (noMount !== undefined) {
   );
 }
 
-faults(
+scenario(
   '6. name collisions: same content → removed from the server ("exists"); different → kept there, 65 ("conflict"); onConflict rename → fresh name',
-  async ({ sshd }) => {
-    const fig = await collisions({ sshd, seed: seeds.names, log });
+  async ({ sshd }, rsync) => {
+    const fig = await collisions({ sshd, rsync, seed: seeds.names, log });
     check(fig);
     assert.ok((fig.exitCodes['65'] ?? 0) >= 2);
     assert.ok((fig.counts['exists records'] ?? 0) >= 3);
@@ -240,21 +275,23 @@ faults(
   },
 );
 
-faults(
+scenario(
   '7. recovery states built by hand: stage, delivered, removing (changed versions), stale temp and partial files',
-  async () => {
-    const fig = await recoveryStates({ seed: seeds.recovery, log });
+  async (_ctx, rsync) => {
+    const fig = await recoveryStates({ rsync, seed: seeds.recovery, log });
     check(fig);
   },
+  false,
 );
 
-faults(
+scenario(
   '7b. a changed version fetched by a remove pass that was cut before the server copy went (removing/ and server both hold it): it arrives once, exit 0',
-  async () => {
-    const fig = await changedVersionStillOnServer({ seed: seeds.changed, log });
+  async (_ctx, rsync) => {
+    const fig = await changedVersionStillOnServer({ rsync, seed: seeds.changed, log });
     check(fig);
     assert.is(fig.counts['local copies of v2'], 1);
   },
+  false,
 );
 
 if (noStrace !== undefined) {
@@ -264,14 +301,15 @@ if (noStrace !== undefined) {
     () => undefined,
   );
 } else {
-  faults(
+  scenario(
     '8. a SIGKILL before every link, rename and unlink syncmail makes, and a failing flush; the reader moves mail to cur/ in between',
-    async () => {
-      const fig = await stepKills({ seed: seeds.steps, messages: 4, log });
+    async (_ctx, rsync) => {
+      const fig = await stepKills({ rsync, seed: seeds.steps, messages: 4, log });
       check(fig);
       for (const s of ['link', 'rename', 'unlink'])
         assert.ok((fig.phases[s] ?? 0) >= 3, `kills before ${s}: ${JSON.stringify(fig.phases)}`);
     },
+    false,
   );
 }
 

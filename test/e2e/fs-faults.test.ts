@@ -11,9 +11,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { realFs } from '../../src/maildir/fs.js';
 import { type Io, main } from '../../src/main.js';
-import { makeMessages, Rng, World } from '../helpers/faults.js';
+import { makeMessages, Rng, rsyncSuffix, World } from '../helpers/faults.js';
 import { type FsOp, faultyFs, WRITING_OPS } from '../helpers/faulty-fs.js';
 import { makeMaildir } from '../helpers/maildir.js';
+import { pairsOrFailingTest, type RsyncPair } from '../helpers/rsyncs.js';
 
 function io(fs: Io['fs']): Io & { output: () => string } {
   let output = '';
@@ -35,8 +36,11 @@ function io(fs: Io['fs']): Io & { output: () => string } {
 
 const faults = suite('faults through the filesystem module');
 
-async function oneRun(op: FsOp, nth: number, effect: 'crash' | 'ENOSPC') {
-  const world = await World.create({ name: `fs-${op}-${nth}-${effect}`, seed: nth });
+// A local-path remote: rsync is both ends, so each version runs once, as the client.
+const PAIRS = pairsOrFailingTest('cross', (title, fn) => faults(title, fn));
+
+async function oneRun(rsync: RsyncPair, op: FsOp, nth: number, effect: 'crash' | 'ENOSPC') {
+  const world = await World.create({ name: `fs-${op}-${nth}-${effect}`, seed: nth, rsync });
   const rng = new Rng(nth);
   world.configure({});
   const mail = makeMessages(rng, `fs${op}${nth}`, 5);
@@ -66,14 +70,16 @@ async function oneRun(op: FsOp, nth: number, effect: 'crash' | 'ENOSPC') {
   return broken.hit();
 }
 
-for (const effect of ['crash', 'ENOSPC'] as const) {
+for (const [effect, rsync] of (['crash', 'ENOSPC'] as const).flatMap((e) =>
+  PAIRS.map((p) => [e, p] as const),
+)) {
   faults(
-    `${effect} at every call of ${WRITING_OPS.join(', ')}: the next run converges, exactly once`,
+    `${effect} at every call of ${WRITING_OPS.join(', ')}: the next run converges, exactly once${rsyncSuffix(rsync, false)}`,
     async () => {
       let reached = 0;
       for (const op of WRITING_OPS) {
         for (let nth = 1; nth <= 40; nth += 1) {
-          if (!(await oneRun(op, nth, effect))) break;
+          if (!(await oneRun(rsync, op, nth, effect))) break;
           reached += 1;
         }
       }

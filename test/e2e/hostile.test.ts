@@ -6,7 +6,8 @@
 //   4. the local Maildir, its messages and the transfer log are private even under umask 000
 //
 // Every canary a shell could create carries a tag unique to this process, so an old leftover never passes
-// or fails a run.
+// or fails a run. Every case runs once per client × server pair of test rsyncs (test/helpers/rsyncs.ts),
+// its name saying the pair, except the refusal of a fake old rsync, which has nothing to pair.
 
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
@@ -44,6 +45,7 @@ import {
   randomMessages,
   snapshot,
 } from '../helpers/maildir.js';
+import { pairsOrFailingTest, type RsyncPair, rsyncPathArg } from '../helpers/rsyncs.js';
 import { type Sshd, startSshd } from '../helpers/sshd.js';
 
 const CLI = path.resolve('dist/cli.js');
@@ -104,6 +106,7 @@ interface Box {
   local: string;
 }
 
+/** The config for these mailboxes, with the running case's rsync pair (client as `rsync:`, server through --rsync-path). */
 function writeConfig(dir: string, sshd: Sshd, boxes: Box[], extra: string[] = []): string {
   const file = path.join(dir, 'syncmail.yaml');
   const lines = [
@@ -111,12 +114,14 @@ function writeConfig(dir: string, sshd: Sshd, boxes: Box[], extra: string[] = []
     `log: ${JSON.stringify(path.join(dir, 'transfer.log'))}`,
     'retries: 0',
     'retryDelay: 0.2',
+    ...(running ? [`rsync: ${JSON.stringify(running.client.path)}`] : []),
     ...extra,
     'mailboxes:',
     ...boxes.flatMap((b) => [
       `  - name: ${b.name}`,
       `    remote: ${JSON.stringify(b.remote)}`,
       `    local: ${JSON.stringify(b.local)}`,
+      ...(running ? [`    rsyncArgs: ${JSON.stringify([rsyncPathArg(running.server)])}`] : []),
     ]),
   ];
   writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
@@ -497,9 +502,30 @@ const NO_DEVICE_NODES = await deviceNodeProblem();
 
 // ---------------------------------------------------------------------------------------------------------
 
-const hostile = suite<{ sshd: Sshd }>('hostile input end to end', {} as { sshd: Sshd });
+const tests = suite<{ sshd: Sshd }>('hostile input end to end', {} as { sshd: Sshd });
 
-hostile.before(async (ctx) => {
+const PAIRS = pairsOrFailingTest('all', (title, fn) => tests(title, fn));
+/**
+ * The pair of the case running now (uvu runs one at a time). writeConfig() reads it, so a case's body is the
+ * same for every pair; undefined in a case that runs once.
+ */
+let running: RsyncPair | undefined;
+
+/** Registers the case once per client × server pair. */
+function hostile(title: string, fn: (ctx: { sshd: Sshd }) => Promise<void>): void {
+  for (const pair of PAIRS) {
+    tests(`${title} [${pair.label}]`, async (ctx) => {
+      running = pair;
+      try {
+        await fn(ctx);
+      } finally {
+        running = undefined;
+      }
+    });
+  }
+}
+
+tests.before(async (ctx) => {
   try {
     ctx.sshd = await startSshd();
   } catch (error) {
@@ -507,7 +533,7 @@ hostile.before(async (ctx) => {
     throw error;
   }
 });
-hostile.after(async (ctx) => {
+tests.after(async (ctx) => {
   await ctx.sshd?.stop();
 });
 
@@ -676,7 +702,7 @@ const deviceTitle =
   'a device node in the server new/ stays there, is named, and is never created locally (exit 65)';
 if (NO_DEVICE_NODES !== undefined) {
   console.log(`SKIP device node: ${NO_DEVICE_NODES}`);
-  hostile.skip(deviceTitle, () => undefined);
+  tests.skip(deviceTitle, () => undefined);
 } else {
   hostile(deviceTitle, async ({ sshd }) => {
     const dir = await makeTempDir('hostile-device');
@@ -903,7 +929,8 @@ hostile(
   },
 );
 
-hostile(
+// Once: the rsync here is a fake (or missing) one, so there is no pair to vary.
+tests(
   'an rsync older than 3.2.7 is refused (78), naming what it lacks, before it runs anything but --version; a missing one is 78 too',
   async ({ sshd }) => {
     const dir = await makeTempDir('hostile-rsync');
@@ -1050,4 +1077,4 @@ hostile(
   },
 );
 
-hostile.run();
+tests.run();

@@ -30,7 +30,9 @@ test('npm pack, npm install -g, then the installed syncmail moves mail', async (
   assert.ok(listing.stdout.includes('package/dist/cli.js'));
   assert.not.ok(listing.stdout.includes('package/src/'), 'sources are not shipped, only dist');
   assert.not.ok(listing.stdout.includes('package/test/'));
-  // --offline: the dependencies come from the npm cache that `npm ci` filled.
+  // --prefer-offline: whatever the npm cache holds is taken from there, the rest from the registry. With
+  // --offline an empty cache (a fresh CI machine), or one `npm ci` filled with tarballs but not the
+  // package documents `npm install` reads, failed with ENOTCACHED.
   await execa(
     'npm',
     [
@@ -38,7 +40,7 @@ test('npm pack, npm install -g, then the installed syncmail moves mail', async (
       '-g',
       '--prefix',
       path.join(dir, 'prefix'),
-      '--offline',
+      '--prefer-offline',
       '--no-audit',
       '--no-fund',
       tarball,

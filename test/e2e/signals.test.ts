@@ -6,8 +6,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { makeMessages, Rng, type Running, World } from '../helpers/faults.js';
+import { makeMessages, Rng, type Running, rsyncSuffix, World } from '../helpers/faults.js';
 import { randomMessages } from '../helpers/maildir.js';
+import { pairsOrFailingTest, type RsyncPair } from '../helpers/rsyncs.js';
 import { type Sshd, startSshd } from '../helpers/sshd.js';
 
 const signals = suite<{ sshd: Sshd }>('signals end to end', {} as { sshd: Sshd });
@@ -17,6 +18,14 @@ signals.before(async (ctx) => {
 signals.after(async (ctx) => {
   await ctx.sshd?.stop();
 });
+
+// Each rsync version once as the client, the other as the server: how rsync takes a stop differs.
+const PAIRS = pairsOrFailingTest('cross', (title, fn) => signals(title, fn));
+
+function each(title: string, fn: (sshd: Sshd, rsync: RsyncPair) => Promise<void>): void {
+  for (const rsync of PAIRS)
+    signals(`${title}${rsyncSuffix(rsync, true)}`, ({ sshd }) => fn(sshd, rsync));
+}
 
 function entries(dir: string): string[] {
   try {
@@ -43,10 +52,10 @@ async function checked(world: World): Promise<void> {
   assert.equal(figures.problems, [], figures.problems.join('\n'));
 }
 
-signals(
+each(
   'a Ctrl-C to the process group, then SIGTERM and SIGHUP to syncmail: the transfer finishes, exit by SIGINT',
-  async ({ sshd }) => {
-    const world = await World.create({ name: 'signals-mixed', seed: 1, sshd });
+  async (sshd, rsync) => {
+    const world = await World.create({ name: 'signals-mixed', seed: 1, sshd, rsync });
     const rng = new Rng(1);
     // A 6 MB message among small ones, slowed down: the signals land while it is in flight.
     const big = randomMessages(1, {
@@ -82,10 +91,10 @@ signals(
   },
 );
 
-signals(
+each(
   'SIGTERM three times (a shutdown, systemd) never stops the transfer: it finishes, exit by SIGTERM',
-  async ({ sshd }) => {
-    const world = await World.create({ name: 'signals-terms', seed: 2, sshd });
+  async (sshd, rsync) => {
+    const world = await World.create({ name: 'signals-terms', seed: 2, sshd, rsync });
     const big = randomMessages(2, {
       seed: 62,
       host: 'big.test',
@@ -114,10 +123,10 @@ signals(
   },
 );
 
-signals(
+each(
   'Ctrl-C three times within seconds stops the transfer; the partial is kept and the next run finishes',
-  async ({ sshd }) => {
-    const world = await World.create({ name: 'signals-forced', seed: 3, sshd });
+  async (sshd, rsync) => {
+    const world = await World.create({ name: 'signals-forced', seed: 3, sshd, rsync });
     const big = randomMessages(3, {
       seed: 63,
       host: 'big.test',

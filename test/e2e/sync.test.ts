@@ -1,6 +1,16 @@
-// End to end, real parts: the real rsync over a real sshd on 127.0.0.1, real Maildirs in temp dirs.
+// End to end, real parts: the real rsync over a real sshd on 127.0.0.1, real Maildirs in temp dirs. Every
+// case runs once per client × server pair of test rsyncs (test/helpers/rsyncs.ts); its name says the pair.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -8,6 +18,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { realFs } from '../../src/maildir/fs.js';
 import { type Io, main } from '../../src/main.js';
+import { shellQuote } from '../../src/text/shell-quote.js';
 import {
   assertExactlyOnce,
   deliverAll,
@@ -17,6 +28,7 @@ import {
   randomMessages,
   snapshot,
 } from '../helpers/maildir.js';
+import { pairsOrFailingTest, type RsyncPair, rsyncPathArg } from '../helpers/rsyncs.js';
 import { type Sshd, startSshd } from '../helpers/sshd.js';
 
 interface Captured {
@@ -56,7 +68,10 @@ interface Box {
   host?: string;
 }
 
-/** A config file for these mailboxes; `extra` lines (YAML) override the defaults given here. */
+/**
+ * A config file for these mailboxes; `extra` lines (YAML) override the defaults given here. The running
+ * test's rsync pair is part of every config: the client as `rsync:`, the server through --rsync-path.
+ */
 function writeConfig(dir: string, sshd: Sshd, boxes: Box[], extra: string[] = []): string {
   const file = path.join(dir, 'syncmail.yaml');
   const overridden = new Set(extra.map((line) => line.split(':')[0]));
@@ -64,7 +79,9 @@ function writeConfig(dir: string, sshd: Sshd, boxes: Box[], extra: string[] = []
     `ssh: ["-F", ${JSON.stringify(sshd.sshConfig)}]`,
     `log: ${JSON.stringify(path.join(dir, 'transfer.log'))}`,
     'retryDelay: 0.2',
+    ...(running ? [`rsync: ${JSON.stringify(running.client.path)}`] : []),
   ].filter((line) => !overridden.has(line.split(':')[0]));
+  const serverArgs = running ? [rsyncPathArg(running.server)] : [];
   const lines = [
     ...defaults,
     ...extra,
@@ -73,7 +90,9 @@ function writeConfig(dir: string, sshd: Sshd, boxes: Box[], extra: string[] = []
       `  - name: ${b.name}`,
       `    remote: ${JSON.stringify(`${b.host ?? sshd.hostAlias}:${b.server}`)}`,
       `    local: ${JSON.stringify(b.local)}`,
-      ...(b.rsyncArgs ? [`    rsyncArgs: ${JSON.stringify(b.rsyncArgs)}`] : []),
+      ...(b.rsyncArgs || running
+        ? [`    rsyncArgs: ${JSON.stringify([...serverArgs, ...(b.rsyncArgs ?? [])])}`]
+        : []),
     ]),
   ];
   writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
@@ -89,14 +108,35 @@ function logRecords(dir: string): Array<Record<string, unknown>> {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-const e2e = suite<{ sshd: Sshd }>('sync end to end', {} as { sshd: Sshd });
+const tests = suite<{ sshd: Sshd }>('sync end to end', {} as { sshd: Sshd });
 
-e2e.before(async (ctx) => {
+tests.before(async (ctx) => {
   ctx.sshd = await startSshd();
 });
-e2e.after(async (ctx) => {
+tests.after(async (ctx) => {
   await ctx.sshd?.stop();
 });
+
+const PAIRS = pairsOrFailingTest('all', (title, fn) => tests(title, fn));
+/**
+ * The pair of the test running now (uvu runs one at a time). writeConfig() reads it, so a test body is the
+ * same for every pair.
+ */
+let running: RsyncPair | undefined;
+
+/** Registers the case once per client × server pair; the pair is passed too, for cases that look at it. */
+function e2e(title: string, fn: (ctx: { sshd: Sshd }, pair: RsyncPair) => Promise<void>): void {
+  for (const pair of PAIRS) {
+    tests(`${title} [${pair.label}]`, async (ctx) => {
+      running = pair;
+      try {
+        await fn(ctx, pair);
+      } finally {
+        running = undefined;
+      }
+    });
+  }
+}
 
 async function setup(
   _sshd: Sshd,
@@ -165,6 +205,52 @@ e2e(
       [...before.keys()].filter((k) => !k.startsWith('tmp/')),
     );
     await assertExactlyOnce(expectedOf(messages), local);
+  },
+);
+
+/** The binary of every live rsync process: on the client side (its argv names `dir`), and sshd's. */
+function liveRsyncs(dir: string, sshd: Sshd, into: { client: Set<string>; server: Set<string> }) {
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const exe = readlinkSync(`/proc/${pid}/exe`);
+      if (path.basename(exe) !== 'rsync') continue;
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
+      const conn = /(?:^|\0)SSH_CONNECTION=\S+ \d+ \S+ (\d+)/.exec(
+        readFileSync(`/proc/${pid}/environ`, 'latin1'),
+      );
+      if (argv.includes('--server') && Number(conn?.[1]) === sshd.port) into.server.add(exe);
+      else if (argv.some((a) => a.includes(dir))) into.client.add(exe);
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+e2e(
+  'the client and the server rsync that run are the pair the test names',
+  async ({ sshd }, pair) => {
+    const { dir, server, local, messages } = await setup(sshd, 4, {
+      minSize: 200_000,
+      maxSize: 250_000,
+      seed: 61,
+    });
+    const config = writeConfig(dir, sshd, [
+      { name: 'inbox', server, local, rsyncArgs: ['--bwlimit=1000'] },
+    ]);
+    const seen = { client: new Set<string>(), server: new Set<string>() };
+    let done = false;
+    const pending = run(['--config', config, '--quiet']).finally(() => {
+      done = true;
+    });
+    while (!done) {
+      liveRsyncs(dir, sshd, seen);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const result = await pending;
+    assert.is(result.code, 0, result.err);
+    await assertExactlyOnce(expectedOf(messages), local);
+    assert.equal([...seen.client], [realpathSync(pair.client.path)], 'the client rsync');
+    assert.equal([...seen.server], [realpathSync(pair.server.path)], 'the server rsync');
   },
 );
 
@@ -310,6 +396,10 @@ e2e(
 
 // Signals are tested end to end in signals.test.ts.
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 function readdirSyncSafe(dir: string): string[] {
   try {
     return readdirSync(dir);
@@ -318,14 +408,23 @@ function readdirSyncSafe(dir: string): string[] {
   }
 }
 
-e2e('--print shows the exact commands, shell-quoted, and runs nothing', async ({ sshd }) => {
+e2e('--print shows the exact commands, shell-quoted, and runs nothing', async ({ sshd }, pair) => {
   const { dir, server, local } = await setup(sshd, 1, { seed: 51 });
   const config = writeConfig(dir, sshd, [{ name: 'inbox', server, local }]);
   const result = await run(['--config', config, '--print']);
   assert.is(result.code, 0, result.err);
+  // The configured rsync, as the shell word --print writes for it.
+  const rsync = `LC_ALL=C ${shellQuote(pair.client.path)}`;
   assert.match(
     result.out,
-    /^LC_ALL=C rsync '--rsh=ssh -F .* -o BatchMode=yes .*' .*--temp-dir=.* -- mail-server:.*\/inbox\/ .*\/stage\/$/m,
+    new RegExp(
+      `^${escapeRegExp(rsync)} '--rsh=ssh -F .* -o BatchMode=yes .*' .*--temp-dir=.* -- mail-server:.*/inbox/ .*/stage/$`,
+      'm',
+    ),
+  );
+  assert.ok(
+    result.out.includes(` ${shellQuote(rsyncPathArg(pair.server))} `),
+    'the commands run the configured server rsync',
   );
   assert.match(
     result.out,
@@ -336,7 +435,7 @@ e2e('--print shows the exact commands, shell-quoted, and runs nothing', async ({
   const fetchLine =
     result.out
       .split('\n')
-      .find((l) => l.startsWith('LC_ALL=C rsync') && !l.includes('--remove-source-files')) ?? '';
+      .find((l) => l.startsWith(`${rsync} `) && !l.includes('--remove-source-files')) ?? '';
   for (const d of ['temp', 'stage'])
     mkdirSync(path.join(local, 'tmp', 'syncmail', 'inbox', d), { recursive: true });
   const pasted = await execa('bash', ['-c', fetchLine], { reject: false });
@@ -347,4 +446,4 @@ e2e('--print shows the exact commands, shell-quoted, and runs nothing', async ({
   );
 });
 
-e2e.run();
+tests.run();

@@ -28,6 +28,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { shellQuote } from '../../src/text/shell-quote.js';
 import {
   assertExactlyOnce,
   deliver,
@@ -39,6 +40,7 @@ import {
   sha1,
   uniqueOf,
 } from './maildir.js';
+import { type RsyncPair, rsyncPathArg } from './rsyncs.js';
 import type { Sshd } from './sshd.js';
 
 /** rsync's partial dir, inside the stage (see src/rsync/argv.ts). */
@@ -454,6 +456,15 @@ export interface ConfigOptions {
 
 export type KillKind = 'syncmail' | 'group' | 'all';
 
+/**
+ * What goes after a scenario's name: the rsync pair, " [client 3.2.7 / server 3.5.0]"; with a local-path
+ * remote rsync runs both ends itself, so only the client counts, " [client 3.2.7, local-path remote]".
+ */
+export function rsyncSuffix(rsync: RsyncPair | undefined, viaSsh: boolean): string {
+  if (rsync === undefined) return '';
+  return viaSsh ? ` [${rsync.label}]` : ` [client ${rsync.client.version}, local-path remote]`;
+}
+
 export class World {
   readonly fig: Figures;
   readonly configFile: string;
@@ -465,6 +476,8 @@ export class World {
   private constructor(
     readonly dir: string,
     readonly sshd: Sshd | undefined,
+    /** The rsyncs to run (client locally, server over ssh); undefined: `rsync` on PATH at both ends. */
+    readonly rsync: RsyncPair | undefined,
     readonly boxes: readonly Box[],
     fig: Figures,
     readonly log: Log,
@@ -478,6 +491,7 @@ export class World {
     name: string;
     seed: number;
     sshd?: Sshd | undefined;
+    rsync?: RsyncPair | undefined;
     boxes?: readonly string[];
     localRoot?: string;
     log?: Log;
@@ -502,18 +516,33 @@ export class World {
       });
     }
     const log = opts.log ?? (() => undefined);
-    log(`${opts.name}: seed ${opts.seed}, dir ${dir}`);
-    return new World(dir, opts.sshd, boxes, newFigures(opts.name, opts.seed), log);
+    const name = opts.name + rsyncSuffix(opts.rsync, opts.sshd !== undefined);
+    log(`${name}: seed ${opts.seed}, dir ${dir}`);
+    return new World(dir, opts.sshd, opts.rsync, boxes, newFigures(name, opts.seed), log);
   }
 
   get box(): Box {
     return this.boxes[0] as Box;
   }
 
+  /** The server-side rsync command, for an --rsync-path that wraps it (in strace, say). */
+  get serverRsync(): string {
+    return this.rsync === undefined ? 'rsync' : shellQuote(this.rsync.server.path);
+  }
+
   configure(opts: ConfigOptions = {}): void {
     const lines: string[] = [];
     if (this.sshd !== undefined)
       lines.push(`ssh: ${JSON.stringify(['-F', this.sshd.sshConfig, ...(opts.ssh ?? [])])}`);
+    if (this.rsync !== undefined) lines.push(`rsync: ${JSON.stringify(this.rsync.client.path)}`);
+    const rsyncArgs = [...(opts.rsyncArgs ?? [])];
+    // A local-path remote has no server rsync to choose; an --rsync-path of the caller's already names it.
+    if (
+      this.sshd !== undefined &&
+      this.rsync !== undefined &&
+      !rsyncArgs.some((a) => a.startsWith('--rsync-path='))
+    )
+      rsyncArgs.unshift(rsyncPathArg(this.rsync.server));
     lines.push(`log: ${JSON.stringify(this.logFile)}`);
     lines.push(`retries: ${opts.retries ?? 1}`);
     lines.push(`retryDelay: ${opts.retryDelay ?? 0.2}`);
@@ -527,8 +556,7 @@ export class World {
         `    remote: ${JSON.stringify(this.sshd === undefined ? box.server : `${this.sshd.hostAlias}:${box.server}`)}`,
       );
       lines.push(`    local: ${JSON.stringify(box.local)}`);
-      if (opts.rsyncArgs !== undefined && opts.rsyncArgs.length > 0)
-        lines.push(`    rsyncArgs: ${JSON.stringify(opts.rsyncArgs)}`);
+      if (rsyncArgs.length > 0) lines.push(`    rsyncArgs: ${JSON.stringify(rsyncArgs)}`);
     }
     writeFileSync(this.configFile, `${lines.join('\n')}\n`, { mode: 0o600 });
   }
@@ -657,7 +685,8 @@ export class World {
    */
   startMonitor(everyMs = 25): void {
     this.stopMonitor();
-    this.#monitor = setInterval(() => this.checkOnce(), everyMs);
+    // unref: a monitor a crashed scenario never stopped must not keep the test process alive.
+    this.#monitor = setInterval(() => this.checkOnce(), everyMs).unref();
   }
 
   stopMonitor(): void {
@@ -909,9 +938,10 @@ export class World {
     if (this.#ok && this.fig.problems.length > 0) {
       this.#ok = false;
       this.log(
-        `  ${this.fig.name}: kept for inspection: ${this.dir} (transfer log ${this.logFile})`,
+        process.env['SYNCMAIL_KEEP_TMP'] === '1'
+          ? `  ${this.fig.name}: kept for inspection: ${this.dir} (transfer log ${this.logFile})`
+          : `  ${this.fig.name}: ${this.dir} is removed at exit; SYNCMAIL_KEEP_TMP=1 keeps it for inspection`,
       );
-      process.exitCode = process.exitCode ?? 1; // keeps makeTempDir's dirs
     }
     return this.fig;
   }
@@ -955,6 +985,8 @@ export function makeMessages(
 
 export interface Common {
   seed: number;
+  /** The client and server rsync; default `rsync` on PATH at both ends. */
+  rsync?: RsyncPair | undefined;
   log?: Log;
 }
 
@@ -1028,6 +1060,7 @@ export async function randomKills(o: RandomKillOptions): Promise<Figures> {
   const world = await World.create({
     name: `1${KIND_LABEL[o.kind]}`,
     seed: o.seed,
+    rsync: o.rsync,
     sshd: o.sshd,
     ...(o.log ? { log: o.log } : {}),
   });
@@ -1116,6 +1149,7 @@ export async function serverFaults(o: ServerFaultOptions): Promise<Figures> {
   const world = await World.create({
     name: '2 server side',
     seed: o.seed,
+    rsync: o.rsync,
     sshd: o.sshd,
     ...(o.log ? { log: o.log } : {}),
   });
@@ -1135,7 +1169,7 @@ export async function serverFaults(o: ServerFaultOptions): Promise<Figures> {
       for (const fault of o.faults ?? SERVER_FAULTS) {
         // For the remove pass, the server's rsync runs under strace, each unlink delayed, so a cut lands
         // while some server copies are gone and others are not.
-        const slowUnlinks = `--rsync-path=strace -f -qq -o /dev/null -e trace=unlink,unlinkat -e inject=unlink,unlinkat:delay_enter=${o.unlinkDelayMs ?? 80}000 rsync`;
+        const slowUnlinks = `--rsync-path=strace -f -qq -o /dev/null -e trace=unlink,unlinkat -e inject=unlink,unlinkat:delay_enter=${o.unlinkDelayMs ?? 80}000 ${world.serverRsync}`;
         world.configure(
           fault.endsWith('remove')
             ? { ...faultConfig, rsyncArgs: [...(faultConfig.rsyncArgs ?? []), slowUnlinks] }
@@ -1261,6 +1295,7 @@ export async function mdaWhileSyncing(o: MdaOptions): Promise<Figures> {
   const world = await World.create({
     name: '3 MDA + syncs',
     seed: o.seed,
+    rsync: o.rsync,
     sshd: o.sshd,
     ...(o.log ? { log: o.log } : {}),
   });
@@ -1333,6 +1368,7 @@ export async function concurrentRuns(o: ConcurrentOptions): Promise<Figures> {
   const world = await World.create({
     name: '4 concurrent',
     seed: o.seed,
+    rsync: o.rsync,
     sshd: o.sshd,
     boxes: ['inbox', 'lists'],
     ...(o.log ? { log: o.log } : {}),
@@ -1431,6 +1467,7 @@ export async function fullDisk(o: FullDiskOptions): Promise<Figures> {
   const world = await World.create({
     name: `5 full disk (${o.free})`,
     seed: o.seed,
+    rsync: o.rsync,
     sshd: o.sshd,
     localRoot: mnt,
     ...(o.log ? { log: o.log } : {}),
@@ -1497,7 +1534,8 @@ export async function fullDisk(o: FullDiskOptions): Promise<Figures> {
     world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
   } finally {
     world.stopMonitor();
-    if (world.fig.problems.length > 0 || process.env['SYNCMAIL_KEEP_TMP'] === '1') {
+    // The tmpfs goes with the umount: a kept world keeps a copy of it.
+    if (process.env['SYNCMAIL_KEEP_TMP'] === '1') {
       await cp(mnt, path.join(world.dir, 'disk-copy'), { recursive: true }).catch(() => undefined);
       world.log(
         `  ${world.fig.name}: the tmpfs content is copied to ${path.join(world.dir, 'disk-copy')}`,
@@ -1520,6 +1558,7 @@ export async function collisions(o: CollisionOptions): Promise<Figures> {
   const world = await World.create({
     name: '6 collisions',
     seed: o.seed,
+    rsync: o.rsync,
     sshd: o.sshd,
     ...(o.log ? { log: o.log } : {}),
   });
@@ -1647,6 +1686,7 @@ export async function recoveryStates(o: Common): Promise<Figures> {
   const world = await World.create({
     name: '7 recovery states',
     seed: o.seed,
+    rsync: o.rsync,
     ...(o.log ? { log: o.log } : {}),
   });
   const box = world.box;
@@ -1784,6 +1824,7 @@ export async function changedVersionStillOnServer(o: Common): Promise<Figures> {
   const world = await World.create({
     name: '7b changed version in removing/ and on the server',
     seed: o.seed,
+    rsync: o.rsync,
     ...(o.log ? { log: o.log } : {}),
   });
   const box = world.box;
@@ -1834,7 +1875,10 @@ export async function changedVersionStillOnServer(o: Common): Promise<Figures> {
 
 export interface StepKillOptions extends Common {
   messages: number;
-  /** Syscalls to stop at; syncfs is stopped in the `sync -f` child (a flush that fails). */
+  /**
+   * Syscalls of syncmail's to stop at; 'syncfs' stands for a flush that fails (the `sync -f` syncmail runs is
+   * one that dies of SIGKILL).
+   */
   syscalls?: readonly string[];
   /** Let the reader delete what is in new/ between the killed run and the clean one. */
   readerDeletes?: boolean;
@@ -1847,7 +1891,7 @@ export async function haveStrace(): Promise<boolean> {
 
 export async function stepKills(o: StepKillOptions): Promise<Figures> {
   const rng = new Rng(o.seed);
-  const fig = newFigures('8 kill at every step', o.seed);
+  const fig = newFigures(`8 kill at every step${rsyncSuffix(o.rsync, false)}`, o.seed);
   const began = Date.now();
   const log = o.log ?? (() => undefined);
   log(`${fig.name}: seed ${o.seed}`);
@@ -1858,48 +1902,80 @@ export async function stepKills(o: StepKillOptions): Promise<Figures> {
       const world = await World.create({
         name: `8 ${syscall}#${k}`,
         seed: o.seed,
+        rsync: o.rsync,
         log: () => undefined,
       });
-      world.configure({});
-      await world.addMail(world.box, pool);
-      // One message is already local (read): the run finds it "exists".
-      await makeMaildir(world.box.local);
-      await writeFile(path.join(world.box.local, 'cur', `${first.name}:2,S`), first.content);
-      world.startMonitor(5);
-      const wrap = [
-        'strace',
-        '-f',
-        '-qq',
-        '-o',
-        '/dev/null',
-        '-e',
-        `trace=${syscall}`,
-        '-e',
-        `inject=${syscall}:signal=SIGKILL:when=${syscall === 'syncfs' ? 1 : k}`,
-      ];
-      const killed = await world.syncmail(['--quiet'], { wrap, env: { UV_THREADPOOL_SIZE: '1' } })
-        .done;
-      const reached = killed.signal === 'SIGKILL';
-      world.checkOnce();
-      if (syscall === 'syncfs') {
-        // Every `sync -f` dies: the flush fails, so nothing may be removed from the server.
-        world.expectExit(killed, [74], 'run whose flush fails');
-        const server = readdirSafe(path.join(world.box.server, 'new')).length;
-        if (server !== pool.length)
-          world.problem(`a failed flush, yet ${pool.length - server} server copies were removed`);
-      } else if (!reached) {
-        world.expectExit(killed, [0], `${syscall}#${k} never reached`);
+      let reached = false;
+      let crashed = false;
+      try {
+        world.configure({});
+        await world.addMail(world.box, pool);
+        // One message is already local (read): the run finds it "exists".
+        await makeMaildir(world.box.local);
+        await writeFile(path.join(world.box.local, 'cur', `${first.name}:2,S`), first.content);
+        world.startMonitor(5);
+        let run: Running;
+        const syncCalls = path.join(world.dir, 'sync-calls');
+        if (syscall === 'syncfs') {
+          // The `sync -f` syncmail runs dies of SIGKILL, as if killed in syncfs(2): a `sync` first on PATH.
+          // (strace cannot do it without -f, and with -f it would trace rsync too: see below.)
+          const bin = path.join(world.dir, 'failing-sync');
+          await mkdir(bin);
+          await writeFile(
+            path.join(bin, 'sync'),
+            `#!/bin/sh
+  echo "$*" >> '${syncCalls}'
+  kill -KILL $$
+  `,
+            { mode: 0o755 },
+          );
+          run = world.syncmail(['--quiet'], {
+            env: { PATH: `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}` },
+          });
+        } else {
+          // strace without -f traces node's main thread alone, where syncmail makes its link/rename/unlink
+          // calls (all *Sync), and none of its children: with -f the k-th call counted could be rsync's own
+          // (3.2.7 calls rename() and unlink(), 3.5 renameat() and unlinkat()), and the SIGKILL hit rsync.
+          const wrap = [
+            'strace',
+            '-qq',
+            '-o',
+            '/dev/null',
+            '-e',
+            `trace=${syscall}`,
+            '-e',
+            `inject=${syscall}:signal=SIGKILL:when=${k}`,
+          ];
+          run = world.syncmail(['--quiet'], { wrap });
+        }
+        const killed = await run.done;
+        reached = killed.signal === 'SIGKILL';
+        world.checkOnce();
+        if (syscall === 'syncfs') {
+          // Every `sync -f` dies: the flush fails, so nothing may be removed from the server.
+          world.expectExit(killed, [74], 'run whose flush fails');
+          if (!existsSync(syncCalls)) world.problem('the failing `sync` was never run');
+          const server = readdirSafe(path.join(world.box.server, 'new')).length;
+          if (server !== pool.length)
+            world.problem(`a failed flush, yet ${pool.length - server} server copies were removed`);
+        } else if (!reached) {
+          world.expectExit(killed, [0], `${syscall}#${k} never reached`);
+        }
+        if (reached) bump(world.fig.exitCodes, 'killed');
+        if (reached || syscall === 'syncfs') {
+          bump(fig.kills, 'step');
+          bump(fig.phases, syscall);
+          if (o.readerDeletes === true) world.reader(world.box, rng, 100, 100);
+          else world.reader(world.box, rng, 100, 0);
+        }
+        await world.run(['--quiet'], [0], `clean run after a kill before ${syscall}#${k}`);
+        world.checkOnce();
+        await world.verify(`kill before ${syscall}#${k}`);
+      } catch (e) {
+        // Recorded, and the world still finished: no process or monitor of it outlives the scenario.
+        world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
+        crashed = true;
       }
-      if (reached) bump(world.fig.exitCodes, 'killed');
-      if (reached || syscall === 'syncfs') {
-        bump(fig.kills, 'step');
-        bump(fig.phases, syscall);
-        if (o.readerDeletes === true) world.reader(world.box, rng, 100, 100);
-        else world.reader(world.box, rng, 100, 0);
-      }
-      await world.run(['--quiet'], [0], `clean run after a kill before ${syscall}#${k}`);
-      world.checkOnce();
-      await world.verify(`kill before ${syscall}#${k}`);
       const f = await world.finish();
       fig.runs += f.runs;
       fig.messages += f.messages;
@@ -1921,7 +1997,7 @@ export async function stepKills(o: StepKillOptions): Promise<Figures> {
       for (const [c, n] of Object.entries(f.exitCodes)) bump(fig.exitCodes, c, n);
       fig.monitorChecks += f.monitorChecks;
       fig.problems.push(...f.problems.map((p) => `${syscall}#${k}: ${p}`));
-      if (!reached || syscall === 'syncfs') break;
+      if (!reached || crashed || syscall === 'syncfs') break;
     }
   }
   fig.ms = Date.now() - began;

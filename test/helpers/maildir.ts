@@ -4,8 +4,9 @@
 // UTF-8 survive. Where a name must be a string (Map keys, messages), nameKey() gives a lossless, readable
 // form: valid UTF-8 without a backslash is kept as is; anything else is spelled byte by byte, printable
 // ASCII kept and every other byte (and '\' itself) written as \xNN.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import {
   link,
   lstat,
@@ -20,6 +21,7 @@ import {
 } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { onExit } from 'signal-exit';
 
 // ---------------------------------------------------------------------------------------------------------
 // Temp dirs
@@ -28,8 +30,8 @@ const tempDirs = new Set<string>();
 let exitHookInstalled = false;
 
 /**
- * A fresh directory under os.tmpdir() named `syncmail-<prefix>-XXXXXX`. Removed when the test process exits
- * successfully; kept (and listed on stderr) when it fails, or always with SYNCMAIL_KEEP_TMP=1.
+ * A fresh directory under os.tmpdir() named `syncmail-<prefix>-XXXXXX`. Removed when the test process ends,
+ * passed or failed (also on SIGINT or SIGTERM); with SYNCMAIL_KEEP_TMP=1 all are kept and listed on stderr.
  */
 export async function makeTempDir(prefix: string): Promise<string> {
   const dir = await mkdtemp(
@@ -38,18 +40,118 @@ export async function makeTempDir(prefix: string): Promise<string> {
   tempDirs.add(dir);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
-    process.on('exit', (code) => {
+    onExit(() => {
       if (tempDirs.size === 0) return;
-      if (code !== 0 || process.env.SYNCMAIL_KEEP_TMP === '1') {
+      if (process.env['SYNCMAIL_KEEP_TMP'] === '1') {
         process.stderr.write(
-          `test temp dirs kept for inspection:\n  ${[...tempDirs].join('\n  ')}\n`,
+          `test temp dirs kept for inspection (SYNCMAIL_KEEP_TMP=1):\n  ${[...tempDirs].join('\n  ')}\n`,
         );
         return;
       }
-      for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+      shielded(() => removeTempDirs([...tempDirs]));
     });
   }
   return dir;
+}
+
+/**
+ * Runs an exit hook to its end even when more signals come: on the first one signal-exit removes its own
+ * listeners, so a second (Ctrl-C reaches the test process from the terminal and again through
+ * scripts/run-tests.mjs) would kill the process halfway through the cleanup. Listeners that do nothing
+ * hold such signals off meanwhile, and are gone again before signal-exit re-raises the first one.
+ */
+export function shielded(hook: () => void): void {
+  const ignore = (): void => undefined;
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const signal of signals) process.on(signal, ignore);
+  try {
+    hook();
+  } finally {
+    for (const signal of signals) process.off(signal, ignore);
+  }
+}
+
+/** Blocks for `ms` (an exit hook cannot wait for a timer). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Live processes whose command line passes `names`, and their descendants (an orphaned rsync's ssh names
+ * no temp dir itself); never this process or its ancestors.
+ */
+function leftoverProcesses(names: (text: string) => boolean): number[] {
+  const parent = new Map<number, number>();
+  const matched: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] === 'Z') continue; // a zombie is dead already
+      parent.set(pid, Number(fields[1]));
+      if (readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').some(names)) matched.push(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const spared = new Set<number>();
+  for (
+    let pid: number | undefined = process.pid;
+    pid !== undefined && pid > 0;
+    pid = parent.get(pid)
+  )
+    spared.add(pid);
+  const children = new Map<number, number[]>();
+  for (const [pid, ppid] of parent) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  const found = new Set<number>();
+  for (const queue = [...matched]; queue.length > 0; ) {
+    const pid = queue.pop() as number;
+    if (found.has(pid) || spared.has(pid)) continue;
+    found.add(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return [...found];
+}
+
+/**
+ * Removes the dirs for good, even after a test that failed halfway: first every process still working in
+ * them (a syncmail a failed test left running, an rsync orphaned in its own session: anything whose command
+ * line names one of the dirs, as the fault tests find their own) and its descendants, so none writes into
+ * a dir being removed; then any mount inside them (a full-disk tmpfs); then the dirs.
+ */
+function removeTempDirs(dirs: readonly string[]): void {
+  const names = (text: string) => dirs.some((d) => text === d || text.includes(`${d}/`));
+  for (let round = 0; round < 5; round++) {
+    const victims = leftoverProcesses(names);
+    if (victims.length === 0) break;
+    for (const pid of victims) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    pause(20);
+  }
+  let mounts: string[] = [];
+  try {
+    mounts = readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .map((line) => line.split(' ')[1] ?? '')
+      .filter((mountPoint) => mountPoint !== '' && names(mountPoint));
+  } catch {
+    // no /proc/self/mounts: nothing mounted that we could find
+  }
+  for (const mountPoint of mounts.reverse()) spawnSync('umount', ['-l', mountPoint]);
+  for (const d of dirs) {
+    try {
+      rmSync(d, { recursive: true, force: true });
+    } catch (err) {
+      process.stderr.write(`test temp dir ${d} could not be removed: ${(err as Error).message}\n`);
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { onExit } from 'signal-exit';
+import { shielded } from './maildir.js';
 
 export const SSHD_BINARY = '/usr/sbin/sshd';
 
@@ -245,7 +246,9 @@ function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   onExit(() => {
-    for (const live of [...liveServers]) destroySync(live);
+    shielded(() => {
+      for (const live of [...liveServers]) destroySync(live);
+    });
   });
 }
 
