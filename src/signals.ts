@@ -99,9 +99,13 @@ export function signalNumber(signal: string): number {
   return (constants.signals as Record<string, number>)[signal] ?? 0;
 }
 
+/** Where the signals come from: the process, or a test's stand-in. */
+export type SignalSource = Pick<NodeJS.Process, 'on' | 'off'>;
+
 export function holdSignals(
   say: (message: string) => void,
   now: () => number = Date.now,
+  source: SignalSource = process,
 ): SignalGuard {
   const arrivals: Arrival[] = [];
   const running = new Set<() => void>();
@@ -119,7 +123,7 @@ export function holdSignals(
         for (const stop of running) stop();
       }
     };
-    process.on(signal, listener);
+    source.on(signal, listener);
     return [signal, listener] as const;
   });
   return {
@@ -135,7 +139,7 @@ export function holdSignals(
       return () => running.delete(stop);
     },
     release() {
-      for (const [signal, listener] of listeners) process.off(signal, listener);
+      for (const [signal, listener] of listeners) source.off(signal, listener);
     },
   };
 }

@@ -3,16 +3,10 @@
 // with '-' (rsync and ssh would take it for an option), and a server path starting with ~user.
 
 import { isAbsolute } from 'node:path';
+import type { Remote } from './types.js';
 
 /** A remote split into its parts; `path` is not expanded yet; an IPv6 `host` keeps its [brackets]. */
-export type SplitRemote =
-  | {
-      readonly kind: 'ssh';
-      readonly user: string | undefined;
-      readonly host: string;
-      readonly path: string;
-    }
-  | { readonly kind: 'local'; readonly path: string };
+export type SplitRemote = Remote;
 
 export type Split =
   | { readonly ok: true; readonly remote: SplitRemote }

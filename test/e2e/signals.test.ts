@@ -52,23 +52,43 @@ async function checked(world: World): Promise<void> {
   assert.equal(figures.problems, [], figures.problems.join('\n'));
 }
 
+/** Puts big messages (and `small` small ones) on the server, starts a slowed run, waits for a transfer. */
+async function slowRun(
+  world: World,
+  big: { count: number; size: readonly [number, number]; seed: number },
+  o: { small?: number; kbPerSecond: number; args?: string[] },
+): Promise<Running> {
+  const messages = randomMessages(big.count, {
+    seed: big.seed,
+    host: 'big.test',
+    minSize: big.size[0],
+    maxSize: big.size[1],
+  });
+  const small = o.small === undefined ? [] : makeMessages(new Rng(big.seed), 'small', o.small);
+  await world.addMail(world.box, [...small, ...messages]);
+  world.configure({ rsyncArgs: [`--bwlimit=${o.kbPerSecond}`] });
+  world.startMonitor();
+  const run = world.syncmail(o.args ?? []);
+  await untilReceiving(world, run);
+  return run;
+}
+
+/** The server's new/ is empty: every message moved in the signalled run itself. */
+function allMoved(world: World): void {
+  assert.equal(entries(path.join(world.box.server, 'new')), [], 'every message moved in that run');
+  world.checkOnce();
+}
+
 each(
   'a Ctrl-C to the process group, then SIGTERM and SIGHUP to syncmail: the transfer finishes, exit by SIGINT',
   async (sshd, rsync) => {
     const world = await World.create({ name: 'signals-mixed', seed: 1, sshd, rsync });
-    const rng = new Rng(1);
     // A 6 MB message among small ones, slowed down: the signals land while it is in flight.
-    const big = randomMessages(1, {
-      seed: 61,
-      host: 'big.test',
-      minSize: 6_000_000,
-      maxSize: 6_000_000,
-    });
-    await world.addMail(world.box, [...makeMessages(rng, 'mixed', 8), ...big]);
-    world.configure({ rsyncArgs: ['--bwlimit=2000'] });
-    world.startMonitor();
-    const run = world.syncmail([]);
-    await untilReceiving(world, run);
+    const run = await slowRun(
+      world,
+      { count: 1, size: [6_000_000, 6_000_000], seed: 61 },
+      { small: 8, kbPerSecond: 2000 },
+    );
     process.kill(-run.pid, 'SIGINT'); // what a terminal's Ctrl-C does
     await sleep(200);
     process.kill(run.pid, 'SIGTERM'); // a logout or a shutdown
@@ -81,12 +101,7 @@ each(
     assert.match(result.err, /SIGHUP: held; the running transfer finishes first/);
     assert.not.match(result.err, /stopping the transfer now/);
     assert.match(result.err, /interrupted by SIGINT/);
-    assert.equal(
-      entries(path.join(world.box.server, 'new')),
-      [],
-      'every message moved in that run',
-    );
-    world.checkOnce();
+    allMoved(world);
     await checked(world);
   },
 );
@@ -95,17 +110,11 @@ each(
   'SIGTERM three times (a shutdown, systemd) never stops the transfer: it finishes, exit by SIGTERM',
   async (sshd, rsync) => {
     const world = await World.create({ name: 'signals-terms', seed: 2, sshd, rsync });
-    const big = randomMessages(2, {
-      seed: 62,
-      host: 'big.test',
-      minSize: 2_500_000,
-      maxSize: 3_000_000,
-    });
-    await world.addMail(world.box, big);
-    world.configure({ rsyncArgs: ['--bwlimit=2000'] });
-    world.startMonitor();
-    const run = world.syncmail(['--quiet']);
-    await untilReceiving(world, run);
+    const run = await slowRun(
+      world,
+      { count: 2, size: [2_500_000, 3_000_000], seed: 62 },
+      { kbPerSecond: 2000, args: ['--quiet'] },
+    );
     for (let i = 0; i < 3; i += 1) {
       process.kill(run.pid, 'SIGTERM');
       await sleep(150);
@@ -113,12 +122,7 @@ each(
     const result = await run.done;
     assert.is(result.signal, 'SIGTERM', `exit ${result.code}: ${result.err}`);
     assert.not.match(result.err, /stopping the transfer now/);
-    assert.equal(
-      entries(path.join(world.box.server, 'new')),
-      [],
-      'every message moved in that run',
-    );
-    world.checkOnce();
+    allMoved(world);
     await checked(world);
   },
 );
@@ -127,17 +131,11 @@ each(
   'Ctrl-C three times within seconds stops the transfer; the partial is kept and the next run finishes',
   async (sshd, rsync) => {
     const world = await World.create({ name: 'signals-forced', seed: 3, sshd, rsync });
-    const big = randomMessages(3, {
-      seed: 63,
-      host: 'big.test',
-      minSize: 2_000_000,
-      maxSize: 2_500_000,
-    });
-    await world.addMail(world.box, big);
-    world.configure({ rsyncArgs: ['--bwlimit=1000'] });
-    world.startMonitor();
-    const run = world.syncmail([]);
-    await untilReceiving(world, run);
+    const run = await slowRun(
+      world,
+      { count: 3, size: [2_000_000, 2_500_000], seed: 63 },
+      { kbPerSecond: 1000 },
+    );
     for (let i = 0; i < 3; i += 1) {
       process.kill(-run.pid, 'SIGINT');
       await sleep(300);
@@ -151,10 +149,8 @@ each(
     assert.match(result.err, /stopped on request; it resumes on the next run/);
     assert.not.match(result.err, /cannot reach/);
     assert.ok(entries(path.join(world.box.server, 'new')).length > 0, 'what did not move stays');
-    assert.ok(
-      entries(path.join(world.box.work, 'stage', 'new', '.syncmail-partial')).length > 0,
-      'the partial is kept',
-    );
+    const partial = path.join(world.box.work, 'stage', 'new', '.syncmail-partial');
+    assert.ok(entries(partial).length > 0, 'the partial is kept');
     await world.run(['--quiet'], [0], 'the run after the forced stop');
     world.checkOnce();
     await checked(world);

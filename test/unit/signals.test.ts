@@ -1,5 +1,6 @@
 // The signal policy: only a person insisting (the same interactive signal, quickly repeated) forces a
 // stop; every other mix is held until the running transfer is done.
+import { EventEmitter } from 'node:events';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -9,6 +10,7 @@ import {
   type HeldSignal,
   holdSignals,
   judge,
+  type SignalSource,
 } from '../../src/signals.js';
 
 const at = (...pairs: Array<[HeldSignal, number]>): Arrival[] =>
@@ -60,32 +62,37 @@ test('what a person is told names the key to press and never promises a stop for
 test('the guard stops every tracked transfer on a forced stop, and only then', () => {
   let clock = 0;
   const said: string[] = [];
+  // A stand-in for the process: other listeners of this test process (its cleanup) stay out of it.
+  const source = new EventEmitter();
   const guard = holdSignals(
     (m) => said.push(m),
     () => clock,
+    source as unknown as SignalSource,
   );
   try {
     const stopped: string[] = [];
     const untrackA = guard.track(() => stopped.push('a'));
     guard.track(() => stopped.push('b'));
-    process.emit('SIGTERM');
+    source.emit('SIGTERM');
     clock = 100;
-    process.emit('SIGINT');
+    source.emit('SIGINT');
     clock = 200;
-    process.emit('SIGINT');
+    source.emit('SIGINT');
     assert.equal(stopped, [], 'TERM, INT, INT: not three of one kind');
     assert.is(guard.pending, 'SIGTERM', 'the run ends by the first signal');
     assert.ok(guard.abortSignal.aborted);
     untrackA();
     clock = 300;
-    process.emit('SIGINT');
+    source.emit('SIGINT');
     assert.equal(stopped, ['b'], 'the third Ctrl-C stops what is still running');
     assert.ok(guard.forced);
     assert.is(said.length, 4);
   } finally {
     guard.release();
   }
-  assert.is(process.listenerCount('SIGINT'), 0, 'release removes the listeners');
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2']) {
+    assert.is(source.listenerCount(signal), 0, `release removes the ${signal} listener`);
+  }
 });
 
 test.run();
