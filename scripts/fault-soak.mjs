@@ -13,6 +13,9 @@
 //   --only LIST     comma-separated scenarios: 1a,1b,1c,2,3,4,5a,5b,6,7a,7b,8 (default all)
 //   --verbose       print every kill as it happens
 //
+// Every scenario runs once per test rsync as the client, against the other one as the server, as in
+// test/e2e/faults.test.ts (the rsyncs come from test/helpers/rsyncs.ts: the system one and .rsync/).
+//
 // Exit status 1 when any scenario had a problem (lost, duplicated, stranded, ...) or was skipped. Temp dirs
 // are removed at the end, a failed scenario's too; SYNCMAIL_KEEP_TMP=1 keeps them all and prints their paths.
 import { existsSync } from 'node:fs';
@@ -34,6 +37,7 @@ import {
   serverFaults,
   stepKills,
 } from '../test/helpers/faults.ts';
+import { crossPairs, testRsyncs } from '../test/helpers/rsyncs.ts';
 import { startSshd } from '../test/helpers/sshd.ts';
 
 const { values } = parseArgs({
@@ -104,17 +108,20 @@ process.stdout.write(
 
 const started = Date.now();
 const all = [];
+const pairs = crossPairs(testRsyncs());
 const sshd = await startSshd();
 const scenario = async (id, fn) => {
   if (!want(id)) return;
-  const t = Date.now();
-  process.stdout.write(`\n== ${id} ...\n`);
-  const fig = await fn();
-  all.push(fig);
-  process.stdout.write(
-    `== ${id}: ${fig.skipped ? `SKIPPED (${fig.skipped})` : badCount(fig) === 0 ? 'ok' : `${fig.problems.length} PROBLEM(S)`} in ${((Date.now() - t) / 1000).toFixed(1)} s\n`,
-  );
-  for (const p of fig.problems.slice(0, 40)) process.stdout.write(`   ${p}\n`);
+  for (const rsync of pairs) {
+    const t = Date.now();
+    process.stdout.write(`\n== ${id} [${rsync.label}] ...\n`);
+    const fig = await fn(rsync);
+    all.push(fig);
+    process.stdout.write(
+      `== ${id}: ${fig.skipped ? `SKIPPED (${fig.skipped})` : badCount(fig) === 0 ? 'ok' : `${fig.problems.length} PROBLEM(S)`} in ${((Date.now() - t) / 1000).toFixed(1)} s\n`,
+    );
+    for (const p of fig.problems.slice(0, 40)) process.stdout.write(`   ${p}\n`);
+  }
 };
 try {
   const killOpts = {
@@ -129,18 +136,23 @@ try {
     maxDelayMs: 4000,
     log,
   };
-  await scenario('1a', () => randomKills({ ...killOpts, seed: seeds.a, kind: 'syncmail' }));
-  await scenario('1b', () => randomKills({ ...killOpts, seed: seeds.b, kind: 'group' }));
-  await scenario('1c', () => randomKills({ ...killOpts, seed: seeds.c, kind: 'all' }));
-  await scenario('2', () =>
-    serverFaults({ sshd, seed: seeds.server, repeat, messages: 60, big: 4, log }),
+  await scenario('1a', (rsync) =>
+    randomKills({ ...killOpts, rsync, seed: seeds.a, kind: 'syncmail' }),
   );
-  await scenario('3', () =>
-    mdaWhileSyncing({ sshd, seed: seeds.mda, seconds, rate: 40, killChance: 0.4, log }),
+  await scenario('1b', (rsync) =>
+    randomKills({ ...killOpts, rsync, seed: seeds.b, kind: 'group' }),
   );
-  await scenario('4', () =>
+  await scenario('1c', (rsync) => randomKills({ ...killOpts, rsync, seed: seeds.c, kind: 'all' }));
+  await scenario('2', (rsync) =>
+    serverFaults({ sshd, rsync, seed: seeds.server, repeat, messages: 60, big: 4, log }),
+  );
+  await scenario('3', (rsync) =>
+    mdaWhileSyncing({ sshd, rsync, seed: seeds.mda, seconds, rate: 40, killChance: 0.4, log }),
+  );
+  await scenario('4', (rsync) =>
     concurrentRuns({
       sshd,
+      rsync,
       seed: seeds.conc,
       rounds: Math.max(4, Math.round(runs / 5)),
       procs: 6,
@@ -148,17 +160,17 @@ try {
       log,
     }),
   );
-  await scenario('5a', () =>
-    fullDisk({ sshd, seed: seeds.grow, free: 'grow', big: 11, small: 40, log }),
+  await scenario('5a', (rsync) =>
+    fullDisk({ sshd, rsync, seed: seeds.grow, free: 'grow', big: 11, small: 40, log }),
   );
-  await scenario('5b', () =>
-    fullDisk({ sshd, seed: seeds.del, free: 'delete', big: 11, small: 40, log }),
+  await scenario('5b', (rsync) =>
+    fullDisk({ sshd, rsync, seed: seeds.del, free: 'delete', big: 11, small: 40, log }),
   );
-  await scenario('6', () => collisions({ sshd, seed: seeds.names, log }));
-  await scenario('7a', () => recoveryStates({ seed: seeds.recovery, log }));
-  await scenario('7b', () => changedVersionStillOnServer({ seed: seeds.changed, log }));
+  await scenario('6', (rsync) => collisions({ sshd, rsync, seed: seeds.names, log }));
+  await scenario('7a', (rsync) => recoveryStates({ rsync, seed: seeds.recovery, log }));
+  await scenario('7b', (rsync) => changedVersionStillOnServer({ rsync, seed: seeds.changed, log }));
   if (await haveStrace())
-    await scenario('8', () => stepKills({ seed: seeds.steps, messages: 8, log }));
+    await scenario('8', (rsync) => stepKills({ rsync, seed: seeds.steps, messages: 8, log }));
   else if (want('8')) process.stdout.write('SKIP step kills: strace is not installed\n');
 } finally {
   await sshd.stop();
