@@ -173,6 +173,24 @@ function listing(p: Parsed, label: string): ListEntry[] {
 }
 
 const hex = (n: Buffer): string => n.toString('hex');
+
+/** The cases where the server has no rsync (a wrong --rsync-path), by the exit code rsync gave. */
+function rsyncMissing(rc: number): (p: Parsed) => void {
+  return (p) => {
+    assert.is(p.rc, rc);
+    assert.equal(p.stdout, []);
+    assert.equal(acted(p.stderr), []);
+    hasMessages(
+      p.stderr,
+      [
+        'bash: line 1: /nonexistent: No such file or directory',
+        'rsync: connection unexpectedly closed (0 bytes received so far) [Receiver]',
+      ],
+      `rsync-missing-${rc}-fetch`,
+    );
+    assert.equal(reasons(p.stderr)[0], 'no-server-rsync', "the server shell's own words");
+  };
+}
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const SSH_FAILURE_RC = [12, 255]; // rsync's code for an ssh failure changes from run to run
 
@@ -426,35 +444,9 @@ const CASES: Record<string, (p: Parsed) => void> = {
     );
     assert.equal(reasons(p.stderr), ['unreachable']);
   },
-  'rsync-missing-127-fetch': (p) => {
-    assert.is(p.rc, 127);
-    assert.equal(p.stdout, []);
-    assert.equal(acted(p.stderr), []);
-    hasMessages(
-      p.stderr,
-      [
-        'bash: line 1: /nonexistent: No such file or directory',
-        'rsync: connection unexpectedly closed (0 bytes received so far) [Receiver]',
-      ],
-      'rsync-missing-127-fetch',
-    );
-    assert.equal(reasons(p.stderr)[0], 'no-server-rsync', "the server shell's own words");
-  },
-  'rsync-missing-12-fetch': (p) => {
-    // The same failure, when rsync notices the closed pipe before it reaps ssh's 127.
-    assert.is(p.rc, 12);
-    assert.equal(p.stdout, []);
-    assert.equal(acted(p.stderr), []);
-    hasMessages(
-      p.stderr,
-      [
-        'bash: line 1: /nonexistent: No such file or directory',
-        'rsync: connection unexpectedly closed (0 bytes received so far) [Receiver]',
-      ],
-      'rsync-missing-12-fetch',
-    );
-    assert.equal(reasons(p.stderr)[0], 'no-server-rsync', "the server shell's own words");
-  },
+  // rsync exits 127, or 12 when it notices the closed pipe before it reaps ssh's 127: the same words.
+  'rsync-missing-127-fetch': rsyncMissing(127),
+  'rsync-missing-12-fetch': rsyncMissing(12),
   'missing-remote-fetch': (p) => {
     assert.is(p.rc, 23);
     const keys = STAT_KEYS.filter((k) => !k.endsWith(' time')); // no file list times when the list failed
