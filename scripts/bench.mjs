@@ -450,6 +450,7 @@ function writeSyncmailConfig(dir, sshd, server, local) {
   const text = [
     `ssh: ["-F", ${JSON.stringify(sshd.sshConfig)}]`,
     `log: ${JSON.stringify(path.join(dir, 'transfer.log'))}`,
+    `state: ${JSON.stringify(path.join(dir, 'state'))}`,
     'mailboxes:',
     '  - name: inbox',
     `    remote: ${JSON.stringify(`${sshd.hostAlias}:${server}`)}`,

@@ -86,6 +86,7 @@ function demo(root) {
     config,
     `# written by scripts/demo.mjs
 log: ${logFile}
+state: ${path.join(scratch, 'state')}
 mailboxes:
   - name: inbox
     remote: ${server}

@@ -10,7 +10,7 @@
 //   --seconds N     how long the MDA of scenario 3 delivers (default 60)
 //   --repeat N      passes over the server-side faults of scenario 2 (default 3)
 //   --seed N        the seed (default: SYNCMAIL_FAULT_SEED or a fresh one; printed)
-//   --only LIST     comma-separated scenarios: 1a,1b,1c,2,3,4,5a,5b,6,7a,7b,8 (default all)
+//   --only LIST     comma-separated scenarios: 1a,1b,1c,2,3,4,5a,5b,6,7a,7b,7c,8 (default all)
 //   --verbose       print every kill as it happens
 //
 // Every scenario runs once per test rsync as the client, against the other one as the server, as in
@@ -36,6 +36,7 @@ import {
   recoveryStates,
   serverFaults,
   stepKills,
+  wipedTmp,
 } from '../test/helpers/faults.ts';
 import { crossPairs, testRsyncs } from '../test/helpers/rsyncs.ts';
 import { startSshd } from '../test/helpers/sshd.ts';
@@ -169,6 +170,7 @@ try {
   await scenario('6', (rsync) => collisions({ sshd, rsync, seed: seeds.names, log }));
   await scenario('7a', (rsync) => recoveryStates({ rsync, seed: seeds.recovery, log }));
   await scenario('7b', (rsync) => changedVersionStillOnServer({ rsync, seed: seeds.changed, log }));
+  await scenario('7c', (rsync) => wipedTmp({ rsync, seed: seeds.recovery, log }));
   if (await haveStrace())
     await scenario('8', (rsync) => stepKills({ rsync, seed: seeds.steps, messages: 8, log }));
   else if (want('8')) process.stdout.write('SKIP step kills: strace is not installed\n');

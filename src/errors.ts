@@ -55,6 +55,7 @@ export type ErrorReason =
   | 'flush-failed'
   | 'log-failed'
   | 'unreachable'
+  | 'stalled' // a pass made no progress for ioTimeout seconds
   | 'stopped' // a person forced the transfer to stop
   | 'changed' // a message changed on the server during the sync
   | 'rsync-failed' // rsync failed in a way syncmail does not know

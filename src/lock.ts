@@ -1,7 +1,9 @@
-// One sync per mailbox at a time, with a kernel lock (flock): it is freed the instant its holder dies,
-// survives a laptop suspend (nothing is judged stale by age), and is inherited by rsync, so an rsync that
-// outlives a killed syncmail still keeps the mailbox locked. Node has no flock(), so util-linux flock(1)
-// takes the lock on the open file description we share with it, then exits; the lock stays with our fd.
+// One sync of a local Maildir, and of a server folder, at a time, with kernel locks (flock): freed the
+// instant their holder dies, kept through a laptop suspend (nothing is judged stale by age), and
+// inherited by rsync, so an rsync that outlives a killed syncmail still keeps them. Node has no flock(),
+// so util-linux flock(1) takes the lock on the open file description we share with it, then exits; the
+// lock stays with our fd. A local Maildir is locked on its own directory: no lock file that a cleaning of
+// tmp/ could delete (and a second syncmail then lock anew), and one lock however the path is spelled.
 import { closeSync, openSync } from 'node:fs';
 import { execa } from 'execa';
 
@@ -11,12 +13,14 @@ export type LockResult =
   | { readonly kind: 'interrupted' }
   | { readonly kind: 'failed'; readonly message: string };
 
-export async function lockMailbox(
+/** Locks a directory, or a lock file (created if missing). */
+export async function lockPath(
   file: string,
+  kind: 'directory' | 'file',
   waitSeconds: number,
   abort: AbortSignal,
 ): Promise<LockResult> {
-  const fd = openSync(file, 'a', 0o600);
+  const fd = kind === 'directory' ? openSync(file, 'r') : openSync(file, 'a', 0o600);
   const mode = waitSeconds > 0 ? ['--timeout', String(waitSeconds)] : ['--nonblock'];
   const result = await execa('flock', ['--exclusive', ...mode, '--conflict-exit-code', '75', '3'], {
     // execa's types do not list a bare fd for extra stdio entries; Node's spawn accepts it (tested).

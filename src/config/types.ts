@@ -28,6 +28,11 @@ export interface Config {
   /** The file the config came from, or undefined when built in code (tests). */
   readonly file: string | undefined;
   readonly log: string; // absolute path of the JSON Lines transfer log
+  /**
+   * Absolute directory for what must outlive the local Maildir's tmp/ (which Maildir readers may clean):
+   * which delivered messages still wait for their server copy to be removed, and the server-folder locks.
+   */
+  readonly state: string;
   readonly onConflict: OnConflict;
   /** Seconds ssh waits for a connection (ssh -o ConnectTimeout). */
   readonly connectTimeout: number;

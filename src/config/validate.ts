@@ -36,6 +36,7 @@ import type { Config, Remote } from './types.js';
 export const TOP_KEYS = [
   'ssh',
   'log',
+  'state',
   'onConflict',
   'connectTimeout',
   'ioTimeout',
@@ -242,8 +243,9 @@ function mailbox(ctx: Context) {
 }
 
 function configSchema(ctx: Context) {
-  const state = xdgDir(ctx.env, 'XDG_STATE_HOME', join(ctx.homedir, '.local', 'state'));
-  const defaultLog = join(state, 'syncmail', 'transfer.log');
+  const xdgState = xdgDir(ctx.env, 'XDG_STATE_HOME', join(ctx.homedir, '.local', 'state'));
+  const defaultLog = join(xdgState, 'syncmail', 'transfer.log');
+  const defaultState = join(xdgState, 'syncmail');
   const seconds = (min: number, max: number): Range => ({ min, max, unit: 'seconds' });
 
   const entries = {
@@ -253,6 +255,12 @@ function configSchema(ctx: Context) {
       ? v.optional(localPath(ctx))
       : required(
           `the default (${defaultLog}) is not an absolute path because the home directory is unknown; set log`,
+          localPath(ctx),
+        ),
+    state: isAbsolute(defaultState)
+      ? v.optional(localPath(ctx))
+      : required(
+          `the default (${defaultState}) is not an absolute path because the home directory is unknown; set state`,
           localPath(ctx),
         ),
     onConflict: v.optional(choice(['keep', 'rename']), DEFAULTS.onConflict),
@@ -280,6 +288,7 @@ function configSchema(ctx: Context) {
     v.transform(
       (top): Omit<Config, 'file'> => ({
         log: top.log ?? defaultLog,
+        state: top.state ?? defaultState,
         onConflict: top.onConflict,
         connectTimeout: top.connectTimeout,
         ioTimeout: top.ioTimeout,

@@ -8,6 +8,7 @@ import type { Delivering } from '../maildir/deliver.js';
 import type { MaildirFs } from '../maildir/fs.js';
 import { type MailboxPaths, mailboxPaths } from '../maildir/layout.js';
 import { LocalIndex } from '../maildir/local-index.js';
+import type { Journal } from '../maildir/pending.js';
 import type { Entry } from '../maildir/plan.js';
 import type { Outcome } from '../rsync/classify.js';
 import type { RsyncEvent } from '../rsync/events.js';
@@ -65,19 +66,24 @@ export function asSyncmailError(error: unknown, mailbox: string): SyncmailError 
   );
 }
 
+type Held = Extract<LockResult, { kind: 'locked' }>;
+
 export class MailboxRun {
   readonly paths: MailboxPaths;
   /** What the local Maildir holds; read by the settle step. */
   index: LocalIndex;
-  lock: Extract<LockResult, { kind: 'locked' }> | undefined;
+  /** The server folder's lock and the local Maildir's, in that order; every rsync inherits both. */
+  readonly locks: Held[] = [];
+  /** The pending removals of this local Maildir and server folder; opened by the settle step. */
+  journal: Journal | undefined;
   /** The server's new/ as the dry run's listing saw it. */
   readonly listing: Entry[] = [];
   /** Which of cur/ new/ tmp/ the server showed (the fetch copies them bare into the stage). */
   readonly remoteDirs = new Set<string>();
-  /** The fetch succeeded, or failed only on the local disk, and the remote is a Maildir. */
+  /** Which of them are symbolic links on the server (never followed). */
+  readonly remoteSymlinks = new Set<string>();
+  /** The fetch succeeded and the remote is a Maildir, or the fetch failed only on the local disk. */
   mayRemove = false;
-  /** Names in delivered/new (latin1: one char per byte, exact for any name, and compact). */
-  pending: string[] = [];
   /** Names of non-regular files already reported in this run (a retried pass reports them again). */
   readonly #reported = new Set<string>();
 
@@ -85,7 +91,7 @@ export class MailboxRun {
     readonly mailbox: Mailbox,
     readonly ctx: RunContext,
   ) {
-    this.paths = mailboxPaths(mailbox.local, mailbox.name);
+    this.paths = mailboxPaths(mailbox, ctx.config.state, ctx.fs.realpath(mailbox.local));
     this.index = new LocalIndex(this.paths);
   }
 
@@ -95,7 +101,16 @@ export class MailboxRun {
 
   get delivering(): Delivering {
     const { config, runId, fs } = this.ctx;
-    return { paths: this.paths, index: this.index, onConflict: config.onConflict, runId, fs };
+    if (this.journal === undefined) throw new Error('the journal is opened by the settle step');
+    const { journal } = this;
+    return {
+      paths: this.paths,
+      index: this.index,
+      onConflict: config.onConflict,
+      runId,
+      fs,
+      journal,
+    };
   }
 
   emit(event: Scoped): void {
@@ -119,6 +134,7 @@ export class MailboxRun {
     argv: string[],
     onEvent: (event: RsyncEvent) => void,
     onStdoutLine?: (line: string) => void,
+    progress?: () => string,
   ): Promise<Outcome> {
     const { config } = this.ctx;
     return runPass({
@@ -127,14 +143,16 @@ export class MailboxRun {
       // A dry run is a quick look: it does not retry.
       config: label === 'listing' ? { ...config, retries: 0 } : config,
       env: this.ctx.env,
-      cwd: this.lock === undefined ? '/' : this.paths.work,
-      lockFd: this.lock?.fd,
+      cwd: this.locks.length === 0 ? '/' : this.paths.work,
+      lockFds: this.locks.map((l) => l.fd),
       mailbox: this.mailbox.name,
       server: this.mailbox.remoteText,
       guard: this.ctx.guard,
       sleep: this.ctx.sleep,
       onEvent,
       ...(onStdoutLine === undefined ? {} : { onStdoutLine }),
+      stallMs: config.ioTimeout * 1000,
+      progress,
       onRetry: (outcome, delayMs) =>
         this.emit({
           event: 'retry',
@@ -151,6 +169,12 @@ export class MailboxRun {
     return (event) => {
       switch (event.kind) {
         case 'nonregular': {
+          // The server's cur/, new/ or tmp/ itself is a symlink: the Maildir check reports it.
+          const top = event.name.toString('latin1');
+          if ((MAILDIR_DIRS as readonly string[]).includes(top)) {
+            this.remoteSymlinks.add(top);
+            break;
+          }
           const file = inNew(event.name);
           const key = file.toString('latin1');
           if (this.#reported.has(key)) break;
@@ -200,7 +224,7 @@ export class MailboxRun {
   }
 
   release(): void {
-    this.lock?.release();
-    this.lock = undefined;
+    this.journal?.close();
+    for (const lock of this.locks.splice(0).reverse()) lock.release();
   }
 }

@@ -30,7 +30,7 @@ export async function syncMailbox(mailbox: Mailbox, ctx: RunContext, mode: Mode)
 export function printMailboxes(config: Config, mailboxes: readonly Mailbox[]): string {
   const lines: string[] = [];
   for (const mailbox of mailboxes) {
-    const setup = { mailbox, config, paths: mailboxPaths(mailbox.local, mailbox.name) };
+    const setup = { mailbox, config, paths: mailboxPaths(mailbox, config.state) };
     lines.push(`# ${mailbox.name}: ${mailbox.remoteText} -> ${mailbox.local}`);
     for (const step of STEPS) lines.push(...step.print(setup));
     lines.push('');

@@ -1,38 +1,44 @@
-// The steps of one mailbox's sync, each written once. What makes "never lose, never duplicate" hold
-// whatever interrupts them, in order:
+// The steps of one mailbox's sync, each written once. What makes "never lose, never duplicate, never
+// resurrect" hold whatever interrupts them, in order:
 //
-//   prepare → lock → settle what an interrupted remove pass left → fetch the server's new/ into the
-//   stage (tmp/syncmail/NAME/stage) → deliver every complete staged message into new/ with link(), never
-//   replacing a name, a unique name already in new/ or cur/ being compared byte for byte → flush (syncfs)
-//   → remove on the server exactly the delivered names, then forget them.
+//   prepare → lock the server folder and the local Maildir → settle what an interrupted run left (the
+//   journal's intents, the placeholders) → fetch the server's new/ into the stage
+//   (tmp/syncmail/FOLDER/stage), skipping what is pending → deliver each complete staged message into new/
+//   (journal first, then an atomic rename; a unique name already in new/ or cur/ compared byte for byte)
+//   → flush (syncfs, then the journal) → remove on the server exactly the pending messages, then forget
+//   them.
 //
 // A kill at any point leaves: partial data in the stage (resumed next run), complete messages in the
 // stage (delivered next run without fetching again), or delivered messages whose server copy still
-// exists (kept in delivered/, never fetched or delivered again, removed next run). new/ only ever gains
-// complete files, through link(). The layout is described in maildir/layout.ts, the moves in deliver.ts.
+// exists (pending in the journal: never fetched or delivered again, removed next run). new/ only ever
+// gains complete files, through rename(). The journal is in maildir/pending.ts, the moves in deliver.ts.
 //
 // Each step also says what it does for --print (the exact command it runs, or what syncmail does itself)
 // and, where it has something to show, how --dry-run previews it without changing anything.
+import type { Dirent } from 'node:fs';
 import type { Config, Mailbox } from '../config/types.js';
 import { LocalIoError } from '../errors.js';
-import { lockMailbox } from '../lock.js';
+import { lockPath } from '../lock.js';
 import {
-  clearRemoving,
+  apply,
+  type Decision,
   type Delivery,
-  deliverFile,
-  promoteSettled,
-  retireStaged,
-  settleRemoving,
+  decide,
+  journalBatch,
+  placeholder,
+  type Staged,
 } from '../maildir/deliver.js';
 import { flush } from '../maildir/flush.js';
-import { joinName, type MailboxPaths } from '../maildir/layout.js';
+import { joinName, type MailboxPaths, uniqueName } from '../maildir/layout.js';
 import { scanLocal } from '../maildir/local-index.js';
+import { Journal } from '../maildir/pending.js';
 import { planMessage } from '../maildir/plan.js';
 import { clearDir, prepareLocalMaildir } from '../maildir/prepare.js';
-import { fetchArgv, listArgv, removeArgv } from '../rsync/argv.js';
+import { fetchArgv, listArgv, REMOVE_TEMP_DIR, removeArgv } from '../rsync/argv.js';
 import { parseListLine } from '../rsync/parse-list.js';
+import { directoryProbe } from '../rsync/watchdog.js';
 import { shellCommand } from '../text/shell-quote.js';
-import { MAILDIR_DIRS, type MailboxRun } from './mailbox-run.js';
+import { asSyncmailError, MAILDIR_DIRS, type MailboxRun } from './mailbox-run.js';
 
 /** What --print needs to know about a mailbox: no process, no disk. */
 export interface Setup {
@@ -51,11 +57,14 @@ export interface Step {
   preview?(m: MailboxRun): Promise<boolean>;
 }
 
+/** How many messages share one fsync of the journal's intents. */
+const BATCH = 1000;
+
 function rsyncLine(config: Config, argv: readonly string[]): string {
   return `LC_ALL=C ${shellCommand([config.rsync, ...argv])}`;
 }
 
-function reportDelivery(m: MailboxRun, d: Delivery, changedOnServer = false): void {
+function reportDelivery(m: MailboxRun, d: Delivery): void {
   switch (d.kind) {
     case 'delivered':
       m.emit({
@@ -63,7 +72,7 @@ function reportDelivery(m: MailboxRun, d: Delivery, changedOnServer = false): vo
         file: d.name,
         size: d.size,
         ...(d.renamed ? { as: d.as } : {}),
-        ...(changedOnServer ? { changedOnServer: true } : {}),
+        ...(d.changedOnServer ? { changedOnServer: true } : {}),
       });
       break;
     case 'exists':
@@ -75,13 +84,33 @@ function reportDelivery(m: MailboxRun, d: Delivery, changedOnServer = false): vo
   }
 }
 
-/** Delivers what an earlier remove pass left in removing/ (see deliver.ts), then empties it. */
-async function settle(m: MailboxRun): Promise<void> {
-  const again = settleRemoving(m.delivering);
-  for (const d of again) if (d.kind === 'delivered') reportDelivery(m, d, true);
-  if (again.length > 0) await flush(m.fs, m.paths.new);
-  promoteSettled(m.delivering, again);
-  clearRemoving(m.delivering);
+/** The journal of a mailbox run, which the settle step opened. */
+function journalOf(m: MailboxRun): Journal {
+  if (m.journal === undefined) throw new Error('the journal is opened by the settle step');
+  return m.journal;
+}
+
+/**
+ * An intent the last run left, whose staged copy is gone: renamed into new/ (the name, or the fresh one
+ * it was to get, is in the local Maildir; or it is not, because the reader deleted it, and the renaming
+ * marker says a batch was cut short), or wiped with the rest of tmp/ by a cleaner before the rename (the
+ * marker went with it): then it never became visible, and it is fetched and delivered again.
+ */
+function settleIntent(m: MailboxRun, name: Buffer, as: Buffer, renaming: boolean): void {
+  const journal = journalOf(m);
+  if (m.fs.lstat(joinName(m.paths.stageNew, name)) !== undefined) return; // the deliver step finishes it
+  const unique = uniqueName(as);
+  const there = m.index.find(as).some((e) => uniqueName(e.name).equals(unique));
+  if (there || renaming) journal.delivered(name);
+  else journal.undo(name);
+}
+
+/** Every pending message's placeholder, and nothing else, in pending/new. */
+function rebuildPlaceholders(m: MailboxRun): void {
+  clearDir(m.fs, m.paths.pendingNew);
+  for (const [name, p] of journalOf(m).entries()) {
+    if (p.visible) placeholder(m.delivering, name, p.size, p.mtime);
+  }
 }
 
 const prepare: Step = {
@@ -89,25 +118,36 @@ const prepare: Step = {
   print: (s) => [`# prepare: create cur/ new/ tmp/ and ${s.paths.work}/ (mode 0700) if missing`],
   async run(m) {
     prepareLocalMaildir(m.fs, m.paths);
+    m.fs.mkdir(`${m.ctx.config.state}/pending`, 0o700);
+    m.fs.mkdir(`${m.ctx.config.state}/locks`, 0o700);
     return true;
   },
 };
 
 const lock: Step = {
   name: 'lock',
-  print: (s) => [`# lock: flock ${s.paths.lock} for the rest; every rsync below inherits it`],
+  print: (s) => [
+    `# lock: flock ${s.paths.folderLock} (the server folder) and ${s.paths.local}/ (the local Maildir) for the rest; every rsync below inherits both`,
+  ],
   async run(m) {
-    const result = await lockMailbox(m.paths.lock, m.ctx.wait, m.ctx.guard.abortSignal);
-    if (result.kind === 'failed') {
-      throw new LocalIoError(
-        result.message,
-        'check that util-linux flock is installed and the Maildir is writable',
-        'lock-failed',
-      );
+    // Always the server folder first, then the local Maildir: two runs never wait on each other in a ring.
+    const targets = [
+      [m.paths.folderLock, 'file'],
+      [m.paths.local, 'directory'],
+    ] as const;
+    for (const [target, kind] of targets) {
+      const result = await lockPath(target, kind, m.ctx.wait, m.ctx.guard.abortSignal);
+      if (result.kind === 'failed') {
+        throw new LocalIoError(
+          result.message,
+          'check that util-linux flock is installed and the Maildir and the state directory are writable',
+          'lock-failed',
+        );
+      }
+      if (result.kind === 'busy') m.emit({ event: 'busy' });
+      if (result.kind !== 'locked') return false;
+      m.locks.push(result);
     }
-    if (result.kind === 'busy') m.emit({ event: 'busy' });
-    if (result.kind !== 'locked') return false;
-    m.lock = result;
     return true;
   },
 };
@@ -115,14 +155,19 @@ const lock: Step = {
 const settleStep: Step = {
   name: 'settle',
   print: (s) => [
-    `# settle: deliver what an interrupted remove pass left in ${s.paths.removingNew}/`,
+    `# settle: finish what an interrupted run left, from the journal ${s.paths.journal}`,
   ],
   async run(m) {
-    // Nothing else can be writing here while we hold the lock (an orphaned rsync would still hold it).
+    // Nothing else can be writing here while we hold the locks (an orphaned rsync would still hold them).
     clearDir(m.fs, m.paths.temp);
     m.index = scanLocal(m.paths, m.fs);
-    // A remove pass that was cut short may have left the only copy of a changed message in removing/.
-    await settle(m);
+    m.journal = new Journal(m.fs, m.paths.journal);
+    const renaming = m.fs.lstat(m.paths.renaming) !== undefined;
+    const intents = [...m.journal.entries()].filter(([, p]) => !p.visible);
+    for (const [name, p] of intents) settleIntent(m, name, p.as ?? name, renaming);
+    // Every intent left now has its staged copy: the marker has said what it had to.
+    endRenaming(m);
+    rebuildPlaceholders(m);
     return true;
   },
   async preview(m) {
@@ -131,6 +176,24 @@ const settleStep: Step = {
     return true;
   },
 };
+
+/**
+ * The fetch copies the server's cur/, new/ and tmp/ directories bare into the stage; for the check that
+ * the remote is a Maildir to mean something, this fetch must be what puts them there: the stage's cur/ and
+ * tmp/ go, and its new/ (which holds the staged messages) gets mtime 0, which rsync --times replaces
+ * with the server's new/'s.
+ */
+function unmarkStage(m: MailboxRun): void {
+  m.fs.remove(`${m.paths.stage}/cur`);
+  m.fs.remove(`${m.paths.stage}/tmp`);
+  m.fs.utimes(m.paths.stageNew, 0);
+}
+
+function readStage(m: MailboxRun): void {
+  if (m.fs.lstat(`${m.paths.stage}/cur`)?.isDirectory()) m.remoteDirs.add('cur');
+  if (m.fs.lstat(`${m.paths.stage}/tmp`)?.isDirectory()) m.remoteDirs.add('tmp');
+  if ((m.fs.lstat(m.paths.stageNew)?.mtimeMs ?? 0) !== 0) m.remoteDirs.add('new');
+}
 
 const fetch: Step = {
   name: 'fetch',
@@ -142,17 +205,30 @@ const fetch: Step = {
     const { mailbox, ctx, paths } = m;
     const stats: Record<string, number> = {};
     const reportRsync = m.reportRsync('fetch');
-    const outcome = await m.pass('fetch', fetchArgv(mailbox, ctx.config, paths), (event) => {
-      if (event.kind === 'stat') stats[event.key] = event.value;
-      else reportRsync(event);
-    });
+    unmarkStage(m);
+    const outcome = await m.pass(
+      'fetch',
+      fetchArgv(mailbox, ctx.config, paths),
+      (event) => {
+        if (event.kind === 'stat') stats[event.key] = event.value;
+        else reportRsync(event);
+      },
+      undefined,
+      // The fetch prints nothing per file: its progress is what arrives on disk.
+      directoryProbe([paths.temp, paths.partial], [paths.stageNew]),
+    );
     if (Object.keys(stats).length > 0) m.emit({ event: 'stats', pass: 'fetch', counts: stats });
     if (!outcome.ok) m.fail(outcome.error);
-    // A full or read-only local disk still let rsync reach the server: the remove pass may then free the
-    // server (and, once the reader deletes mail, the local disk) of what was delivered before it filled.
+    readStage(m);
+    if (outcome.ok && !m.checkMaildir(true)) {
+      // Not a Maildir: what came from its new/ is not delivered, and nothing is removed.
+      clearDir(m.fs, paths.stageNew);
+      return false;
+    }
+    // A full or read-only local disk still let rsync reach the server, and the pending messages are ours:
+    // the remove pass may then free the server (and, once the reader deletes mail, the local disk).
     const localTrouble = !outcome.ok && outcome.error instanceof LocalIoError;
-    for (const name of m.fs.names(paths.stage)) m.remoteDirs.add(name.toString('latin1'));
-    m.mayRemove = (outcome.ok || localTrouble) && m.checkMaildir(outcome.ok);
+    m.mayRemove = outcome.ok || localTrouble;
     // Stale partials, or give the space back.
     if (outcome.ok || localTrouble) m.fs.remove(paths.partial);
     // Whatever is complete in the stage is delivered next, even after a failed fetch: those files are whole.
@@ -168,43 +244,126 @@ const fetch: Step = {
         const entry = parseListLine(line);
         if (entry === undefined) return;
         const path = entry.path.toString('latin1');
-        if (entry.type === 'dir' && (MAILDIR_DIRS as readonly string[]).includes(path))
-          m.remoteDirs.add(path);
+        const top = (MAILDIR_DIRS as readonly string[]).includes(path);
+        if (top && entry.type === 'dir') m.remoteDirs.add(path);
+        if (top && entry.type === 'symlink') m.remoteSymlinks.add(path);
         if (!path.startsWith('new/')) return;
         const type = entry.type === 'file' ? 'file' : entry.type === 'dir' ? 'directory' : 'other';
         m.listing.push({ name: entry.path.subarray(4), type });
       },
     );
     if (!outcome.ok) m.fail(outcome.error);
-    else m.checkMaildir(true);
+    else if (!m.checkMaildir(true)) return false;
     return true;
   },
 };
 
+/**
+ * Brackets a batch's renames. The marker is made before the batch's intents are journaled, so any intent
+ * whose message may have been renamed has it; it goes once the journal says where each message is.
+ */
+function beginRenaming(m: MailboxRun): void {
+  m.fs.placeholder(m.paths.renaming, 0, 0);
+}
+
+function endRenaming(m: MailboxRun): void {
+  journalOf(m).sync();
+  m.fs.remove(m.paths.renaming);
+}
+
+/** The staged messages of one batch, decided; what is not a message is reported and dropped. */
+function decideBatch(m: MailboxRun, entries: Iterable<Dirent<Buffer>>): Decision[] {
+  const d = m.delivering;
+  const decisions: Decision[] = [];
+  for (const entry of entries) {
+    const name = entry.name;
+    const path = joinName(m.paths.stageNew, name);
+    const type = entry.isDirectory() ? 'directory' : entry.isFile() ? 'file' : 'other';
+    const info = type === 'file' ? m.fs.stat(path) : undefined;
+    const staged: Staged = {
+      path,
+      name,
+      size: info?.size ?? 0,
+      mtime: Math.floor((info?.mtimeMs ?? 0) / 1000),
+    };
+    const pending = d.journal.get(name);
+    const plan = planMessage(
+      { name, type, size: staged.size, mtime: staged.mtime, pending },
+      m.index,
+    );
+    if (plan.action === 'skip') continue;
+    if (plan.action === 'leave') {
+      m.fs.remove(path);
+      m.emit({ event: 'not-a-message', file: name, reason: plan.reason });
+      continue;
+    }
+    decisions.push(decide(d, staged, plan));
+  }
+  return decisions;
+}
+
+/**
+ * A local disk failure mid-batch (full or read-only): what is delivered so far is flushed and its server
+ * copies removed; the rest stays on the server. What is still staged goes, so that deleting local mail
+ * frees the disk (a later run fetches it again), except a message whose intent could not be undone: its
+ * staged copy is what tells the next run it never became visible. The renaming marker stays until that
+ * run has settled the batch.
+ */
+function giveUp(m: MailboxRun, error: unknown, rest: readonly Decision[]): boolean {
+  const failure = asSyncmailError(error, m.mailbox.name);
+  if (!(failure instanceof LocalIoError)) throw error;
+  m.fail(failure);
+  const journal = journalOf(m);
+  for (const x of rest) {
+    try {
+      // A staged copy that is gone was renamed (its D is what failed): the next run settles it.
+      const moved = m.fs.lstat(x.staged.path) === undefined;
+      if (x.kind === 'move' && !moved && journal.get(x.staged.name)?.visible === false)
+        journal.undo(x.staged.name);
+    } catch {
+      // Kept, as said above.
+    }
+  }
+  try {
+    for (const name of m.fs.names(m.paths.stageNew)) {
+      if (journal.get(name)?.visible === false) continue;
+      m.fs.remove(joinName(m.paths.stageNew, name));
+    }
+    journal.sync();
+  } catch {
+    // Nothing more to free now; the next run settles what is left.
+  }
+  return true;
+}
+
 const deliver: Step = {
   name: 'deliver',
   print: (s) => [
-    `# deliver: link each complete staged message into new/ (never replacing a name), then move it to ${s.paths.deliveredNew}/`,
+    `# deliver: journal each complete staged message in ${s.paths.journal}, then rename it into new/ (never over a name)`,
   ],
   async run(m) {
     const d = m.delivering;
-    for (const entry of m.fs.entries(m.paths.stageNew)) {
-      const name = entry.name;
-      const staged = joinName(m.paths.stageNew, name);
-      const type = entry.isDirectory() ? 'directory' : entry.isFile() ? 'file' : 'other';
-      const plan = planMessage({ name, type }, m.index);
-      if (plan.action === 'skip') continue;
-      if (plan.action === 'leave') {
-        m.fs.remove(staged);
-        m.emit({ event: 'not-a-message', file: name, reason: plan.reason });
-        continue;
+    const entries = m.fs.entries(m.paths.stageNew);
+    for (let start = 0; start < entries.length; start += BATCH) {
+      const decisions = decideBatch(m, entries.slice(start, start + BATCH));
+      if (decisions.length === 0) continue;
+      try {
+        beginRenaming(m);
+        journalBatch(d, decisions);
+      } catch (error) {
+        return giveUp(m, error, decisions);
       }
-      const delivery = deliverFile(d, staged, name, plan);
-      retireStaged(d, staged, delivery);
-      reportDelivery(m, delivery);
+      for (const [i, x] of decisions.entries()) {
+        try {
+          const delivery = apply(d, x);
+          if (delivery !== undefined) reportDelivery(m, delivery);
+        } catch (error) {
+          return giveUp(m, error, decisions.slice(i));
+        }
+      }
+      endRenaming(m);
     }
-    m.pending = m.fs.names(m.paths.deliveredNew).map((n) => n.toString('latin1'));
-    return m.pending.length > 0;
+    return true;
   },
   async preview(m) {
     for (const entry of m.listing) {
@@ -223,41 +382,68 @@ const deliver: Step = {
 const flushStep: Step = {
   name: 'flush',
   print: (s) => [
-    '# flush: make the delivered messages durable before anything leaves the server',
+    '# flush: make the delivered messages and the journal durable before anything leaves the server',
     shellCommand(['sync', '-f', s.paths.new]),
   ],
   async run(m) {
+    const journal = journalOf(m);
+    if (![...journal.entries()].some(([, p]) => p.visible)) return false;
     await flush(m.fs, m.paths.new);
+    journal.sync();
     return m.mayRemove;
   },
 };
 
+/** The pending name a remove-pass report stands for: rsync may shorten a name in its temp file names. */
+function pendingName(m: MailboxRun, reported: Buffer): Buffer | undefined {
+  const journal = journalOf(m);
+  if (journal.get(reported) !== undefined) return reported;
+  const candidates = [...journal.entries()].filter(([name]) =>
+    name.subarray(0, reported.length).equals(reported),
+  );
+  return candidates.length === 1 ? candidates[0]?.[0] : undefined;
+}
+
 const remove: Step = {
   name: 'remove',
   print: (s) => [
-    `# remove: link the delivered messages into ${s.paths.removingNew}/, then remove exactly those on the server`,
+    `# remove: remove on the server exactly the pending messages (placeholders in ${s.paths.pendingNew}/)`,
     rsyncLine(s.config, removeArgv(s.mailbox, s.config, s.paths)),
   ],
   async run(m) {
     const { paths, fs } = m;
-    const file = (dir: string, name: string): Buffer => joinName(dir, Buffer.from(name, 'latin1'));
-    for (const name of m.pending)
-      fs.link(file(paths.deliveredNew, name), file(paths.removingNew, name));
+    const journal = journalOf(m);
+    if (!fs.lstat(REMOVE_TEMP_DIR)?.isDirectory()) {
+      throw new LocalIoError(
+        `${REMOVE_TEMP_DIR} is missing (is /proc mounted?); syncmail needs it to remove server copies safely`,
+        'mount /proc; nothing was removed from the server',
+        'local-maildir',
+      );
+    }
+    // What the pass can take: a visible entry whose placeholder could not be made is not among them.
+    const offered = [...journal.entries()].filter(
+      ([name, p]) => p.visible && fs.lstat(joinName(paths.pendingNew, name)) !== undefined,
+    );
     const gone = new Set<string>();
     const reportRsync = m.reportRsync('remove');
     const outcome = await m.pass('remove', removeArgv(m.mailbox, m.ctx.config, paths), (event) => {
       if (event.kind === 'removed' || event.kind === 'already-removed') {
         gone.add(event.name.toString('latin1'));
         if (event.kind === 'removed') m.emit({ event: 'removed', file: event.name });
+      } else if (event.kind === 'changed') {
+        m.emit({ event: 'changed', file: pendingName(m, event.name) ?? event.name });
       } else reportRsync(event);
     });
     if (!outcome.ok && !outcome.changed) m.fail(outcome.error);
-    await settle(m);
     // After a clean pass, a name rsync did not report is no longer a regular file on the server (gone, or
     // replaced by something that is reported next run); either way its message is delivered, so it goes.
-    for (const name of m.pending) {
-      if (outcome.ok || gone.has(name)) fs.unlink(file(paths.deliveredNew, name));
+    for (const [name] of offered) {
+      if (!(outcome.ok || gone.has(name.toString('latin1')))) continue;
+      journal.removed(name);
+      fs.remove(joinName(paths.pendingNew, name));
     }
+    journal.sync();
+    journal.compact();
     return true;
   },
 };

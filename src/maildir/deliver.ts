@@ -1,28 +1,35 @@
-// Applies a delivery plan (plan.ts): moves a complete message into new/ with link(2), which is atomic
-// and can never replace an existing name, so a local message is never overwritten. What happens to each
-// staged file:
+// Applies delivery plans (plan.ts) to a batch of staged messages, so that a message becomes visible at
+// most once, whatever interrupts it and whatever the reader does in between:
 //
-//   stage/new/X --link--> new/X            then stage/new/X --rename--> delivered/new/X   (delivered)
-//   same bytes already in new/ or cur/     then stage/new/X --rename--> delivered/new/X   (exists)
-//   other bytes under the same unique name: stage copy dropped, server copy kept           (conflict)
+//   1. decide each message's fate, comparing bytes where a unique name is already local; nothing moves;
+//   2. journal an intent (I) for each message to move and an E for each already here, then fsync the
+//      journal once for the batch;
+//   3. move each message into new/ with rename(2), which is atomic, and journal that it is done (D).
 //
-// Every step is idempotent, so a run killed anywhere in here is finished by the next one.
+// A message is visible exactly when its staged copy is gone: before the rename the stage holds it, after
+// it new/ does. So after a crash an intent whose staged copy is still there is finished, and one whose
+// copy is gone is done (checked against the Maildir where a cleaning of tmp/ could have taken the stage
+// copy instead; see settle in mailbox/steps.ts). rename(2) would replace an existing name, so each target
+// is checked just before; only syncmail writes these names (others hold the mailbox lock, and a reader
+// only moves new/ to cur/), and unique names do not collide.
 import type { OnConflict } from '../config/types.js';
-import type { FsPath, MaildirFs } from './fs.js';
+import type { MaildirFs } from './fs.js';
 import type { MailboxPaths } from './layout.js';
 import { joinName, uniqueName } from './layout.js';
 import type { LocalIndex } from './local-index.js';
-import { type Plan, planMessage } from './plan.js';
+import type { Journal } from './pending.js';
+import type { Plan } from './plan.js';
 import { sameContent } from './same-content.js';
 
 export type Delivery =
-  /** Linked into new/ as `as` (equal to `name` unless renamed after a conflict). */
+  /** In new/ as `as` (equal to `name` unless renamed after a conflict). */
   | {
       readonly kind: 'delivered';
       readonly name: Buffer;
       readonly as: Buffer;
       readonly size: number;
       readonly renamed: boolean;
+      readonly changedOnServer: boolean;
     }
   /** The same bytes are already in the local Maildir (a leftover of an interrupted run). */
   | { readonly kind: 'exists'; readonly name: Buffer; readonly local: Buffer }
@@ -35,7 +42,28 @@ export interface Delivering {
   readonly onConflict: OnConflict;
   readonly runId: string;
   readonly fs: MaildirFs;
+  readonly journal: Journal;
 }
+
+/** A complete message in the stage, with its server copy's size and mtime (whole seconds). */
+export interface Staged {
+  readonly path: Buffer;
+  readonly name: Buffer;
+  readonly size: number;
+  readonly mtime: number;
+}
+
+export type Decision =
+  | {
+      readonly kind: 'move';
+      readonly staged: Staged;
+      readonly as: Buffer;
+      readonly renamed: boolean;
+      readonly changedOnServer: boolean;
+    }
+  | { readonly kind: 'exists'; readonly staged: Staged; readonly local: Buffer }
+  | { readonly kind: 'conflict'; readonly staged: Staged; readonly local: Buffer }
+  | { readonly kind: 'drop'; readonly staged: Staged };
 
 const NAME_MAX = 255;
 
@@ -56,86 +84,97 @@ export function renamedName(name: Buffer, runId: string, attempt: number): Buffe
   return Buffer.concat([unique, suffix, info]);
 }
 
-function linkNew(d: Delivering, source: FsPath, as: Buffer): boolean {
-  try {
-    d.fs.link(source, joinName(d.paths.new, as));
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
+function taken(d: Delivering, as: Buffer): boolean {
+  return d.index.find(as).length > 0 || d.fs.lstat(joinName(d.paths.new, as)) !== undefined;
 }
 
-/** Puts the message at `source` (a file named `name`) into new/, as `plan` says. */
-export function deliverFile(
+/** Moves to `as`, reserving the name in the index so later decisions of the batch avoid it. */
+function move(d: Delivering, staged: Staged, as: Buffer, changedOnServer: boolean): Decision {
+  d.index.add('new', as);
+  return { kind: 'move', staged, as, renamed: !as.equals(staged.name), changedOnServer };
+}
+
+/** Step 1: where one staged message goes. Reads (compares bytes), changes nothing. */
+export function decide(
   d: Delivering,
-  source: FsPath,
-  name: Buffer,
-  plan: Extract<Plan, { action: 'deliver' | 'compare' }>,
-  onConflict: OnConflict = d.onConflict,
-): Delivery {
-  const size = d.fs.stat(source).size;
-  const existing = plan.action === 'compare' ? plan.local : [];
-  for (const entry of existing) {
-    if (sameContent(d.fs, source, entry.path)) return { kind: 'exists', name, local: entry.path };
+  staged: Staged,
+  plan: Extract<Plan, { action: 'drop' | 'deliver' | 'compare' }>,
+): Decision {
+  if (plan.action === 'drop') return { kind: 'drop', staged };
+  const local = plan.action === 'compare' ? plan.local : [];
+  for (const entry of local) {
+    if (sameContent(d.fs, staged.path, entry.path))
+      return { kind: 'exists', staged, local: entry.path };
   }
-  if (existing.length === 0 && linkNew(d, source, name)) {
-    d.index.add('new', name);
-    return { kind: 'delivered', name, as: name, size, renamed: false };
+  if (local.length === 0 && !taken(d, staged.name))
+    return move(d, staged, staged.name, plan.changedOnServer);
+  // A version of ours that changed on the server is always taken, under a fresh name beside the old one.
+  if (d.onConflict === 'keep' && !plan.changedOnServer) {
+    return {
+      kind: 'conflict',
+      staged,
+      local: local[0]?.path ?? joinName(d.paths.new, staged.name),
+    };
   }
-  const clash = existing[0]?.path ?? joinName(d.paths.new, name);
-  if (onConflict === 'keep') return { kind: 'conflict', name, local: clash };
-
   for (let attempt = 1; ; attempt += 1) {
-    const as = renamedName(name, d.runId, attempt);
-    if (d.index.find(as).length === 0 && linkNew(d, source, as)) {
-      d.index.add('new', as);
-      return { kind: 'delivered', name, as, size, renamed: true };
+    const as = renamedName(staged.name, d.runId, attempt);
+    if (!taken(d, as)) return move(d, staged, as, plan.changedOnServer);
+  }
+}
+
+/** Step 2: the journal records for a batch of decisions, durable before anything moves. */
+export function journalBatch(d: Delivering, decisions: readonly Decision[]): void {
+  for (const x of decisions) {
+    const { name, size, mtime } = x.staged;
+    if (x.kind === 'move') d.journal.intend(name, size, mtime, x.as);
+    else if (x.kind === 'exists') d.journal.exists(name, size, mtime);
+  }
+  d.journal.sync();
+}
+
+/** The sparse stand-in for a pending message that both rsync passes compare against (layout.ts). */
+export function placeholder(d: Delivering, name: Buffer, size: number, mtime: number): void {
+  d.fs.placeholder(joinName(d.paths.pendingNew, name), size, mtime);
+}
+
+/** Step 3 for one decision: the move (or the stage copy's removal), and what it became. */
+export function apply(d: Delivering, x: Decision): Delivery | undefined {
+  const { staged } = x;
+  switch (x.kind) {
+    case 'drop':
+      d.fs.unlink(staged.path);
+      return undefined;
+    case 'conflict':
+      // The server copy stays for a person to decide; if they delete it there, nothing is left behind
+      // that would report the conflict for ever.
+      d.fs.unlink(staged.path);
+      return { kind: 'conflict', name: staged.name, local: x.local };
+    case 'exists':
+      placeholder(d, staged.name, staged.size, staged.mtime);
+      d.fs.unlink(staged.path);
+      return { kind: 'exists', name: staged.name, local: x.local };
+    case 'move': {
+      const target = joinName(d.paths.new, x.as);
+      if (d.fs.lstat(target) !== undefined) {
+        // Taken since the decision: the same bytes are a leftover, others stay on the server.
+        d.journal.undo(staged.name);
+        if (sameContent(d.fs, staged.path, target)) {
+          d.journal.exists(staged.name, staged.size, staged.mtime);
+          return apply(d, { kind: 'exists', staged, local: target });
+        }
+        return apply(d, { kind: 'conflict', staged, local: target });
+      }
+      d.fs.rename(staged.path, target);
+      d.journal.delivered(staged.name);
+      placeholder(d, staged.name, staged.size, staged.mtime);
+      return {
+        kind: 'delivered',
+        name: staged.name,
+        as: x.as,
+        size: staged.size,
+        renamed: x.renamed,
+        changedOnServer: x.changedOnServer,
+      };
     }
   }
-}
-
-/** After a delivery: the stage copy moves on to delivered/ (or, for a conflict, goes). */
-export function retireStaged(d: Delivering, staged: FsPath, delivery: Delivery): void {
-  if (delivery.kind === 'conflict') {
-    // The server copy stays for a person to decide; if they delete it there, nothing is left behind
-    // that would report the conflict for ever.
-    d.fs.unlink(staged);
-  } else d.fs.rename(staged, joinName(d.paths.deliveredNew, delivery.name));
-}
-
-/**
- * Settles removing/new after a remove pass, or at the start of the next run if one was cut short. A file
- * still linked to its delivered/new twin is just a link. Any other file is a newer version of a message
- * that rsync fetched during the remove pass (the server copy changed after the fetch): it is delivered,
- * under a fresh name when the old version holds its name. Returns those deliveries; once they are flushed,
- * promoteSettled() makes each the delivered version, so the next fetch neither sends nor delivers it again.
- */
-export function settleRemoving(d: Delivering): Delivery[] {
-  const results: Delivery[] = [];
-  for (const name of d.fs.names(d.paths.removingNew)) {
-    const file = joinName(d.paths.removingNew, name);
-    const mine = d.fs.lstat(file);
-    const twin = d.fs.lstat(joinName(d.paths.deliveredNew, name));
-    if (mine === undefined || !mine.isFile()) continue;
-    if (twin !== undefined && twin.ino === mine.ino && twin.dev === mine.dev) continue;
-    const plan = planMessage({ name, type: 'file' }, d.index);
-    if (plan.action === 'deliver' || plan.action === 'compare') {
-      results.push(deliverFile(d, file, name, plan, 'rename'));
-    }
-  }
-  return results;
-}
-
-/** After the flush: the settled newer versions replace their old delivered/new twins (still linked in new/). */
-export function promoteSettled(d: Delivering, settled: readonly Delivery[]): void {
-  for (const s of settled) {
-    d.fs.rename(joinName(d.paths.removingNew, s.name), joinName(d.paths.deliveredNew, s.name));
-  }
-}
-
-/** Empties removing/new; only after settleRemoving(), a flush and promoteSettled(). */
-export function clearRemoving(d: Delivering): void {
-  for (const name of d.fs.names(d.paths.removingNew))
-    d.fs.remove(joinName(d.paths.removingNew, name));
 }

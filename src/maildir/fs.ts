@@ -1,29 +1,34 @@
-// Every filesystem call the Maildir layer makes goes through one of these, so a test can make the Nth
-// call fail with an errno, or end the run right there as a crash would (test/helpers/faulty-fs.ts), the
-// way rimraf's src/fs.ts and mbsync's journal step limit do. The calls are synchronous on purpose: the
+// Every filesystem call the Maildir layer and the pending-removal journal make goes through one of these,
+// so a test can make the Nth call fail with an errno, or end the run right there as a crash would
+// (test/helpers/faulty-fs.ts), the way rimraf's src/fs.ts and mbsync's journal step limit do. The calls are synchronous on purpose: the
 // Maildir steps run one message after another with nothing to overlap, and without the thread-pool round
 // trip per call the delivery loop runs several times faster.
 import {
   closeSync,
   type Dirent,
-  linkSync,
+  fsyncSync,
+  ftruncateSync,
   lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
+  readFileSync,
   readSync,
+  realpathSync,
   renameSync,
   rmSync,
   type Stats,
   statSync,
   unlinkSync,
+  utimesSync,
+  writeSync,
 } from 'node:fs';
+import path from 'node:path';
 import { execa } from 'execa';
 
 export type FsPath = string | Buffer;
 
 export interface MaildirFs {
-  link(existing: FsPath, created: FsPath): void;
   rename(from: FsPath, to: FsPath): void;
   unlink(path: FsPath): void;
   /** Removes a file or a whole tree; nothing there is fine. */
@@ -38,6 +43,26 @@ export interface MaildirFs {
   open(path: FsPath): number;
   read(fd: number, buffer: Buffer): number;
   close(fd: number): void;
+  /** The whole file as latin1 (one char per byte), or undefined when there is none. */
+  readText(path: string): string | undefined;
+  /** Opens a file for appending, creating it (mode 0600). */
+  openAppend(path: string): number;
+  write(fd: number, text: string): void;
+  fsync(fd: number): void;
+  /** Replaces a file's content atomically and durably: a new file, fsynced, renamed over, dir fsynced. */
+  replace(path: string, text: string): void;
+  /**
+   * A file of `size` bytes and modification time `mtime` (seconds) that holds no data (sparse): all rsync's
+   * quick check looks at, so it stands for a message without taking its space.
+   */
+  placeholder(path: FsPath, size: number, mtime: number): void;
+  /**
+   * The real path of `path`, symlinks resolved; the part that does not exist yet is appended as written
+   * (a Maildir created later under a symlinked parent keeps the name it will have).
+   */
+  realpath(path: string): string;
+  /** Sets a file's (or directory's) access and modification time, in seconds. */
+  utimes(path: FsPath, mtime: number): void;
   /**
    * Makes everything written to the filesystem holding `dir` durable, file data and directory entries:
    * one syncfs(2) (coreutils `sync -f`, Node has none) instead of rsync --fsync on every file, which
@@ -47,7 +72,6 @@ export interface MaildirFs {
 }
 
 export const realFs: MaildirFs = {
-  link: (existing, created) => linkSync(existing, created),
   rename: (from, to) => renameSync(from, to),
   unlink: (path) => unlinkSync(path),
   remove: (path) => rmSync(path, { recursive: true, force: true }),
@@ -61,6 +85,60 @@ export const realFs: MaildirFs = {
   open: (path) => openSync(path, 'r'),
   read: (fd, buffer) => readSync(fd, buffer, 0, buffer.length, null),
   close: (fd) => closeSync(fd),
+  readText: (file) => {
+    try {
+      return readFileSync(file, 'latin1');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  },
+  openAppend: (file) => openSync(file, 'a', 0o600),
+  write: (fd, text) => {
+    writeSync(fd, text, null, 'latin1');
+  },
+  fsync: (fd) => fsyncSync(fd),
+  replace: (file, text) => {
+    const fresh = `${file}.new`;
+    const fd = openSync(fresh, 'w', 0o600);
+    try {
+      writeSync(fd, text, null, 'latin1');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(fresh, file);
+    const dir = openSync(path.dirname(file), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+  },
+  placeholder: (file, size, mtime) => {
+    const fd = openSync(file, 'w', 0o600);
+    try {
+      ftruncateSync(fd, size);
+    } finally {
+      closeSync(fd);
+    }
+    utimesSync(file, mtime, mtime);
+  },
+  utimes: (file, mtime) => utimesSync(file, mtime, mtime),
+  realpath: (file) => {
+    let head = path.resolve(file);
+    let tail = '';
+    for (;;) {
+      try {
+        return path.join(realpathSync(head), tail);
+      } catch {
+        const parent = path.dirname(head);
+        if (parent === head) return path.join(head, tail);
+        tail = path.join(path.basename(head), tail);
+        head = parent;
+      }
+    }
+  },
   async syncfs(dir) {
     const result = await execa('sync', ['-f', dir], { reject: false, stdin: 'ignore' });
     return result.exitCode === 0 ? undefined : result.stderr || result.shortMessage;

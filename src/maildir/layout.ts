@@ -1,7 +1,13 @@
-// Where syncmail keeps its working files for one mailbox. Everything lives inside the local Maildir's own
-// tmp/, which Maildir readers ignore and which must be on the same filesystem as new/: that is what makes
-// the final link() into new/ atomic, and rsync's temp-to-stage rename atomic too.
+// Where syncmail keeps its working files for one mailbox. The stage, rsync's temp files and the
+// placeholders live inside the local Maildir's own tmp/, which Maildir readers ignore and which must be on
+// the same filesystem as new/: that is what makes the final rename into new/ atomic, and rsync's
+// temp-to-stage rename atomic too. They are keyed by the server folder, not by the mailbox's name, so two
+// mailboxes (or two configs) naming one server folder share them and one name used for two servers
+// does not. What must survive a cleaning of tmp/ (the pending removals, the server folder's lock) lives
+// in the state directory instead.
+import { createHash } from 'node:crypto';
 import path from 'node:path';
+import type { Mailbox } from '../config/types.js';
 
 /** The name of rsync's partial dir inside the stage's new/ (never a message: it starts with a dot). */
 export const PARTIAL_DIR = '.syncmail-partial';
@@ -11,53 +17,86 @@ export interface MailboxPaths {
   readonly cur: string;
   readonly new: string;
   readonly tmp: string;
-  /** tmp/syncmail/NAME: private to this mailbox, 0700. */
+  /** tmp/syncmail/FOLDER-KEY: private to this server folder, 0700. */
   readonly work: string;
-  /** The kernel lock (flock) that keeps two syncs of this mailbox apart. */
-  readonly lock: string;
   /** The fetch destination, a copy of the server Maildir's shape: stage/new holds complete, undelivered messages. */
   readonly stage: string;
   readonly stageNew: string;
-  /**
-   * delivered/new: messages already linked into the local new/, kept until their server copy is gone. rsync
-   * never writes here: the fetch only compares against it (--compare-dest), so a message delivered by an
-   * interrupted run is neither fetched nor delivered again, even after the reader deleted it.
-   */
-  readonly delivered: string;
-  readonly deliveredNew: string;
-  /**
-   * removing/new: hard links to delivered/new made just before the remove pass, which is the only rsync that
-   * writes here (when a server file changed after the fetch, rsync sends the new version before removing
-   * it). A file here whose inode differs from its delivered/new twin is such a version, still undelivered.
-   */
-  readonly removingNew: string;
-  /** rsync --temp-dir: files being received. Anything here at the start of a run is an orphan: removed. */
-  readonly temp: string;
   /**
    * rsync --partial-dir (relative, see rsync/argv.ts): stage/new/.syncmail-partial holds a file cut short
    * by an interruption, so the next run resumes it.
    */
   readonly partial: string;
+  /** rsync --temp-dir: files being received. Anything here at the start of a run is an orphan: removed. */
+  readonly temp: string;
+  /**
+   * pending/new: a sparse placeholder (the server copy's size and mtime, no data) for each message whose
+   * server copy waits to be removed, rebuilt from the journal every run: the fetch compares against them
+   * (--compare-dest) and the remove pass takes exactly them.
+   */
+  readonly pending: string;
+  readonly pendingNew: string;
+  /**
+   * Present while a batch of messages is being renamed into new/: after a crash it tells that a staged
+   * copy which is gone was renamed (and then deleted by the reader), not wiped by a cleaning of tmp/,
+   * which takes this file too (it has mtime 0, older than any staged message).
+   */
+  readonly renaming: string;
+  /** The pending-removal journal (maildir/pending.ts), in the state directory. */
+  readonly journal: string;
+  /** The lock that keeps two syncs of this server folder apart, in the state directory. */
+  readonly folderLock: string;
 }
 
-export function mailboxPaths(local: string, mailboxName: string): MailboxPaths {
+function hash(text: string, length: number): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, length);
+}
+
+/** A file name for a server folder: readable, and unique by the hash of the remote as written. */
+export function folderKey(remoteText: string): string {
+  const slug = remoteText
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^[._]+/, '')
+    .slice(0, 40);
+  return `${slug}-${hash(remoteText, 12)}`;
+}
+
+/**
+ * `realLocal`: the local Maildir's real path (symlinks resolved), which names its journal, so that one
+ * Maildir reached through a symlink and through its own path keeps one book. --print, which reads no
+ * disk, names it by the path as written.
+ */
+export function mailboxPaths(
+  mailbox: Pick<Mailbox, 'local' | 'remoteText'>,
+  state: string,
+  realLocal: string = mailbox.local,
+): MailboxPaths {
+  const { local } = mailbox;
+  const key = folderKey(mailbox.remoteText);
   const tmp = path.join(local, 'tmp');
-  const work = path.join(tmp, 'syncmail', mailboxName);
+  const work = path.join(tmp, 'syncmail', key);
   const stage = path.join(work, 'stage');
+  const pending = path.join(work, 'pending');
   return {
     local,
     cur: path.join(local, 'cur'),
     new: path.join(local, 'new'),
     tmp,
     work,
-    lock: path.join(work, 'lock'),
     stage,
     stageNew: path.join(stage, 'new'),
-    delivered: path.join(work, 'delivered'),
-    deliveredNew: path.join(work, 'delivered', 'new'),
-    removingNew: path.join(work, 'removing', 'new'),
-    temp: path.join(work, 'temp'),
     partial: path.join(stage, 'new', PARTIAL_DIR),
+    temp: path.join(work, 'temp'),
+    pending,
+    pendingNew: path.join(pending, 'new'),
+    renaming: path.join(work, 'renaming'),
+    // Per local Maildir and server folder: each local Maildir gets its own copy of the folder's mail.
+    journal: path.join(
+      state,
+      'pending',
+      `${key}-${hash(`${realLocal}\0${mailbox.remoteText}`, 16)}.journal`,
+    ),
+    folderLock: path.join(state, 'locks', `${key}.lock`),
   };
 }
 

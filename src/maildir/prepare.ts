@@ -4,7 +4,8 @@ import { LocalIoError } from '../errors.js';
 import type { MaildirFs } from './fs.js';
 import { joinName, type MailboxPaths } from './layout.js';
 
-function ensureDir(fs: MaildirFs, dir: string, label: string): void {
+/** `follow`: a symlink to a directory is fine here (a Maildir root on another disk, as readers allow). */
+function ensureDir(fs: MaildirFs, dir: string, label: string, follow = false): void {
   try {
     fs.mkdir(dir, 0o700);
   } catch (error) {
@@ -15,9 +16,11 @@ function ensureDir(fs: MaildirFs, dir: string, label: string): void {
       'local-maildir',
     );
   }
-  const info = fs.lstat(dir);
+  const link = fs.lstat(dir);
+  const info = follow && link?.isSymbolicLink() ? fs.stat(dir) : link;
   if (info?.isSymbolicLink()) {
-    // A symlinked new/ or cur/ could point anywhere; delivering through it is not what anyone expects.
+    // A symlinked new/, cur/ or tmp/ (or a work dir in it) could point anywhere, even out of the Maildir's
+    // filesystem; delivering through it is not what anyone expects.
     throw new LocalIoError(
       `${dir} is a symbolic link, not a directory`,
       `make ${label} a real directory`,
@@ -35,7 +38,7 @@ function ensureDir(fs: MaildirFs, dir: string, label: string): void {
 
 /** Creates cur/ new/ tmp/ (0700) and syncmail's work dirs, and checks tmp/ shares new/'s filesystem. */
 export function prepareLocalMaildir(fs: MaildirFs, paths: MailboxPaths): void {
-  ensureDir(fs, paths.local, 'the local Maildir');
+  ensureDir(fs, paths.local, 'the local Maildir', true);
   ensureDir(fs, paths.cur, 'cur/');
   ensureDir(fs, paths.new, 'new/');
   ensureDir(fs, paths.tmp, 'tmp/');
@@ -44,17 +47,11 @@ export function prepareLocalMaildir(fs: MaildirFs, paths: MailboxPaths): void {
     // would be visible in new/.
     throw new LocalIoError(
       `${paths.tmp} and ${paths.new} are on different filesystems`,
-      'put the whole Maildir on one filesystem (syncmail moves mail into new/ with link(), which needs that)',
+      'put the whole Maildir on one filesystem (syncmail moves mail from tmp/ into new/ with rename(), which needs that)',
       'local-maildir',
     );
   }
-  for (const dir of [
-    paths.work,
-    paths.stageNew,
-    paths.deliveredNew,
-    paths.removingNew,
-    paths.temp,
-  ]) {
+  for (const dir of [paths.work, paths.stageNew, paths.pendingNew, paths.temp]) {
     ensureDir(fs, dir, path.basename(dir));
   }
 }

@@ -64,15 +64,23 @@ function transportArgs(mailbox: Mailbox, config: RunConfig): string[] {
   return args;
 }
 
-function commonArgs(paths: MailboxPaths): string[] {
+/**
+ * The remove pass's temp dir: a directory where nobody, root included, can create a file. The remove pass
+ * must never write a message: a server file that changed since the fetch would be received and its server
+ * copy unlinked before syncmail's flush, so a power cut could lose it. Here rsync cannot even start such a
+ * transfer (`mkstemp "/proc/sys/NAME.XXXXXX" failed`); the changed file stays on the server and the next
+ * fetch takes it.
+ */
+export const REMOVE_TEMP_DIR = '/proc/sys';
+
+function commonArgs(tempDir: string): string[] {
   return [
-    // Keeps the server's mtime: the remove pass relies on size+mtime to know the stage copy is current.
+    // Keeps the server's mtime: rsync's quick check (size and mtime) is how both passes recognise a
+    // staged copy or a placeholder as the server's file.
     '--times',
     // Never cross into another filesystem on the server (the essay's flag, same purpose).
     '--one-file-system',
-    // Files being received live here, never in new/ (the essay's relative partial dir put a tmp/ and
-    // .NAME.XXXXXX dot-files inside new/). Absolute, no "..": rsync 3.5 refuses ".." in these paths.
-    `--temp-dir=${paths.temp}`,
+    `--temp-dir=${tempDir}`,
     // Mail is private: new files 0600, directories 0700, whatever the server's modes.
     '--chmod=Du=rwx,Dgo=,Fu=rw,Fgo=',
     // Line-buffered output, so the transfer log follows the run instead of arriving at the end.
@@ -107,16 +115,18 @@ export function fetchArgv(mailbox: Mailbox, config: RunConfig, paths: MailboxPat
   return [
     ...transportArgs(mailbox, config),
     '--recursive',
-    ...commonArgs(paths),
+    // Files being received live here, never in new/ (the essay's relative partial dir put a tmp/ and
+    // .NAME.XXXXXX dot-files inside new/). Absolute, no "..": rsync 3.5 refuses ".." in these paths.
+    ...commonArgs(paths.temp),
     // An interrupted file is kept here and resumed by the next run (the essay's --partial-dir purpose):
     // stage/new/.syncmail-partial, inside the private stage, so no reader ever sees it. Relative on
     // purpose: an absolute partial dir makes the resumed file fail verification on Debian's 3.2.7 and
     // upstream 3.4.0-3.4.3 (measured; fixed upstream in 3.4.4), and the file would never arrive.
     `--partial-dir=${PARTIAL_DIR}`,
     ...MAILDIR_FILTERS,
-    // A message already delivered by an interrupted run (delivered/new/X, same size and mtime) is not sent
-    // again; it stays on the server until the remove pass below.
-    `--compare-dest=${paths.delivered}`,
+    // A message already delivered whose server copy waits to be removed (a placeholder with its size and
+    // mtime in pending/new) is not sent again, even after the reader deleted it.
+    `--compare-dest=${paths.pending}`,
     // NONREG1: name each symlink, FIFO, socket or device left behind. STATS2: end-of-run counts, as plain
     // numbers. No NAME1 or SKIP: those lines begin with a server-chosen file name and could be forged.
     '--info=NONREG1,STATS2',
@@ -129,11 +139,12 @@ export function fetchArgv(mailbox: Mailbox, config: RunConfig, paths: MailboxPat
 }
 
 /**
- * Remove pass: the destination, removing/new, holds links to exactly the messages that are durably in the
- * local Maildir. --existing means rsync creates nothing there and so takes nothing else (mail that arrived
- * since the fetch is not touched); the copies are up to date, so rsync sends nothing and only unlinks the
- * server copies, after re-checking size and mtime. A server file that changed since the fetch is sent
- * again before it is removed; deliver.ts settleRemoving() finds and delivers that version.
+ * Remove pass: the destination, pending/new, holds a placeholder (the size and mtime of the server's copy,
+ * no data) for exactly the messages that are durably in the local Maildir. --existing means rsync creates
+ * nothing there and so takes nothing else (mail that arrived since the fetch is not touched); the
+ * placeholders are up to date by rsync's quick check, so it sends nothing and only unlinks the server
+ * copies, after re-checking size and mtime. A server file that changed since the fetch cannot be received
+ * (REMOVE_TEMP_DIR): it stays on the server for the next fetch.
  * --dirs, not --recursive and not --files-from: the server's new/ is listed without descending, and a
  * name list makes rsync 3.5's client slow down quadratically (60 s for 100,000 names, measured).
  */
@@ -143,14 +154,14 @@ export function removeArgv(mailbox: Mailbox, config: RunConfig, paths: MailboxPa
     '--dirs',
     '--existing',
     '--remove-source-files',
-    ...commonArgs(paths),
+    ...commonArgs(REMOVE_TEMP_DIR),
     // REMOVE1: `sender removed NAME`, the only proof that a server copy is gone. The fetch pass already
     // reported the non-regular files.
     '--info=REMOVE1,NONREG0',
     ...mailbox.rsyncArgs,
     '--',
     remoteSpec(mailbox.remote, 'new'),
-    `${paths.removingNew}/`,
+    `${paths.pendingNew}/`,
   ];
 }
 

@@ -21,7 +21,10 @@ export type RsyncEvent =
   | { readonly kind: 'nonregular'; readonly name: Buffer }
   /** stderr `file has vanished: "PATH"` (the full source path as the sender sees it). */
   | { readonly kind: 'vanished'; readonly path: Buffer }
-  /** stderr `ERROR: Skipping sender remove for changed file: NAME`. */
+  /**
+   * stderr `ERROR: Skipping sender remove for changed file: NAME`, or, in the remove pass, rsync's refusal
+   * to receive NAME (it changed on the server since the fetch; see REMOVE_TEMP_DIR in argv.ts).
+   */
   | { readonly kind: 'changed'; readonly name: Buffer }
   /** A STATS2 line, e.g. "Number of regular files transferred: 4" → key "regular files transferred". */
   | { readonly kind: 'stat'; readonly key: string; readonly value: number }

@@ -22,6 +22,7 @@
 // directory, e.g. `skipping non-regular file "new/fifo"`; in the remove pass (source = new/) they do not.
 
 import { displayName } from '../text/display-name.js';
+import { REMOVE_TEMP_DIR } from './argv.js';
 import { decodeRsyncEscapes } from './escape.js';
 import type { FailureReason, RsyncEvent } from './events.js';
 
@@ -51,6 +52,10 @@ const ALREADY_REMOVED = 'sender file already removed: ';
 const NONREGULAR = 'skipping non-regular file "';
 const VANISHED = 'file has vanished: "';
 const CHANGED = 'ERROR: Skipping sender remove for changed file: ';
+// The remove pass cannot write (REMOVE_TEMP_DIR): a file it would have to receive changed on the server.
+const NOT_RECEIVED = `rsync: [receiver] mkstemp "${REMOVE_TEMP_DIR}/`;
+// rsync's temp name: the file name (shortened when long), a dot and six random characters.
+const TEMP_NAME = /^(.+)\.[A-Za-z0-9]{6}" failed: .*$/s;
 
 // STATS2: "Number of files: 11 (reg: 3, dir: 3, link: 3, special: 2)", "Total file size: 1,234 bytes",
 // "File list generation time: 0.001 seconds". Commas are thousands separators (absent with
@@ -115,6 +120,10 @@ function parseStderr(line: string): RsyncEvent {
   if (path) return { kind: 'vanished', path };
   const name = afterPrefix(line, CHANGED);
   if (name) return { kind: 'changed', name };
+  if (line.startsWith(NOT_RECEIVED)) {
+    const temp = TEMP_NAME.exec(line.slice(NOT_RECEIVED.length));
+    if (temp) return { kind: 'changed', name: decodeRsyncEscapes(temp[1]!) };
+  }
   const failure = FAILURES.find(([, pattern]) => pattern.test(line));
   if (failure) return { kind: 'failure', reason: failure[0], text: text(line) };
   return { kind: 'message', stream: 'stderr', text: text(line) };

@@ -9,6 +9,7 @@ import { rsyncEnv } from './argv.js';
 import { classifyPass, emptySummary, notice, type Outcome } from './classify.js';
 import type { RsyncEvent } from './events.js';
 import { spawnRsync } from './run.js';
+import { Watchdog } from './watchdog.js';
 
 export interface PassSpec {
   readonly label: PassLabel;
@@ -16,7 +17,8 @@ export interface PassSpec {
   readonly config: Pick<Config, 'rsync' | 'retries' | 'retryDelay'>;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
-  readonly lockFd: number | undefined;
+  /** Open file descriptors rsync inherits (as fd 3, 4): the locks, so an orphaned rsync keeps them. */
+  readonly lockFds: readonly number[];
   readonly mailbox: string;
   readonly server: string;
   readonly guard: SignalGuard;
@@ -24,6 +26,10 @@ export interface PassSpec {
   readonly onEvent: (event: RsyncEvent) => void;
   /** Raw stdout lines instead of events (see run.ts). */
   readonly onStdoutLine?: (line: string) => void;
+  /** No output and no change in `progress()` for this long stops the pass (a transient failure). */
+  readonly stallMs: number;
+  /** A fingerprint of what the pass has written locally so far (watchdog.ts). */
+  readonly progress?: (() => string) | undefined;
   /** Told before each retry, with the failure and the pause. */
   readonly onRetry: (outcome: Extract<Outcome, { ok: false }>, delayMs: number) => void;
 }
@@ -32,20 +38,40 @@ export async function runPass(spec: PassSpec): Promise<Outcome> {
   const { config, guard } = spec;
   for (let attempt = 0; ; attempt += 1) {
     const stderr = emptySummary();
+    const watchdog = new Watchdog(spec.stallMs, Date.now, spec.progress);
+    const { onStdoutLine } = spec;
     const handle = spawnRsync({
       program: config.rsync,
       argv: spec.argv,
       env: rsyncEnv(spec.env),
       cwd: spec.cwd,
-      lockFd: spec.lockFd,
-      onStdoutLine: spec.onStdoutLine,
+      lockFds: spec.lockFds,
+      onStdoutLine:
+        onStdoutLine === undefined
+          ? undefined
+          : (line) => {
+              watchdog.touch();
+              onStdoutLine(line);
+            },
       onEvent: (event) => {
+        watchdog.touch();
         notice(stderr, event);
         spec.onEvent(event);
       },
     });
     const untrack = guard.track(() => handle.terminate());
+    let stalled = false;
+    const timer = setInterval(
+      () => {
+        if (stalled || !watchdog.stalled()) return;
+        stalled = true;
+        handle.terminate();
+      },
+      Math.min(5000, Math.max(100, spec.stallMs / 4)),
+    );
+    timer.unref();
     const exit = await handle.done;
+    clearInterval(timer);
     untrack();
     if (guard.forced) {
       // rsync's own complaints about the stop (broken pipe, code 20) would read like a network failure.
@@ -56,13 +82,24 @@ export async function runPass(spec: PassSpec): Promise<Outcome> {
       );
       return { ok: false, transient: false, changed: false, error };
     }
-    const outcome = classifyPass({
-      exit,
-      stderr,
-      mailbox: spec.mailbox,
-      server: spec.server,
-      rsyncProgram: config.rsync,
-    });
+    const outcome: Outcome = stalled
+      ? {
+          ok: false,
+          transient: true,
+          changed: false,
+          error: new TransientError(
+            `${spec.mailbox}: the ${spec.label} made no progress for ${Math.round(spec.stallMs / 1000)} s (ioTimeout), so it was stopped; ${spec.server} or the network is stuck`,
+            'nothing is lost: the next run resumes; raise ioTimeout if the server is just slow',
+            'stalled',
+          ),
+        }
+      : classifyPass({
+          exit,
+          stderr,
+          mailbox: spec.mailbox,
+          server: spec.server,
+          rsyncProgram: config.rsync,
+        });
     if (outcome.ok || !outcome.transient) return outcome;
     if (attempt >= config.retries || guard.pending !== undefined) return outcome;
     const delay = config.retryDelay * 1000 * 2 ** attempt;

@@ -21,15 +21,15 @@ export interface RsyncSpawn {
   readonly argv: readonly string[];
   readonly env: Record<string, string>;
   readonly cwd: string;
-  /** An open file descriptor rsync inherits as fd 3: the mailbox lock, so an orphaned rsync keeps it. */
-  readonly lockFd?: number | undefined;
+  /** Open file descriptors rsync inherits as fd 3, 4, …: the locks, so an orphaned rsync keeps them. */
+  readonly lockFds: readonly number[];
   readonly onEvent: (event: RsyncEvent) => void;
   /** Takes stdout lines raw instead of parsing them into events (the --list-only listing of a dry run). */
   readonly onStdoutLine?: ((line: string) => void) | undefined;
 }
 
 export function spawnRsync(spec: RsyncSpawn): RsyncHandle {
-  const stdio = ['ignore', 'pipe', 'pipe', ...(spec.lockFd === undefined ? [] : [spec.lockFd])];
+  const stdio = ['ignore', 'pipe', 'pipe', ...spec.lockFds];
   const child = execa(spec.program, [...spec.argv], {
     cwd: spec.cwd,
     env: spec.env,

@@ -38,6 +38,7 @@ import {
   rsyncSuffix,
   serverFaults,
   stepKills,
+  wipedTmp,
 } from '../helpers/faults.js';
 import { pairsOrFailingTest, type RsyncPair } from '../helpers/rsyncs.js';
 import { type Sshd, startSshd } from '../helpers/sshd.js';
@@ -276,7 +277,7 @@ scenario(
 );
 
 scenario(
-  '7. recovery states built by hand: stage, delivered, removing (changed versions), stale temp and partial files',
+  '7. recovery states built by hand: staged, journaled intents with and without the renaming marker, delivered-then-deleted, changed on the server, a torn journal line, stale temp and partial files',
   async (_ctx, rsync) => {
     const fig = await recoveryStates({ rsync, seed: seeds.recovery, log });
     check(fig);
@@ -285,7 +286,7 @@ scenario(
 );
 
 scenario(
-  '7b. a changed version fetched by a remove pass that was cut before the server copy went (removing/ and server both hold it): it arrives once, exit 0',
+  '7b. delivered, then changed on the server before the remove pass: the new version arrives once beside the old, exit 0',
   async (_ctx, rsync) => {
     const fig = await changedVersionStillOnServer({ rsync, seed: seeds.changed, log });
     check(fig);
@@ -294,19 +295,28 @@ scenario(
   false,
 );
 
+scenario(
+  '7c. intents journaled, then everything under tmp/ wiped by a cleaner: undone and fetched again, none lost',
+  async (_ctx, rsync) => {
+    const fig = await wipedTmp({ rsync, seed: seeds.recovery, log });
+    check(fig);
+  },
+  false,
+);
+
 if (noStrace !== undefined) {
   console.log(`  SKIP step kills: ${noStrace}`);
   faults.skip(
-    '8. a SIGKILL before every link, rename and unlink (SKIPPED: no strace)',
+    '8. a SIGKILL before every rename, journal write, fsync and unlink (SKIPPED: no strace)',
     () => undefined,
   );
 } else {
   scenario(
-    '8. a SIGKILL before every link, rename and unlink syncmail makes, and a failing flush; the reader moves mail to cur/ in between',
+    '8. a SIGKILL before every rename, journal write, fsync and unlink syncmail makes, and a failing flush; the reader reads and deletes every delivered message in between',
     async (_ctx, rsync) => {
       const fig = await stepKills({ rsync, seed: seeds.steps, messages: 4, log });
       check(fig);
-      for (const s of ['link', 'rename', 'unlink'])
+      for (const s of ['rename', 'write', 'fsync', 'unlink'])
         assert.ok((fig.phases[s] ?? 0) >= 3, `kills before ${s}: ${JSON.stringify(fig.phases)}`);
     },
     false,

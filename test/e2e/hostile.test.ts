@@ -112,6 +112,7 @@ function writeConfig(dir: string, sshd: Sshd, boxes: Box[], extra: string[] = []
   const lines = [
     `ssh: ["-F", ${JSON.stringify(sshd.sshConfig)}]`,
     `log: ${JSON.stringify(path.join(dir, 'transfer.log'))}`,
+    `state: ${JSON.stringify(path.join(dir, 'state'))}`,
     'retries: 0',
     'retryDelay: 0.2',
     ...(running ? [`rsync: ${JSON.stringify(running.client.path)}`] : []),

@@ -60,7 +60,7 @@ test('npm pack, npm install -g, then the installed syncmail moves mail', async (
   const config = path.join(dir, 'c.yaml');
   writeFileSync(
     config,
-    `log: ${path.join(dir, 'log')}\nmailboxes:\n  - name: inbox\n    remote: ${server}\n    local: ${path.join(dir, 'local')}\n`,
+    `log: ${path.join(dir, 'log')}\nstate: ${path.join(dir, 'state')}\nmailboxes:\n  - name: inbox\n    remote: ${server}\n    local: ${path.join(dir, 'local')}\n`,
     { mode: 0o600 },
   );
   const run = await execa(bin, ['--config', config], { reject: false });

@@ -78,6 +78,7 @@ function writeConfig(dir: string, sshd: Sshd, boxes: Box[], extra: string[] = []
   const defaults = [
     `ssh: ["-F", ${JSON.stringify(sshd.sshConfig)}]`,
     `log: ${JSON.stringify(path.join(dir, 'transfer.log'))}`,
+    `state: ${JSON.stringify(path.join(dir, 'state'))}`,
     'retryDelay: 0.2',
     ...(running ? [`rsync: ${JSON.stringify(running.client.path)}`] : []),
   ].filter((line) => !overridden.has(line.split(':')[0]));
@@ -428,7 +429,7 @@ e2e('--print shows the exact commands, shell-quoted, and runs nothing', async ({
   );
   assert.match(
     result.out,
-    /--existing --remove-source-files .* -- mail-server:.*\/inbox\/new\/ .*\/removing\/new\/$/m,
+    /--existing --remove-source-files .* -- mail-server:.*\/inbox\/new\/ .*\/pending\/new\/$/m,
   );
   assert.not.ok(existsSync(local));
   // The printed fetch command really runs as printed.
@@ -436,14 +437,15 @@ e2e('--print shows the exact commands, shell-quoted, and runs nothing', async ({
     result.out
       .split('\n')
       .find((l) => l.startsWith(`${rsync} `) && !l.includes('--remove-source-files')) ?? '';
-  for (const d of ['temp', 'stage'])
-    mkdirSync(path.join(local, 'tmp', 'syncmail', 'inbox', d), { recursive: true });
+  // The directories syncmail's prepare step makes (the paths hold no character the shell would quote).
+  const temp = /--temp-dir=(\S+)/.exec(fetchLine)?.[1] ?? '';
+  const compare = /--compare-dest=(\S+)/.exec(fetchLine)?.[1] ?? '';
+  const stage = fetchLine.split(' ').at(-1) ?? '';
+  assert.ok(temp.startsWith(`${local}/tmp/syncmail/`), fetchLine);
+  for (const d of [temp, compare, stage]) mkdirSync(d, { recursive: true });
   const pasted = await execa('bash', ['-c', fetchLine], { reject: false });
   assert.is(pasted.exitCode, 0, String(pasted.stderr));
-  assert.is(
-    (await readdir(path.join(local, 'tmp', 'syncmail', 'inbox', 'stage', 'new'))).length,
-    1,
-  );
+  assert.is((await readdir(path.join(stage, 'new'))).length, 1);
 });
 
 tests.run();

@@ -28,6 +28,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { mailboxPaths } from '../../src/maildir/layout.js';
+import { foldJournal, formatRecord } from '../../src/maildir/pending.js';
 import { shellQuote } from '../../src/text/shell-quote.js';
 import {
   assertExactlyOnce,
@@ -133,7 +135,7 @@ export interface Figures {
   stranded: number;
   /** Entries in local new/ or cur/ that are not expected messages (dot-files, leftovers, extras). */
   junk: number;
-  /** Files left in syncmail's work dirs (stage, delivered, removing, temp, partial) after the final run. */
+  /** Files left in syncmail's work dirs (stage, placeholders, temp, partial) or journal after the final run. */
   leftovers: number;
   /** Messages seen missing from both the server and the local Maildir while runs were going on. */
   violations: number;
@@ -419,6 +421,14 @@ function readdirSafe(dir: string): Buffer[] {
   }
 }
 
+function readTextSafe(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 function joinRaw(dir: string, name: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${dir}/`), name]);
 }
@@ -430,7 +440,9 @@ export interface Box {
   readonly name: string;
   readonly server: string;
   readonly local: string;
-  /** tmp/syncmail/NAME inside the local Maildir. */
+  /** The pending-removal journal of this Maildir and server folder, in the world's state dir. */
+  readonly journal: string;
+  /** tmp/syncmail/FOLDER-KEY inside the local Maildir. */
   readonly work: string;
   /** Unique name → sha1 of every message that must end up locally (delivered to the server, not deleted by the reader). */
   readonly expected: Map<string, string>;
@@ -469,6 +481,8 @@ export class World {
   readonly fig: Figures;
   readonly configFile: string;
   readonly logFile: string;
+  /** The config's `state` directory: the pending-removal journals and the server folder locks. */
+  readonly stateDir: string;
   readonly #began = Date.now();
   #monitor: NodeJS.Timeout | undefined;
   #ok = true;
@@ -485,6 +499,7 @@ export class World {
     this.fig = fig;
     this.configFile = path.join(dir, 'syncmail.yaml');
     this.logFile = path.join(dir, 'transfer.log');
+    this.stateDir = path.join(dir, 'state');
   }
 
   static async create(opts: {
@@ -501,11 +516,15 @@ export class World {
     for (const name of opts.boxes ?? ['inbox']) {
       const server = await makeMaildir(path.join(dir, 'server', name));
       const local = path.join(opts.localRoot ?? path.join(dir, 'local'), name);
+      // The remote as World.configure writes it: syncmail keys its work dir and journal by it.
+      const remoteText = opts.sshd === undefined ? server : `${opts.sshd.hostAlias}:${server}`;
+      const paths = mailboxPaths({ local, remoteText }, path.join(dir, 'state'));
       boxes.push({
         name,
         server,
         local,
-        work: path.join(local, 'tmp', 'syncmail', name),
+        work: paths.work,
+        journal: paths.journal,
         expected: new Map(),
         deleted: new Set(),
         violations: new Set(),
@@ -544,6 +563,7 @@ export class World {
     )
       rsyncArgs.unshift(rsyncPathArg(this.rsync.server));
     lines.push(`log: ${JSON.stringify(this.logFile)}`);
+    lines.push(`state: ${JSON.stringify(this.stateDir)}`);
     lines.push(`retries: ${opts.retries ?? 1}`);
     lines.push(`retryDelay: ${opts.retryDelay ?? 0.2}`);
     if (opts.connectTimeout !== undefined) lines.push(`connectTimeout: ${opts.connectTimeout}`);
@@ -729,7 +749,18 @@ export class World {
    * cur/NAME:2,S, then deletes `remove` read messages from cur/. Synchronous, so the monitor never sees a
    * message half-moved. Deleted messages must never come back.
    */
-  reader(box: Box, rng: Rng, move: number, remove: number): void {
+  /**
+   * Reads and moves up to `move` messages from new/ to cur/, then deletes up to `remove` of those in cur/
+   * but the ones in `spare` (unique names: e.g. local copies syncmail never delivered, which it would
+   * rightly fetch again while the server holds them).
+   */
+  reader(
+    box: Box,
+    rng: Rng,
+    move: number,
+    remove: number,
+    spare: ReadonlySet<string> = new Set(),
+  ): void {
     const read = (dir: string, name: Buffer): void => {
       const u = uniqueOf(name);
       const want = box.expected.get(u);
@@ -757,7 +788,7 @@ export class World {
     }
     const seen = rng.shuffle(
       readdirSafe(path.join(box.local, 'cur')).filter(
-        (n) => n[0] !== 0x2e && box.expected.has(uniqueOf(n)),
+        (n) => n[0] !== 0x2e && box.expected.has(uniqueOf(n)) && !spare.has(uniqueOf(n)),
       ),
     );
     for (const name of seen.slice(0, remove)) {
@@ -876,7 +907,7 @@ export class World {
         if (!serverNames.includes(n))
           this.problem(`${what}: ${box.name}: ${n} had to stay on the server and is gone`);
       let leftovers = 0;
-      for (const sub of ['stage/new', 'delivered/new', 'removing/new', 'temp', PARTIAL]) {
+      for (const sub of ['stage/new', 'pending/new', 'temp', PARTIAL]) {
         const names = readdirSafe(path.join(box.work, sub))
           .map((n) => nameKey(n))
           .filter((n) => !(sub === 'stage/new' && stay.has(n)));
@@ -884,6 +915,12 @@ export class World {
           this.problem(`${what}: ${box.name}: left in ${sub}: ${names.slice(0, 5).join(', ')}`);
         leftovers += names.length;
       }
+      const pending = [...foldJournal(readTextSafe(box.journal)).keys()];
+      if (pending.length > 0)
+        this.problem(
+          `${what}: ${box.name}: still pending in the journal: ${pending.slice(0, 5).join(', ')}`,
+        );
+      leftovers += pending.length;
       if (box.violations.size > 0)
         this.problem(
           `${what}: ${box.name}: removed from the server before they were local: ${[...box.violations].slice(0, 5).join(', ')}`,
@@ -1683,6 +1720,30 @@ async function copyLikeRsync(from: string, to: string): Promise<void> {
   await utimes(to, st.atime, st.mtime);
 }
 
+/** A journal as an interrupted run leaves it: one record per entry, written as syncmail writes them. */
+async function writeJournal(
+  box: Box,
+  records: readonly { op: 'I' | 'D' | 'E'; m: Message; as?: string }[],
+  mtime: Date,
+): Promise<void> {
+  let text = '';
+  for (const r of records) {
+    const name = Buffer.from(r.m.name);
+    text +=
+      r.op === 'D'
+        ? formatRecord({ op: 'D', name })
+        : formatRecord({
+            op: r.op,
+            name,
+            size: r.m.content.length,
+            mtime: Math.floor(mtime.getTime() / 1000),
+            ...(r.as === undefined ? {} : { as: Buffer.from(r.as) }),
+          });
+  }
+  await mkdir(path.dirname(box.journal), { recursive: true });
+  await writeFile(box.journal, text);
+}
+
 export async function recoveryStates(o: Common): Promise<Figures> {
   const rng = new Rng(o.seed);
   const world = await World.create({
@@ -1693,20 +1754,24 @@ export async function recoveryStates(o: Common): Promise<Figures> {
   });
   const box = world.box;
   const w = (sub: string, name = '') => path.join(box.work, sub, name);
-  const m = makeMessages(rng, `r${o.seed}`, 11);
+  const m = makeMessages(rng, `r${o.seed}`, 13);
   const [
     staged,
     deletedByReader,
     readByReader,
     changed,
-    plainLink,
     changedAndDeleted,
+    renamedThenDeleted,
+    renamedKept,
+    notRenamed,
+    another,
     stale,
     half,
-    unread,
-    read,
     ordinary,
+    renamedFresh,
   ] = m as [
+    Message,
+    Message,
     Message,
     Message,
     Message,
@@ -1729,39 +1794,45 @@ export async function recoveryStates(o: Common): Promise<Figures> {
     // Every message starts on the server (an MDA delivered it).
     await world.addMail(box, m, mtime);
     await makeMaildir(box.local);
-    for (const d of ['stage/new', 'delivered/new', 'removing/new', 'temp', PARTIAL])
+    for (const d of ['stage/new', 'pending/new', 'temp', PARTIAL])
       await mkdir(w(d), { recursive: true });
     const srv = (x: Message) => path.join(box.server, 'new', x.name);
+    const local = (sub: 'new' | 'cur', name: string) => path.join(box.local, sub, name);
+    const forget = (x: Message) => {
+      box.expected.delete(uniqueOf(x.name));
+      box.deleted.add(uniqueOf(x.name));
+    };
 
     // Killed after the fetch, before delivery: a complete message in the stage.
     await copyLikeRsync(srv(staged), w('stage/new', staged.name));
-    // Delivered by a killed run, server copy still there, and the reader deleted the local copy.
-    await copyLikeRsync(srv(deletedByReader), w('delivered/new', deletedByReader.name));
-    box.expected.delete(uniqueOf(deletedByReader.name));
-    box.deleted.add(uniqueOf(deletedByReader.name));
-    // Delivered by a killed run, server copy still there, and the reader moved it to cur/.
-    await copyLikeRsync(srv(readByReader), w('delivered/new', readByReader.name));
-    await link(
-      w('delivered/new', readByReader.name),
-      path.join(box.local, 'cur', `${readByReader.name}:2,S`),
-    );
-    // The remove pass fetched a changed version before removing the server copy (which is gone): removing/
-    // holds v2, delivered/ and new/ hold v1.
+    // Delivered by a killed run (journaled I and D), server copy still there; the reader deleted it.
+    forget(deletedByReader);
+    // Delivered the same way, and the reader moved it to cur/.
+    await copyLikeRsync(srv(readByReader), local('cur', `${readByReader.name}:2,S`));
+    // Delivered (v1 in new/), and the server's copy changed before the remove pass: v2 must arrive too.
     const changedV2 = v2(changed);
-    await copyLikeRsync(srv(changed), w('delivered/new', changed.name));
-    await link(w('delivered/new', changed.name), path.join(box.local, 'new', changed.name));
-    await writeFile(w('removing/new', changed.name), changedV2.content);
-    await execa('rm', [srv(changed)]);
-    // A remove pass cut short: removing/ holds a plain link to delivered/ (same inode), server copy still there.
-    await copyLikeRsync(srv(plainLink), w('delivered/new', plainLink.name));
-    await link(w('delivered/new', plainLink.name), path.join(box.local, 'new', plainLink.name));
-    await link(w('delivered/new', plainLink.name), w('removing/new', plainLink.name));
-    // A changed version in removing/ whose old version the reader already deleted: v2 must still arrive.
+    await copyLikeRsync(srv(changed), local('new', changed.name));
+    await writeFile(srv(changed), changedV2.content);
+    await utimes(srv(changed), mtime, new Date(mtime.getTime() + 60_000));
+    // The same, but the reader had deleted v1: v2 arrives under its own name.
     const changedAndDeletedV2 = v2(changedAndDeleted);
-    await copyLikeRsync(srv(changedAndDeleted), w('delivered/new', changedAndDeleted.name));
-    await writeFile(w('removing/new', changedAndDeleted.name), changedAndDeletedV2.content);
-    await execa('rm', [srv(changedAndDeleted)]);
+    await writeFile(srv(changedAndDeleted), changedAndDeletedV2.content);
+    await utimes(srv(changedAndDeleted), mtime, new Date(mtime.getTime() + 60_000));
     box.expected.set(uniqueOf(changedAndDeleted.name), changedAndDeletedV2.sha1);
+    // Killed between a rename into new/ and its D record (the renaming marker is there), then the reader
+    // deleted it: it must not come back.
+    forget(renamedThenDeleted);
+    // The same, the reader left it alone.
+    await copyLikeRsync(srv(renamedKept), local('new', renamedKept.name));
+    // The same for a message renamed after a conflict: it is in new/ under its fresh name.
+    const fresh = `${renamedFresh.name}.syncmail-0-1`;
+    await copyLikeRsync(srv(renamedFresh), local('new', fresh));
+    box.expected.delete(uniqueOf(renamedFresh.name));
+    box.expected.set(uniqueOf(fresh), renamedFresh.sha1);
+    // Killed after the intent, before the rename: still staged.
+    await copyLikeRsync(srv(notRenamed), w('stage/new', notRenamed.name));
+    await writeFile(path.join(box.work, 'renaming'), '');
+    await utimes(path.join(box.work, 'renaming'), 0, 0);
     // rsync's leftovers: an orphaned temp file, a partial of a server message, a partial of a message gone.
     const staleBytes = await readFile(srv(stale));
     await writeFile(
@@ -1774,35 +1845,64 @@ export async function recoveryStates(o: Common): Promise<Figures> {
       w(PARTIAL, '1600000000.M1P1Q1.gone.test'),
       'a partial of a message no longer on the server\n',
     );
-    // Killed between link() into new/ and the rename to delivered/: in the stage and in new/ (same inode) …
-    await copyLikeRsync(srv(unread), w('stage/new', unread.name));
-    await link(w('stage/new', unread.name), path.join(box.local, 'new', unread.name));
-    // … and the same, after which the reader moved it to cur/.
-    await copyLikeRsync(srv(read), w('stage/new', read.name));
-    await link(w('stage/new', read.name), path.join(box.local, 'cur', `${read.name}:2,S`));
-    // `ordinary` is just on the server.
+    await writeJournal(
+      box,
+      [
+        { op: 'I', m: deletedByReader },
+        { op: 'D', m: deletedByReader },
+        { op: 'I', m: readByReader },
+        { op: 'D', m: readByReader },
+        { op: 'I', m: changed },
+        { op: 'D', m: changed },
+        { op: 'I', m: changedAndDeleted },
+        { op: 'D', m: changedAndDeleted },
+        { op: 'I', m: renamedThenDeleted },
+        { op: 'I', m: renamedKept },
+        { op: 'I', m: renamedFresh, as: fresh },
+        { op: 'I', m: notRenamed },
+        // A torn last line, as a crash while appending leaves it.
+      ],
+      mtime,
+    );
+    await writeFile(box.journal, 'I QUJD', { flag: 'a' });
+    // `ordinary` and `another` are just on the server.
 
     const result = await world.run(['--verbose'], [0], 'recovery run');
     world.log(`  ${world.fig.name}: ${result.out.trim().split('\n').join(' | ')}`);
     // The changed version of `changed` arrives under a fresh name next to v1.
-    const fresh = readdirSafe(path.join(box.local, 'new'))
+    const freshV2 = readdirSafe(path.join(box.local, 'new'))
       .map((n) => n.toString('latin1'))
       .filter((n) => n.startsWith(`${changed.name}.`));
-    if (fresh.length !== 1)
+    if (freshV2.length !== 1)
       world.problem(
-        `the changed version of ${changed.name} is in new/ under ${fresh.length} fresh names (${fresh.join(', ')})`,
+        `the changed version of ${changed.name} is in new/ under ${freshV2.length} fresh names (${freshV2.join(', ')})`,
       );
-    else box.expected.set(uniqueOf(fresh[0] as string), changedV2.sha1);
+    else box.expected.set(uniqueOf(freshV2[0] as string), changedV2.sha1);
     await world.verify('after the recovery run');
     const recs = world.records();
     const delivered = recs.filter((r) => r['event'] === 'delivered').map((r) => String(r['file']));
-    for (const x of [staged, half, stale, ordinary, changed, changedAndDeleted]) {
+    for (const x of [
+      staged,
+      half,
+      stale,
+      ordinary,
+      another,
+      changed,
+      changedAndDeleted,
+      notRenamed,
+    ]) {
       if (delivered.filter((d) => d === x.name).length !== 1)
         world.problem(
           `expected one "delivered" record for ${x.name}, found ${delivered.filter((d) => d === x.name).length}`,
         );
     }
-    for (const x of [deletedByReader, readByReader, plainLink, unread, read]) {
+    for (const x of [
+      deletedByReader,
+      readByReader,
+      renamedThenDeleted,
+      renamedKept,
+      renamedFresh,
+    ]) {
       if (delivered.includes(x.name)) world.problem(`${x.name} was delivered again`);
     }
     // A second run changes nothing.
@@ -1817,20 +1917,54 @@ export async function recoveryStates(o: Common): Promise<Figures> {
 }
 
 /**
- * Killed after the remove pass fetched a changed version (v2) of a message but before the server copy went:
- * v2 is in removing/new (its old version v1 in delivered/new and new/) and still on the server. The next
- * runs must leave v2 exactly once in the local Maildir, the server empty, and exit 0.
+ * A cleaning of the local tmp/ (everything under it) after a run was killed between journaling its
+ * intents and renaming: the staged copies and the renaming marker are gone, so the intents are undone
+ * and the messages fetched again: each arrives exactly once, none is lost.
  */
-export async function changedVersionStillOnServer(o: Common): Promise<Figures> {
+export async function wipedTmp(o: Common): Promise<Figures> {
   const rng = new Rng(o.seed);
   const world = await World.create({
-    name: '7b changed version in removing/ and on the server',
+    name: '7c tmp/ wiped after a kill',
     seed: o.seed,
     rsync: o.rsync,
     ...(o.log ? { log: o.log } : {}),
   });
   const box = world.box;
-  const w = (sub: string, name = '') => path.join(box.work, sub, name);
+  try {
+    world.configure({});
+    const mtime = new Date('2024-05-01T08:00:00Z');
+    const m = makeMessages(rng, `w${o.seed}`, 4);
+    await world.addMail(box, m, mtime);
+    await makeMaildir(box.local);
+    await writeJournal(
+      box,
+      m.map((x) => ({ op: 'I' as const, m: x })),
+      mtime,
+    );
+    // The cleaner took the stage, the marker and everything else under tmp/.
+    await world.run(['--quiet'], [0], 'run after the wipe');
+    world.checkOnce();
+    await world.verify('after the run');
+  } catch (e) {
+    world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
+  }
+  return world.finish();
+}
+
+/**
+ * Delivered v1, and before the remove pass the server's copy changed to v2 (same name, other bytes and
+ * mtime): the journal holds v1, new/ holds v1, the server v2. The next runs must leave v2 exactly once
+ * in the local Maildir beside v1, the server empty, and exit 0.
+ */
+export async function changedVersionStillOnServer(o: Common): Promise<Figures> {
+  const rng = new Rng(o.seed);
+  const world = await World.create({
+    name: '7b changed on the server before the remove pass',
+    seed: o.seed,
+    rsync: o.rsync,
+    ...(o.log ? { log: o.log } : {}),
+  });
+  const box = world.box;
   try {
     world.configure({});
     const late = makeMessages(rng, `r${o.seed}late`, 1)[0] as Message;
@@ -1840,13 +1974,18 @@ export async function changedVersionStillOnServer(o: Common): Promise<Figures> {
       sha1: '',
     };
     lateV2.sha1 = sha1(lateV2.content);
-    await world.addMail(box, [late], new Date('2024-05-01T08:00:00Z'));
+    const mtime = new Date('2024-05-01T08:00:00Z');
+    await world.addMail(box, [late], mtime);
     await world.run(['--quiet'], [0], 'deliver v1');
-    // The state a kill leaves: delivered/new/X (v1, linked from new/X), removing/new/X (v2), server X (v2).
-    await copyLikeRsync(path.join(box.local, 'new', late.name), w('delivered/new', late.name));
-    await execa('rm', [path.join(box.local, 'new', late.name)]);
-    await link(w('delivered/new', late.name), path.join(box.local, 'new', late.name));
-    await writeFile(w('removing/new', late.name), lateV2.content);
+    // The state a kill before the remove pass leaves, with the server's copy changed meanwhile.
+    await writeJournal(
+      box,
+      [
+        { op: 'I', m: late },
+        { op: 'D', m: late },
+      ],
+      mtime,
+    );
     await deliver(box.server, late.name, lateV2.content);
     world.startMonitor();
     const first = await world.run([], [0], 'run after the kill');
@@ -1873,7 +2012,7 @@ export async function changedVersionStillOnServer(o: Common): Promise<Figures> {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Scenario 8: a SIGKILL before every link, rename and unlink syncmail makes (strace fault injection)
+// Scenario 8: a SIGKILL before every rename, journal write, fsync and unlink syncmail makes (strace)
 
 export interface StepKillOptions extends Common {
   messages: number;
@@ -1882,8 +2021,6 @@ export interface StepKillOptions extends Common {
    * one that dies of SIGKILL).
    */
   syscalls?: readonly string[];
-  /** Let the reader delete what is in new/ between the killed run and the clean one. */
-  readerDeletes?: boolean;
 }
 
 export async function haveStrace(): Promise<boolean> {
@@ -1899,7 +2036,7 @@ export async function stepKills(o: StepKillOptions): Promise<Figures> {
   log(`${fig.name}: seed ${o.seed}`);
   const pool = makeMessages(rng, `t${o.seed}`, o.messages);
   const [first] = pool as [Message];
-  for (const syscall of o.syscalls ?? ['link', 'rename', 'unlink', 'syncfs']) {
+  for (const syscall of o.syscalls ?? ['rename', 'write', 'fsync', 'unlink', 'syncfs']) {
     for (let k = 1; k <= 60; k++) {
       const world = await World.create({
         name: `8 ${syscall}#${k}`,
@@ -1967,8 +2104,8 @@ export async function stepKills(o: StepKillOptions): Promise<Figures> {
         if (reached || syscall === 'syncfs') {
           bump(fig.kills, 'step');
           bump(fig.phases, syscall);
-          if (o.readerDeletes === true) world.reader(world.box, rng, 100, 100);
-          else world.reader(world.box, rng, 100, 0);
+          // The reader reads and deletes every message syncmail delivered: none may come back.
+          world.reader(world.box, rng, 100, 100, new Set([uniqueOf(first.name)]));
         }
         await world.run(['--quiet'], [0], `clean run after a kill before ${syscall}#${k}`);
         world.checkOnce();

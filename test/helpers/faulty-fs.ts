@@ -8,12 +8,17 @@ export type FsOp = keyof MaildirFs;
 
 /** The operations that change the disk, where a crash or an error matters. */
 export const WRITING_OPS: readonly FsOp[] = [
-  'link',
   'rename',
   'unlink',
   'remove',
   'mkdir',
   'syncfs',
+  'openAppend',
+  'write',
+  'fsync',
+  'replace',
+  'placeholder',
+  'utimes',
 ];
 
 export class Crash extends Error {

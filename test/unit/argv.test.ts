@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Config, Mailbox } from '../../src/config/types.js';
-import { mailboxPaths } from '../../src/maildir/layout.js';
+import { folderKey, mailboxPaths } from '../../src/maildir/layout.js';
 import {
   escapeRemoteGlob,
   fetchArgv,
@@ -24,7 +24,9 @@ const mailbox: Mailbox = {
   ssh: ['-F', '/home/me/.ssh/my config', '-p', '2222'],
   rsyncArgs: ['--bwlimit=500'],
 };
-const paths = mailboxPaths(mailbox.local, mailbox.name);
+const paths = mailboxPaths(mailbox, '/home/me/.local/state/syncmail');
+// tmp/syncmail/FOLDER-KEY: keyed by the server folder, not by the mailbox's name.
+const WORK = `/home/me/mail/inbox/tmp/syncmail/${folderKey(mailbox.remoteText)}`;
 
 test('remoteSpec: host:path with a trailing slash, user@ kept, subdir appended', () => {
   assert.is(remoteSpec(mailbox.remote), 'me@mail-server:mail/My Inbox/');
@@ -42,12 +44,8 @@ test('remoteSpec: host:path with a trailing slash, user@ kept, subdir appended',
 
 test('fetch pass: stage destination, absolute temp dir, a relative partial dir inside the stage, no removal', () => {
   const argv = fetchArgv(mailbox, config, paths);
-  assert.equal(argv.slice(-3), [
-    '--',
-    'me@mail-server:mail/My Inbox/',
-    '/home/me/mail/inbox/tmp/syncmail/inbox/stage/',
-  ]);
-  assert.ok(argv.includes('--temp-dir=/home/me/mail/inbox/tmp/syncmail/inbox/temp'));
+  assert.equal(argv.slice(-3), ['--', 'me@mail-server:mail/My Inbox/', `${WORK}/stage/`]);
+  assert.ok(argv.includes(`--temp-dir=${WORK}/temp`));
   assert.ok(argv.includes('--partial-dir=.syncmail-partial'));
   assert.not.ok(argv.includes('--secluded-args'), 'rrsync, the usual forced command, refuses it');
   const tick = {
@@ -78,8 +76,8 @@ test('fetch pass: stage destination, absolute temp dir, a relative partial dir i
   assert.ok(argv.includes('--times'));
   assert.ok(argv.includes('--one-file-system'));
   assert.ok(
-    argv.includes('--compare-dest=/home/me/mail/inbox/tmp/syncmail/inbox/delivered'),
-    'delivered messages are not fetched again',
+    argv.includes(`--compare-dest=${WORK}/pending`),
+    'pending messages (their placeholders) are not fetched again',
   );
   assert.ok(argv.includes('--timeout=300'));
   assert.ok(argv.includes('--stop-after=120'));
@@ -102,7 +100,7 @@ test('fetch pass: stage destination, absolute temp dir, a relative partial dir i
   assert.is(info, '--info=NONREG1,STATS2');
 });
 
-test('remove pass: only what exists in removing/new, no recursion, no name list, removal confirmed by REMOVE1', () => {
+test('remove pass: only the placeholders in pending/new, never a write, no recursion, no name list, removal confirmed by REMOVE1', () => {
   const argv = removeArgv(mailbox, config, paths);
   for (const flag of ['--dirs', '--existing', '--remove-source-files', '--info=REMOVE1,NONREG0']) {
     assert.ok(argv.includes(flag), flag);
@@ -112,11 +110,9 @@ test('remove pass: only what exists in removing/new, no recursion, no name list,
       (a) => a.startsWith('--files-from') || a === '--ignore-existing' || a.startsWith('--delete'),
     ),
   );
-  assert.equal(argv.slice(-2), [
-    'me@mail-server:mail/My Inbox/new/',
-    '/home/me/mail/inbox/tmp/syncmail/inbox/removing/new/',
-  ]);
+  assert.equal(argv.slice(-2), ['me@mail-server:mail/My Inbox/new/', `${WORK}/pending/new/`]);
   assert.not.ok(argv.includes('--recursive'));
+  assert.ok(argv.includes('--temp-dir=/proc/sys'), 'a changed server file cannot be received');
 });
 
 test('list pass (dry run) never writes: --list-only and no destination', () => {

@@ -27,6 +27,7 @@ test('defaults for everything optional', () => {
   assert.equal(config, {
     file: '/c/config.yaml',
     log: '/home/me/.local/state/syncmail/transfer.log',
+    state: '/home/me/.local/state/syncmail',
     onConflict: 'keep',
     connectTimeout: 30,
     ioTimeout: 300,
@@ -121,7 +122,7 @@ test('all problems are reported at once, in file order, one line each', () => {
     ],
   });
   assert.equal(problems, [
-    'colour: unknown key; known keys are: ssh, log, onConflict, connectTimeout, ioTimeout, maxMinutes, retries, retryDelay, rsync, mailboxes',
+    'colour: unknown key; known keys are: ssh, log, state, onConflict, connectTimeout, ioTimeout, maxMinutes, retries, retryDelay, rsync, mailboxes',
     'retries: expected a whole number from 0 to 10, got "two"',
     'mailboxes[0].name: "a b" may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit',
     'mailboxes[0].remote: "host::path" is rsync daemon syntax, which syncmail does not support; use host:path (one colon) to go over ssh',
@@ -207,7 +208,7 @@ test('a repeated name is reported right after that mailbox, before the next one'
   ]);
 });
 
-test('without a home directory the default log is refused where log belongs, unless log is set', () => {
+test('without a home directory the default log and state are refused where they belong, unless set', () => {
   try {
     validateConfig(
       { ssh: 5, retries: -1, mailboxes: [{ ...inbox, local: '/m' }] },
@@ -220,16 +221,18 @@ test('without a home directory the default log is refused where log belongs, unl
     assert.equal((error as ConfigError).problems, [
       'ssh: expected a list of strings, got 5',
       'log: the default (.local/state/syncmail/transfer.log) is not an absolute path because the home directory is unknown; set log',
+      'state: the default (.local/state/syncmail) is not an absolute path because the home directory is unknown; set state',
       'retries: expected a whole number from 0 to 10, got -1',
     ]);
   }
   const config = validateConfig(
-    { log: '/var/log/s.log', mailboxes: [{ ...inbox, local: '/m' }] },
+    { log: '/var/log/s.log', state: '/var/lib/s', mailboxes: [{ ...inbox, local: '/m' }] },
     undefined,
     {},
     '',
   );
   assert.is(config.log, '/var/log/s.log');
+  assert.is(config.state, '/var/lib/s');
 });
 
 test('names: allowed characters and length', () => {

@@ -215,14 +215,42 @@ test('planMessage: deliver a new unique name, compare a known one, leave what is
   assert.equal(index.find(Buffer.from('old.host:2,T')), [
     { dir: 'cur', name: Buffer.from('old.host:2,S'), path: Buffer.from('/m/cur/old.host:2,S') },
   ]);
-  const plan = (name: string, type: 'file' | 'directory' | 'other' = 'file') =>
-    planMessage({ name: Buffer.from(name), type }, index);
-  assert.equal(plan('a.host'), { action: 'deliver' });
-  assert.equal(plan('old.host'), { action: 'compare', local: index.find(Buffer.from('old.host')) });
+  const plan = (name: string, type: 'file' | 'directory' | 'other' = 'file', extra = {}) =>
+    planMessage({ name: Buffer.from(name), type, size: 10, mtime: 1000, ...extra }, index);
+  assert.equal(plan('a.host'), { action: 'deliver', changedOnServer: false });
+  assert.equal(plan('old.host'), {
+    action: 'compare',
+    local: index.find(Buffer.from('old.host')),
+    changedOnServer: false,
+  });
   assert.equal(plan('sub', 'directory'), { action: 'leave', reason: 'directory' });
   assert.equal(plan('ln', 'other'), { action: 'leave', reason: 'special' });
   assert.equal(plan('.hidden'), { action: 'leave', reason: 'dot-file' });
   assert.equal(plan('.syncmail-partial', 'directory'), { action: 'skip' }, "rsync's partial dir");
+});
+
+test('planMessage: what the journal knows decides first', () => {
+  const index = new LocalIndex({ new: '/m/new', cur: '/m/cur' });
+  index.add('cur', Buffer.from('old.host:2,S'));
+  const plan = (name: string, pending: { size: number; mtime: number; visible: boolean }) =>
+    planMessage({ name: Buffer.from(name), type: 'file', size: 10, mtime: 1000, pending }, index);
+  // This very version is delivered and waits for its server copy to go, even if the reader deleted it.
+  assert.equal(plan('gone.host', { size: 10, mtime: 1000, visible: true }), { action: 'drop' });
+  // The server's copy changed after the delivery: a message of its own, beside the old one.
+  assert.equal(plan('gone.host', { size: 11, mtime: 1000, visible: true }), {
+    action: 'deliver',
+    changedOnServer: true,
+  });
+  assert.equal(plan('old.host', { size: 10, mtime: 999, visible: true }), {
+    action: 'compare',
+    local: index.find(Buffer.from('old.host')),
+    changedOnServer: true,
+  });
+  // An intent whose staged copy is here: the last run was cut before the rename; finish it.
+  assert.equal(plan('gone.host', { size: 10, mtime: 1000, visible: false }), {
+    action: 'deliver',
+    changedOnServer: false,
+  });
 });
 
 test.run();

@@ -1,7 +1,15 @@
 // One rsync pass (rsync/pass.ts) against a fake rsync program (test/fixtures/fake-rsync/rsync.mjs):
 // retries with doubling backoff for transient failures only, none once a signal arrived, a forced stop
 // reported as such, a missing rsync as a config error, and the lock inherited as fd 3.
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +17,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { RsyncEvent } from '../../src/rsync/events.js';
 import { type PassSpec, runPass } from '../../src/rsync/pass.js';
+import { directoryProbe } from '../../src/rsync/watchdog.js';
 import type { SignalGuard } from '../../src/signals.js';
 
 const FAKE = fileURLToPath(new URL('../fixtures/fake-rsync/rsync.mjs', import.meta.url));
@@ -18,6 +27,7 @@ interface Attempt {
   stderr?: string[];
   exit?: number;
   hangMs?: number;
+  grow?: { file: string; everyMs: number; times: number };
   reportFd3?: boolean;
 }
 
@@ -54,7 +64,8 @@ function setup(dir: string, attempts: Attempt[], over: Partial<PassSpec> = {}) {
     config: { rsync: FAKE, retries: 2, retryDelay: 0.5 },
     env: { PATH: process.env['PATH'], FAKE_RSYNC_SCRIPT: script },
     cwd: dir,
-    lockFd: undefined,
+    lockFds: [],
+    stallMs: 60_000,
     mailbox: 'inbox',
     server: 'mail-server:Maildir',
     guard,
@@ -143,6 +154,37 @@ pass(
   },
 );
 
+pass(
+  'a pass with no output and no progress on disk for stallMs is stopped as stalled',
+  async ({ dir }) => {
+    const t = setup(dir, [{ exit: 0, hangMs: 30_000 }], {
+      config: { rsync: FAKE, retries: 0, retryDelay: 1 },
+      stallMs: 500,
+      progress: directoryProbe([dir], []),
+    });
+    const started = Date.now();
+    const outcome = await runPass(t.spec);
+    assert.ok(Date.now() - started < 10_000, 'stopped long before rsync would have ended');
+    if (outcome.ok) throw new Error('expected a failure');
+    assert.is(outcome.error.reason, 'stalled');
+    assert.is(outcome.transient, true, 'the next run resumes');
+    assert.match(outcome.error.message, /the fetch made no progress for 1 s \(ioTimeout\)/);
+  },
+);
+
+pass('a silent pass whose files keep growing is not stalled', async ({ dir }) => {
+  const growing = path.join(dir, 'temp');
+  mkdirSync(growing);
+  const file = path.join(growing, 'message');
+  const t = setup(dir, [{ exit: 0, grow: { file, everyMs: 100, times: 20 } }], {
+    stallMs: 500,
+    progress: directoryProbe([growing], []),
+  });
+  const outcome = await runPass(t.spec);
+  assert.is(outcome.ok, true, 'two seconds of silence, but the file grew all along');
+  assert.is(statSync(file).size, 20);
+});
+
 pass('an rsync that cannot be run is a config error, not retried', async ({ dir }) => {
   const t = setup(dir, [{ exit: 0 }], {
     config: { rsync: path.join(dir, 'no-such-rsync'), retries: 2, retryDelay: 1 },
@@ -158,7 +200,7 @@ pass('the mailbox lock is passed to rsync as fd 3', async ({ dir }) => {
   const lock = path.join(dir, 'lock');
   const fd = openSync(lock, 'a');
   try {
-    const t = setup(dir, [{ exit: 0, reportFd3: true }], { lockFd: fd });
+    const t = setup(dir, [{ exit: 0, reportFd3: true }], { lockFds: [fd] });
     await runPass(t.spec);
     const line = `fd 3 inode ${statSync(lock).ino}`;
     assert.ok(

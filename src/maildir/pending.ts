@@ -1,0 +1,177 @@
+// Which messages are in the local Maildir while their server copy still waits to be removed, for one
+// local Maildir and one server folder. The remove pass takes exactly these, and the fetch skips them: a
+// message is delivered at most once, even when the reader deletes it before its server copy is gone.
+//
+// Kept as an append-only journal in the state directory (config `state`), not in the Maildir's tmp/:
+// Maildir readers may clean tmp/, and forgetting a pending removal would bring back what the reader
+// deleted. Each line is one record, the name in base64 (a name is any bytes):
+//
+//   I NAME SIZE MTIME [AS]  about to make the staged NAME visible in new/, as AS when renamed after a
+//                       conflict (written, and fsynced for the whole batch, before the first rename)
+//   D NAME              it is in new/ now
+//   E NAME SIZE MTIME   the same bytes were already in the local Maildir: nothing to deliver
+//   R NAME              its server copy is gone: forget it
+//   U NAME              forget an I whose message never became visible (a conflict, or a rollback)
+//
+// SIZE and MTIME (whole seconds) are those of the server's copy as staged: all rsync's quick check
+// compares, so a sparse placeholder with them stands for the message in both passes (see steps.ts).
+import type { MaildirFs } from './fs.js';
+
+export interface Pending {
+  readonly size: number;
+  readonly mtime: number;
+  /** False while only the intent (I) is known: the crash came between it and the rename. */
+  readonly visible: boolean;
+  /** The name it was (to be) delivered as, when not its own. */
+  readonly as?: Buffer | undefined;
+}
+
+type JournalRecord =
+  | {
+      readonly op: 'I' | 'E';
+      readonly name: Buffer;
+      readonly size: number;
+      readonly mtime: number;
+      readonly as?: Buffer | undefined;
+    }
+  | { readonly op: 'D' | 'R' | 'U'; readonly name: Buffer };
+
+export function formatRecord(r: JournalRecord): string {
+  const name = r.name.toString('base64');
+  if (!('size' in r)) return `${r.op} ${name}\n`;
+  const as = r.as === undefined || r.as.equals(r.name) ? '' : ` ${r.as.toString('base64')}`;
+  return `${r.op} ${name} ${r.size} ${r.mtime}${as}\n`;
+}
+
+const B64 = '[A-Za-z0-9+/]*={0,2}';
+const LINE = new RegExp(`^([IEDRU]) (${B64})(?: (\\d+) (-?\\d+)(?: (${B64}))?)?$`);
+
+function entry(size: string, mtime: string, visible: boolean, as: string | undefined): Pending {
+  return {
+    size: Number(size),
+    mtime: Number(mtime),
+    visible,
+    ...(as === undefined ? {} : { as: Buffer.from(as, 'base64') }),
+  };
+}
+
+/**
+ * Pure: the live entries a journal's text leaves, keyed by the name as latin1 (one char per byte).
+ * A line that does not parse is skipped: only the last one can be torn, by a crash while appending.
+ */
+export function foldJournal(text: string): Map<string, Pending> {
+  const live = new Map<string, Pending>();
+  for (const line of text.split('\n')) {
+    const m = LINE.exec(line);
+    if (m === null) continue;
+    const [, op, b64, size, mtime, as] = m as unknown as [
+      string,
+      string,
+      string,
+      string?,
+      string?,
+      string?,
+    ];
+    const key = Buffer.from(b64, 'base64').toString('latin1');
+    if ((op === 'I' || op === 'E') && size !== undefined && mtime !== undefined) {
+      live.set(key, entry(size, mtime, op === 'E', as));
+    } else if (op === 'D') {
+      const known = live.get(key);
+      if (known !== undefined) live.set(key, { ...known, visible: true });
+    } else if (op === 'R' || op === 'U') live.delete(key);
+  }
+  return live;
+}
+
+export class Journal {
+  readonly #fs: MaildirFs;
+  readonly #file: string;
+  readonly #live: Map<string, Pending>;
+  #fd: number | undefined;
+  /** Records appended since the journal was last compacted (a rewrite drops the dead ones). */
+  #appended = 0;
+
+  constructor(fs: MaildirFs, file: string) {
+    this.#fs = fs;
+    this.#file = file;
+    this.#live = foldJournal(fs.readText(file) ?? '');
+  }
+
+  get(name: Buffer): Pending | undefined {
+    return this.#live.get(name.toString('latin1'));
+  }
+
+  /** Every live entry, the name as raw bytes. */
+  *entries(): Generator<[Buffer, Pending]> {
+    for (const [key, pending] of this.#live) yield [Buffer.from(key, 'latin1'), pending];
+  }
+
+  get size(): number {
+    return this.#live.size;
+  }
+
+  #append(r: JournalRecord): void {
+    this.#fd ??= this.#fs.openAppend(this.#file);
+    this.#fs.write(this.#fd, formatRecord(r));
+    this.#appended += 1;
+    const key = r.name.toString('latin1');
+    if (r.op === 'I' || r.op === 'E') {
+      const as = r.as === undefined || r.as.equals(r.name) ? undefined : r.as;
+      this.#live.set(key, {
+        size: r.size,
+        mtime: r.mtime,
+        visible: r.op === 'E',
+        ...(as ? { as } : {}),
+      });
+    } else if (r.op === 'D') {
+      const known = this.#live.get(key);
+      if (known !== undefined) this.#live.set(key, { ...known, visible: true });
+    } else this.#live.delete(key);
+  }
+
+  intend(name: Buffer, size: number, mtime: number, as: Buffer = name): void {
+    this.#append({ op: 'I', name, size, mtime, as });
+  }
+
+  delivered(name: Buffer): void {
+    this.#append({ op: 'D', name });
+  }
+
+  exists(name: Buffer, size: number, mtime: number): void {
+    this.#append({ op: 'E', name, size, mtime });
+  }
+
+  removed(name: Buffer): void {
+    this.#append({ op: 'R', name });
+  }
+
+  undo(name: Buffer): void {
+    this.#append({ op: 'U', name });
+  }
+
+  /** Makes every record so far durable. */
+  sync(): void {
+    if (this.#fd !== undefined) this.#fs.fsync(this.#fd);
+  }
+
+  /** Rewrites the file with the live entries only (atomically), or removes it when none is left. */
+  compact(): void {
+    if (this.#appended === 0) return;
+    this.close();
+    if (this.#live.size === 0) this.#fs.remove(this.#file);
+    else {
+      let text = '';
+      for (const [name, p] of this.entries()) {
+        text += formatRecord({ op: 'I', name, size: p.size, mtime: p.mtime, as: p.as });
+        if (p.visible) text += formatRecord({ op: 'D', name });
+      }
+      this.#fs.replace(this.#file, text);
+    }
+    this.#appended = 0;
+  }
+
+  close(): void {
+    if (this.#fd !== undefined) this.#fs.close(this.#fd);
+    this.#fd = undefined;
+  }
+}
