@@ -3,6 +3,7 @@
 // mails whatever is printed. With --json only the problems are shown here (on stderr); stdout is the
 // JSON Lines.
 import { Chalk, type ChalkInstance } from 'chalk';
+import { EXIT } from '../errors.js';
 import type { NotAMessage, Output, SyncEvent } from '../events.js';
 import { displayName } from '../text/display-name.js';
 
@@ -140,8 +141,18 @@ export class Terminal implements Output {
   #summary(e: Extract<SyncEvent, { event: 'mailbox-end' }>): void {
     const n = e.delivered;
     const parts = [
-      this.#o.dryRun ? `${n} would move` : n === 0 ? 'no new mail' : this.#c.bold(`${n} new`),
+      this.#o.dryRun
+        ? `${n} would move`
+        : n > 0
+          ? this.#c.bold(`${n} new`)
+          : e.code === EXIT.ok
+            ? 'no new mail'
+            : // A failed mailbox may well have new mail: it just did not arrive.
+              this.#c.red(
+                `not synced (${e.code === EXIT.tempfail ? 'tries again next run' : 'see above'})`,
+              ),
     ];
+    if (n > 0 && e.code !== EXIT.ok) parts.push(this.#c.red('then failed (see above)'));
     if (e.leftOnServer > 0)
       parts.push(this.#c.yellow(`${plural(e.leftOnServer, 'item')} left on the server`));
     this.#line(`${e.mailbox}: ${parts.join(', ')}`);

@@ -8,7 +8,7 @@ import { LocalIndex } from '../../src/maildir/local-index.js';
 import { planMessage } from '../../src/maildir/plan.js';
 import { nameFromFields } from '../../src/outputs/name-fields.js';
 import { formatRecord } from '../../src/outputs/record.js';
-import { colorLevel } from '../../src/outputs/terminal.js';
+import { colorLevel, Terminal } from '../../src/outputs/terminal.js';
 import { parseListLine } from '../../src/rsync/parse-list.js';
 import { missingFeature, parseRsyncVersion } from '../../src/rsync/version.js';
 import { shellCommand, shellQuote } from '../../src/text/shell-quote.js';
@@ -161,6 +161,30 @@ test('colorLevel: NO_COLOR, --no-color, pipes and dumb terminals are plain', () 
   assert.is(colorLevel(undefined, { TERM: 'dumb' }, true), 0);
   assert.is(colorLevel(true, {}, false), 1);
   assert.is(colorLevel(true, { NO_COLOR: 'x' }, false), 0);
+});
+
+test('summary line: a failed mailbox never says "no new mail"', () => {
+  const summary = (delivered: number, code: number): string => {
+    let out = '';
+    const t = new Terminal({
+      quiet: false,
+      verbose: false,
+      dryRun: false,
+      problemsOnly: false,
+      colorLevel: 0,
+      out: (s) => {
+        out += s;
+      },
+      err: () => {},
+    });
+    const end = { mailbox: 'inbox', delivered, removed: 0, leftOnServer: 0, busy: false, ms: 1 };
+    t.write({ event: 'mailbox-end', ...end, code });
+    return out;
+  };
+  assert.is(summary(0, 0), 'inbox: no new mail\n');
+  assert.is(summary(0, 75), 'inbox: not synced (tries again next run)\n');
+  assert.is(summary(0, 74), 'inbox: not synced (see above)\n');
+  assert.is(summary(3, 65), 'inbox: 3 new, then failed (see above)\n');
 });
 
 test('LocalIndex: a copy renamed after a conflict is also found under its original unique name', () => {
