@@ -3,7 +3,18 @@
 // signal stopped the run, by re-raising that signal (the signal listeners are gone by then), so a parent
 // shell sees a death by SIGINT, not a plain exit code.
 import { constants } from 'node:os';
-import { main } from './main.js';
+import { EXIT } from './errors.js';
+
+// Loaded dynamically so that a file-descriptor limit too low for Node's module loader (it opens the
+// modules in parallel: `ulimit -n 56` is not enough) is told as that, not as a stack trace and exit 1.
+const { main } = await import('./main.js').catch((error: unknown) => {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== 'EMFILE' && code !== 'ENFILE') throw error;
+  process.stderr.write(
+    `syncmail: too many open files (${code}) to start; nothing was run\n  raise the limit (ulimit -n 1024) and run again\n`,
+  );
+  process.exit(EXIT.ioerr);
+});
 
 // A reader that goes away (`syncmail | head -1`) must not crash a run halfway: the transfer log still
 // records everything, so output errors are dropped.

@@ -59,6 +59,28 @@ export function asSyncmailError(error: unknown, mailbox: string): SyncmailError 
       'local-write',
     );
   }
+  if (code === 'EXDEV') {
+    // rename() across mounts, even of one filesystem (a bind-mounted tmp/ has new/'s st_dev).
+    return new LocalIoError(
+      `${mailbox}: cannot move mail from tmp/ into new/: they are on different mounts (${text})`,
+      "a Maildir's tmp/, new/ and cur/ must be plain directories on one mount: undo the bind mount or symlink of tmp/",
+      'local-maildir',
+    );
+  }
+  if (code === 'EMFILE' || code === 'ENFILE') {
+    return new LocalIoError(
+      `${mailbox}: too many open files (${text})`,
+      'raise the limit (ulimit -n 1024); nothing was removed from the server that is not safely on local disk',
+      'too-many-files',
+    );
+  }
+  if (code === 'EIO') {
+    return new LocalIoError(
+      `${mailbox}: the local disk reported an I/O error (${text})`,
+      'check the disk (dmesg); nothing was removed from the server that is not safely on local disk',
+      'local-write',
+    );
+  }
   const detail = error instanceof Error ? (error.stack ?? text) : text;
   return new InternalError(
     `${mailbox}: internal error: ${detail}`,

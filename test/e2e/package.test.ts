@@ -22,6 +22,16 @@ test('src/version.ts matches package.json', () => {
   assert.is(VERSION, pkg.version);
 });
 
+test('an open-files limit too low for Node to load syncmail: exit 74 saying so, not a stack trace', async () => {
+  const r = await execa('bash', ['-c', 'ulimit -n 40 && exec node dist/cli.js --version'], {
+    reject: false,
+  });
+  assert.is(r.exitCode, 74, r.stderr);
+  assert.match(r.stderr, /too many open files \(EMFILE\) to start; nothing was run/);
+  assert.match(r.stderr, /ulimit -n 1024/);
+  assert.not.match(r.stderr, / {4}at /, 'no stack trace');
+});
+
 test('npm pack, npm install -g, then the installed syncmail moves mail', async () => {
   const dir = await makeTempDir('pack');
   await execa('npm', ['pack', '--pack-destination', dir], { stdin: 'ignore' });
