@@ -17,33 +17,54 @@
 //
 // The command lines are syncmail's own: fetchArgv, removeArgv and listArgv from src/rsync/argv.ts, run
 // as src/rsync/run.ts runs them (rsyncEnv's LC_ALL=C environment, own session, the mailbox's work dir as
-// cwd), against a local Maildir made by prepareLocalMaildir. What a case needs beyond that goes where a
-// user would put it: the mailbox's rsyncArgs (--rsync-path, --bwlimit to slow a race down, -x and
-// --info=MOUNT1 for the mount point, --human-readable) and ssh options (-F the sshd helper's config).
-// The sshd is test/helpers/sshd.ts, started and stopped here; its host aliases give the refused,
-// bad-key, unknown-host and black-hole cases.
+// cwd), against a local Maildir made by prepareLocalMaildir. Between the passes the script does what
+// syncmail does with what it delivered: a sparse placeholder in pending/new (the server copy's size and
+// mtime, no data: realFs.placeholder) for each staged message, which the remove pass takes (its
+// --temp-dir is REMOVE_TEMP_DIR, /proc/sys, so a server file that changed since cannot be received). What
+// a case needs beyond that goes where a user would put it: the mailbox's rsyncArgs (--rsync-path,
+// --bwlimit to slow a race down, -x and --info=MOUNT1 for the mount point, --human-readable) and ssh
+// options (-F the sshd helper's config). The sshd is test/helpers/sshd.ts, started and stopped here; its
+// host aliases give the refused, bad-key, unknown-host and black-hole cases.
+//
+// THE SERVER ACCOUNT: the sshd helper logs in as the user running this script, root, who can read and
+// delete anything. The unreadable-file and undeletable-folder cases need an account that cannot: there
+// the server's rsync runs as nobody (--rsync-path="setpriv --reuid=UID --regid=GID --clear-groups --
+// RSYNC", what sshd would start for an unprivileged login), on a server Maildir that nobody owns. The
+// read-only server folder is a read-only bind mount of the server's new/. The banner case puts text on the
+// server's stdout before rsync starts, as a shell startup file that echoes would (--rsync-path="echo ...;
+// RSYNC").
+//
+// SYNTHETIC: the synthetic-old-server cases have no rsync 3.0.x to run. Their server is a small script
+// (oldServerScript below) that prints, on stderr, exactly what upstream rsync 3.0.9 prints when the
+// client sends it an option it does not know (--info, new in 3.1.0), and exits 1 as 3.0.9 does; the
+// client side of those captures is real. test/fixtures/rsync/README.md says so too.
 //
 // PLACEHOLDERS: some messages embed absolute paths (file has vanished, change_dir, write failed) and
 // ssh's name the helper's random ports. The work dir is a fresh temp dir, so two captures never collide,
 // and it is written as @WORK@ in the files; the ports as @SSHD_PORT@, @CLOSED_PORT@ and
-// @BLACKHOLE_PORT@. test/helpers/rsync-fixtures.ts defines them, and its readCapture() puts fixed values
-// back for the tests. Each case group lives in @WORK@/<group>/: the server Maildir in server/mail, the
-// local one in local (syncmail's stage, temp dir etc. in local/tmp/syncmail/inbox). Every server entry
-// gets the same mtime before each pass (2024-04-05 12:00 UTC), so listings and file lists do not change
-// from one capture to the next (listings print it in local time: rsync runs with TZ=UTC added).
+// @BLACKHOLE_PORT@; the folder key that names syncmail's work dir inside the local tmp/syncmail/ (it
+// hashes the remote, which holds the work dir) as @FOLDER@. test/helpers/rsync-fixtures.ts defines them,
+// and its readCapture() puts fixed values back for the tests. Each case group lives in @WORK@/<group>/:
+// the server Maildir in server/mail, the local one in local (syncmail's stage, temp dir etc. in
+// local/tmp/syncmail/@FOLDER@), the state dir in state. Every server entry gets the same mtime before
+// each pass (2024-04-05 12:00 UTC), so listings and file lists do not change from one capture to the
+// next (listings print it in local time: rsync runs with TZ=UTC added).
 //
-// Needs root (sshd's /run/sshd, mount). The mount-point, disk-full and read-only cases mount a tmpfs;
-// when mount is not permitted they are skipped with a note (the committed fixtures have them). Race
-// cases (vanished, changed, already removed, a forced stop) slow a 3 MB transfer down with --bwlimit and
-// act as soon as the transfer's temp file appears; each is retried until it shows what it is about, and
-// the script fails if it never does. Where rsync's exit code itself is a coin toss (rsync missing on the
-// server: 127 or 12), each outcome is captured as its own case. Outputs are small: the big payloads stay
-// in the work dir, removed at the end. The hostile names come from the shared hostile-names.hex.
+// Needs root (sshd's /run/sshd, mount, setpriv). The mount-point, disk-full, read-only and read-only
+// server cases mount a tmpfs or a bind mount; when mount is not permitted they are skipped with a note
+// (the committed fixtures have them), and so are the server-account cases without setpriv. Race cases
+// (vanished, already removed, a forced stop) slow a transfer or the removals down with --bwlimit and act
+// as soon as the transfer's temp file or the first removal appears; each is retried until it shows what
+// it is about, and the script fails if it never does. Where rsync's exit code itself is a coin toss
+// (rsync missing on the server: 127 or 12), each outcome is captured as its own case. Outputs are small:
+// the big payloads stay in the work dir, removed at the end. The hostile names come from the shared
+// hostile-names.hex.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
+  chmodSync,
+  chownSync,
   existsSync,
-  linkSync,
   lstatSync,
   lutimesSync,
   mkdirSync,
@@ -62,6 +83,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { onExit } from 'signal-exit';
 import type { Config, Mailbox } from '../src/config/types.js';
+import { realFs } from '../src/maildir/fs.js';
 import { type MailboxPaths, mailboxPaths } from '../src/maildir/layout.js';
 import { prepareLocalMaildir } from '../src/maildir/prepare.js';
 import { fetchArgv, listArgv, removeArgv, rsyncEnv } from '../src/rsync/argv.js';
@@ -228,8 +250,56 @@ function mountTmpfs(dir: string, size: string): void {
   mounts.push(dir);
 }
 
+/** `dir` becomes a read-only view of itself (a bind mount), as a server folder on a read-only disk. */
+function mountReadOnly(dir: string): void {
+  for (const args of [
+    ['--bind', dir, dir],
+    ['-o', 'remount,bind,ro', dir],
+  ]) {
+    const r = spawnSync('mount', args, { encoding: 'latin1' });
+    if (r.status !== 0) throw new CaptureFailure(`mount ${args.join(' ')}: ${r.stderr}`);
+    if (args[0] === '--bind') mounts.push(dir);
+  }
+}
+
 function unmountAll(): void {
   for (const m of mounts.splice(0).reverse()) spawnSync('umount', [m]);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The unprivileged server account (see THE SERVER ACCOUNT above)
+
+interface ServerAccount {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** nobody's uid and gid, when setpriv can switch to them (it needs root); undefined otherwise. */
+function serverAccount(): ServerAccount | undefined {
+  const id = (flag: string): number | undefined => {
+    const r = spawnSync('id', [flag, 'nobody'], { encoding: 'latin1' });
+    const n = Number(r.stdout.trim());
+    return r.status === 0 && Number.isInteger(n) ? n : undefined;
+  };
+  const uid = id('-u');
+  const gid = id('-g');
+  if (uid === undefined || gid === undefined || uid === 0) return undefined;
+  const probe = spawnSync(
+    'setpriv',
+    [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', 'true'],
+    { encoding: 'latin1' },
+  );
+  return probe.status === 0 ? { uid, gid } : undefined;
+}
+
+/** Hands every entry under `dir` (and `dir`) to the account, as the account's own Maildir. */
+function chownTree(dir: Buffer, account: ServerAccount): void {
+  for (const name of readdirSync(dir, { encoding: 'buffer' })) {
+    const entry = Buffer.concat([dir, b('/'), name]);
+    if (lstatSync(entry).isDirectory()) chownTree(entry, account);
+    else chownSync(entry, account.uid, account.gid);
+  }
+  chownSync(dir, account.uid, account.gid);
 }
 
 function canMount(work: string): boolean {
@@ -250,6 +320,8 @@ type Pass = 'fetch' | 'remove' | 'list';
 interface Running {
   readonly pid: number;
   running(): boolean;
+  /** What it wrote on stdout so far (latin1). */
+  stdout(): string;
 }
 
 type During = (rsync: Running) => Promise<void>;
@@ -259,6 +331,9 @@ interface Result {
   readonly stdout: string;
   readonly stderr: string;
 }
+
+/** The remote as a user writes it: what names the mailbox's folder key and journal (layout.ts). */
+const remoteText = (host: string, serverPath: string): string => `${host}:${serverPath}`;
 
 interface BoxOptions {
   /** ssh host alias (default: the working one). */
@@ -275,7 +350,11 @@ interface BoxOptions {
 class Box {
   readonly server: string;
   readonly local: string;
+  readonly state: string;
+  /** The default mailbox's paths (HOSTS.ok, this.server); the passes of every case use these. */
   readonly paths: MailboxPaths;
+  /** False once the server's times cannot be set (a read-only server folder): set them before that. */
+  fixTimes = true;
 
   constructor(
     readonly set: CaptureSet,
@@ -283,7 +362,16 @@ class Box {
   ) {
     this.server = path.join(dir, 'server', 'mail');
     this.local = path.join(dir, 'local');
-    this.paths = mailboxPaths(this.local, MAILBOX);
+    this.state = path.join(dir, 'state');
+    this.paths = mailboxPaths(
+      { local: this.local, remoteText: remoteText(HOSTS.ok, this.server) },
+      this.state,
+    );
+  }
+
+  /** The name of syncmail's work dir in local/tmp/syncmail/ (written as @FOLDER@). */
+  get folderKey(): string {
+    return path.basename(this.paths.work);
   }
 
   get serverNew(): string {
@@ -296,7 +384,7 @@ class Box {
     return {
       name: MAILBOX,
       remote: { kind: 'ssh', user: undefined, host, path: serverPath },
-      remoteText: `${host}:${serverPath}`,
+      remoteText: remoteText(host, serverPath),
       local: this.local,
       ssh: this.set.sshd.sshArgs,
       // rsync hands --rsync-path to the remote shell, which would split a path with a space.
@@ -324,12 +412,34 @@ class Box {
     return listArgv(this.mailbox(options), this.config(options));
   }
 
-  /** What syncmail does between the passes: each staged message linked into removing/new. */
-  linkStagedForRemoval(): void {
+  /**
+   * What syncmail does for a message it delivered, whose server copy is to be removed: a sparse
+   * placeholder in pending/new with the server copy's size and mtime (src/maildir/deliver.ts).
+   */
+  placeholder(name: Buffer | string, size: number, mtime: Date = FIXED_TIME): void {
+    realFs.placeholder(join(this.paths.pendingNew, name), size, mtime.getTime() / 1000);
+  }
+
+  /** A placeholder for each staged message (its size and mtime are the server copy's: --times). */
+  placeStagedForRemoval(): void {
     for (const name of readdirSync(this.paths.stageNew, { encoding: 'buffer' })) {
-      const from = join(this.paths.stageNew, name);
-      if (statSync(from).isFile()) linkSync(from, join(this.paths.removingNew, name));
+      const info = statSync(join(this.paths.stageNew, name));
+      if (info.isFile()) this.placeholder(name, info.size, info.mtime);
     }
+  }
+
+  /**
+   * --rsync-path for a server rsync that runs as the unprivileged server account; a later --rsync-path
+   * in rsyncArgs wins over the one mailbox() puts first.
+   */
+  asServerAccount(account: ServerAccount): string {
+    return `--rsync-path=setpriv --reuid=${account.uid} --regid=${account.gid} --clear-groups -- ${shellQuote(this.set.server.path)}`;
+  }
+
+  /** Hands the server Maildir to the server account, and lets it reach it (the work dir is 0700). */
+  giveServerTo(account: ServerAccount): void {
+    for (const dir of [this.set.work, this.dir, path.dirname(this.server)]) chmodSync(dir, 0o711);
+    chownTree(Buffer.from(this.server), account);
   }
 
   /** Resolves once rsync has a temp file in the temp dir, i.e. a transfer is in flight. */
@@ -337,6 +447,15 @@ class Box {
     for (let i = 0; i < 2000 && rsync.running(); i++) {
       if (readdirSync(this.paths.temp).length > 0) return true;
       await sleep(10);
+    }
+    return false;
+  }
+
+  /** Resolves once rsync has printed a `sender removed` line: the removals are under way. */
+  async removalStarted(rsync: Running): Promise<boolean> {
+    for (let i = 0; i < 4000 && rsync.running(); i++) {
+      if (/^sender removed /m.test(rsync.stdout())) return true;
+      await sleep(5);
     }
     return false;
   }
@@ -370,17 +489,19 @@ class CaptureSet {
     return box;
   }
 
-  async prepare(box: Box): Promise<void> {
-    await prepareLocalMaildir(box.paths);
+  prepare(box: Box): void {
+    prepareLocalMaildir(realFs, box.paths);
   }
 
-  private placeholders(text: string): string {
+  private placeholders(text: string, box: Box): string {
     const ports: Record<number, Placeholder> = {
       [this.sshd.port]: '@SSHD_PORT@',
       [this.sshd.closedPort]: '@CLOSED_PORT@',
       [this.sshd.blackHolePort]: '@BLACKHOLE_PORT@',
     };
     const out = text
+      // The key holds a slug of the remote, which holds the work dir: replaced first.
+      .replaceAll(box.folderKey, '@FOLDER@' satisfies Placeholder)
       .replaceAll(this.work, '@WORK@' satisfies Placeholder)
       // ssh writes "port 2223" and "[127.0.0.1]:2222".
       .replace(/(\bport |\]:)([0-9]+)\b/g, (all, before: string, port: string) => {
@@ -396,7 +517,7 @@ class CaptureSet {
 
   /** Runs rsync with argv as syncmail does; `during` runs alongside it (the race cases). */
   async run(argv: readonly string[], box: Box, during?: During): Promise<Result> {
-    fixTimes(Buffer.from(box.server));
+    if (box.fixTimes) fixTimes(Buffer.from(box.server));
     // As src/rsync/run.ts runs it: own session, syncmail's environment, the mailbox's work dir.
     const child = spawn(this.client.path, [...argv], {
       cwd: box.paths.work,
@@ -418,11 +539,12 @@ class CaptureSet {
       });
     });
     const pid = child.pid ?? -1;
-    const [rc] = await Promise.all([exited, during?.({ pid, running: () => running })]);
+    const stdout = (): string => Buffer.concat(out).toString('latin1');
+    const [rc] = await Promise.all([exited, during?.({ pid, running: () => running, stdout })]);
     return {
       rc,
-      stdout: this.placeholders(Buffer.concat(out).toString('latin1')),
-      stderr: this.placeholders(Buffer.concat(err).toString('latin1')),
+      stdout: this.placeholders(stdout(), box),
+      stderr: this.placeholders(Buffer.concat(err).toString('latin1'), box),
     };
   }
 
@@ -477,6 +599,8 @@ interface Group {
   readonly name: string;
   readonly remove: boolean;
   readonly needsMount?: boolean;
+  /** Needs the unprivileged server account (setpriv, as root). */
+  readonly needsAccount?: boolean;
   run(set: CaptureSet): Promise<void>;
 }
 
@@ -499,14 +623,50 @@ function specialsSetup(box: Box, mount: boolean): void {
   }
 }
 
-function groups(mountOk: boolean): Group[] {
+/**
+ * The server side of the synthetic-old-server cases: what upstream rsync 3.0.9 does when the client sends
+ * an option it lacks. syncmail sends the server --info (STATS2 in the fetch, REMOVE in the remove pass;
+ * --outbuf and --stop-after stay on the client), which 3.0.9 does not have: popt stops at the first
+ * unknown argument, parse_arguments() words it as "%s%s: %s\n" with "on remote machine: ", the argument
+ * as given and popt's "unknown option" (options.c), option_error() prints it after "rsync: " and sleeps
+ * 20 ms, and main() calls exit_cleanup(RERR_SYNTAX) at main.c line 1435, whose log_exit() adds "rsync
+ * error: syntax or usage error (code 1) at main.c(1435) [server=3.0.9]" ("server": still starting up);
+ * then 100 ms and exit 1. Both go to stderr: no output is multiplexed yet.
+ */
+function oldServerScript(): string {
+  return [
+    '#!/bin/sh',
+    '# SYNTHETIC: stands in for rsync 3.0.9 as the server (see scripts/capture-rsync-fixtures.ts).',
+    'for arg do',
+    '  case $arg in',
+    '  --info | --info=*)',
+    `    printf 'rsync: on remote machine: %s: unknown option\\n' "$arg" >&2`,
+    '    sleep 0.02',
+    "    printf 'rsync error: syntax or usage error (code 1) at main.c(1435) [server=3.0.9]\\n' >&2",
+    '    sleep 0.1',
+    '    exit 1',
+    '    ;;',
+    '  esac',
+    'done',
+    'echo "synthetic rsync 3.0.9: no option it lacks in: $*" >&2',
+    'exit 99',
+    '',
+  ].join('\n');
+}
+
+function groups(mountOk: boolean, account: ServerAccount | undefined): Group[] {
+  /** The groups that need the server account only run with one (see main). */
+  const needAccount = (): ServerAccount => {
+    if (account === undefined) throw new CaptureFailure('no unprivileged server account (setpriv)');
+    return account;
+  };
   return [
     {
       name: 'basic',
       remove: true,
       async run(set) {
         const box = set.box('basic');
-        await set.prepare(box);
+        set.prepare(box);
         const s = box.server;
         message(path.join(s, 'new'), '1712345678.M1P1.mail.example');
         message(path.join(s, 'new'), '1712345679.M2P1.mail.example');
@@ -515,13 +675,13 @@ function groups(mountOk: boolean): Group[] {
         message(path.join(s, 'tmp'), '1712345681.M4P1.mail.example');
         await set.capture('list-basic', 'list', box.list(), box);
         await set.capture('fetch-basic', 'fetch', box.fetch(), box);
-        box.linkStagedForRemoval();
+        box.placeStagedForRemoval();
         // A delivered message whose server copy is already gone: nothing to remove, nothing said.
-        message(box.paths.removingNew, 'not-on-server');
-        // Mail that arrives after the fetch is not in removing/new: --existing must leave it alone.
+        box.placeholder('not-on-server', 23);
+        // Mail that arrives after the fetch is not in pending/new: --existing must leave it alone.
         message(path.join(s, 'new'), '1712345690.M9P1.mail.example');
         await set.capture('remove-basic', 'remove', box.remove(), box);
-        // The same pass again: every server copy of removing/new is gone, so rsync says nothing.
+        // The same pass again: every server copy of pending/new is gone, so rsync says nothing.
         await set.capture('remove-again', 'remove', box.remove(), box);
       },
     },
@@ -530,13 +690,13 @@ function groups(mountOk: boolean): Group[] {
       remove: true,
       async run(set) {
         const box = set.box('hostile');
-        await set.prepare(box);
+        set.prepare(box);
         for (const name of hostileNames())
           writeFileSync(join(box.serverNew, name), `Subject: hostile\n\n${name.toString('hex')}\n`);
         mkfifoRaw(box.serverNew, b('fifo\n\xff"q -> "z'));
         await set.capture('list-hostile', 'list', box.list(), box);
         await set.capture('hostile-fetch', 'fetch', box.fetch(), box);
-        box.linkStagedForRemoval();
+        box.placeStagedForRemoval();
         await set.capture('hostile-remove', 'remove', box.remove(), box);
       },
     },
@@ -545,10 +705,10 @@ function groups(mountOk: boolean): Group[] {
       remove: true,
       async run(set) {
         const box = set.box('specials');
-        await set.prepare(box);
+        set.prepare(box);
         specialsSetup(box, mountOk);
         await set.capture('specials-fetch', 'fetch', box.fetch(), box);
-        box.linkStagedForRemoval();
+        box.placeStagedForRemoval();
         await set.capture('specials-remove', 'remove', box.remove(), box);
         unmountAll();
       },
@@ -560,7 +720,7 @@ function groups(mountOk: boolean): Group[] {
       needsMount: true,
       async run(set) {
         const box = set.box('mount-xx');
-        await set.prepare(box);
+        set.prepare(box);
         specialsSetup(box, true);
         await set.capture(
           'mount-xx-fetch',
@@ -580,7 +740,7 @@ function groups(mountOk: boolean): Group[] {
           'vanished-fetch',
           async () => {
             const box = set.box('vanished');
-            await set.prepare(box);
+            set.prepare(box);
             message(box.serverNew, 'aaa-big', 3_000_000);
             message(box.serverNew, 'bbb-small');
             message(box.serverNew, vanish);
@@ -601,70 +761,59 @@ function groups(mountOk: boolean): Group[] {
       },
     },
     {
+      // The server copy changed after the fetch (here: it grew): its placeholder no longer matches, so
+      // rsync would have to receive it, and it cannot create the temp file in REMOVE_TEMP_DIR. bbb-same
+      // matches its placeholder and is removed.
       name: 'changed',
       remove: true,
       async run(set) {
+        const box = set.box('changed');
+        set.prepare(box);
         const changed = b('aaa changed\n\xff\x1b');
-        await set.race(
-          'changed-remove',
-          async () => {
-            const box = set.box('changed');
-            await set.prepare(box);
-            // The local copy differs, so the remove pass sends the server's again before it removes it.
-            const server = message(box.serverNew, changed, 3_000_000);
-            message(box.paths.removingNew, changed, 3_000_000);
-            setTime(server, FIXED_TIME);
-            const same = message(box.serverNew, 'bbb-same');
-            setTime(same, FIXED_TIME);
-            writeFileSync(join(box.paths.removingNew, 'bbb-same'), readFileSync(same));
-            setTime(join(box.paths.removingNew, 'bbb-same'), FIXED_TIME);
-            return set.capture(
-              'changed-remove',
-              'remove',
-              box.remove({ rsyncArgs: ['--bwlimit=1000'] }),
-              box,
-              async (rsync) => {
-                if (await box.transferStarted(rsync))
-                  setTime(server, new Date('2024-04-06T12:00:00Z'));
-              },
-            );
-          },
-          (r) => has(r.stderr, /^ERROR: Skipping sender remove for changed file: /m),
-          "'Skipping sender remove' line",
-        );
+        message(box.serverNew, changed);
+        box.placeholder(changed, 10);
+        const same = message(box.serverNew, 'bbb-same');
+        box.placeholder('bbb-same', statSync(same).size);
+        const result = await set.capture('changed-remove', 'remove', box.remove(), box);
+        if (!has(result.stderr, /^rsync: \[receiver\] mkstemp "\/proc\/sys\//m))
+          throw new CaptureFailure(
+            `changed-remove (${set.label}): no mkstemp line in\n${result.stderr}`,
+          );
       },
     },
     {
       name: 'already-removed',
       remove: true,
       async run(set) {
+        const gone = 'zzz-gone';
         await set.race(
           'already-removed-remove',
           async () => {
             const box = set.box('already-removed');
-            await set.prepare(box);
-            // aaa-big differs, so it is sent again, slowly; once its transfer is under way the sender
-            // holds it open, and the server copy is deleted: the transfer completes, and the removal
-            // finds the name gone. (An up-to-date file is no use here: 3.2.7's sender removes it before
-            // any transfer starts.) bbb-same is identical and removed without a transfer.
-            const big = message(box.serverNew, 'aaa-big', 3_000_000);
-            setTime(big, FIXED_TIME);
-            message(box.paths.removingNew, 'aaa-big', 3_000_000);
-            const same = message(box.serverNew, 'bbb-same');
-            setTime(same, FIXED_TIME);
-            writeFileSync(join(box.paths.removingNew, 'bbb-same'), readFileSync(same));
-            setTime(join(box.paths.removingNew, 'bbb-same'), FIXED_TIME);
+            set.prepare(box);
+            // Every placeholder matches, so the pass only removes: the client's generator sends the
+            // server a success note (8 bytes) per file, and the sender removes each file as its note
+            // comes. --bwlimit=1 makes each process write at most 512 bytes, then wait half a second
+            // (io.c, 3.2.7 and 3.5.0), so the notes for the files after the first 60 or so come later.
+            // Once the first removal shows, zzz-gone (last in the file list) is deleted on the server
+            // behind the sender's back: it finds the name gone when its turn comes.
+            for (let i = 1; i <= 150; i++) {
+              const name = `aaa-${String(i).padStart(3, '0')}`;
+              box.placeholder(name, statSync(message(box.serverNew, name)).size);
+            }
+            const last = message(box.serverNew, gone);
+            box.placeholder(gone, statSync(last).size);
             return set.capture(
               'already-removed-remove',
               'remove',
-              box.remove({ rsyncArgs: ['--bwlimit=1000'] }),
+              box.remove({ rsyncArgs: ['--bwlimit=1'] }),
               box,
               async (rsync) => {
-                if (await box.transferStarted(rsync)) rmSync(big, { force: true });
+                if (await box.removalStarted(rsync)) rmSync(last, { force: true });
               },
             );
           },
-          (r) => has(r.stdout, /^sender file already removed: /m),
+          (r) => has(r.stdout, new RegExp(`^sender file already removed: ${gone}$`, 'm')),
           "'sender file already removed' line",
         );
       },
@@ -674,7 +823,7 @@ function groups(mountOk: boolean): Group[] {
       remove: false,
       async run(set) {
         const box = set.box('failures');
-        await set.prepare(box);
+        set.prepare(box);
         message(box.serverNew, '1712345678.M1P1.mail.example');
         await set.capture('refused-fetch', 'fetch', box.fetch({ host: HOSTS.closed }), box);
         await set.capture('authfail-fetch', 'fetch', box.fetch({ host: HOSTS.badKey }), box);
@@ -718,8 +867,8 @@ function groups(mountOk: boolean): Group[] {
       remove: true,
       async run(set) {
         const box = set.box('missing-remote');
-        await set.prepare(box);
-        message(box.paths.removingNew, '1712345678.M1P1.mail.example');
+        set.prepare(box);
+        box.placeholder('1712345678.M1P1.mail.example', 23);
         const nosuch = path.join(box.dir, 'server', 'nosuch');
         await set.capture('missing-remote-fetch', 'fetch', box.fetch({ serverPath: nosuch }), box);
         await set.capture(
@@ -744,7 +893,7 @@ function groups(mountOk: boolean): Group[] {
           async () => {
             const fresh = set.box('terminated');
             box = fresh;
-            await set.prepare(fresh);
+            set.prepare(fresh);
             message(fresh.serverNew, 'aaa-big', 3_000_000);
             const result = await set.capture(
               'terminated-fetch',
@@ -777,7 +926,7 @@ function groups(mountOk: boolean): Group[] {
       async run(set) {
         const box = set.box('readonly');
         mountTmpfs(box.local, '2m');
-        await set.prepare(box);
+        set.prepare(box);
         message(box.serverNew, '1712345678.M1P1.mail.example');
         const r = spawnSync('mount', ['-o', 'remount,ro', box.local], { encoding: 'latin1' });
         if (r.status !== 0) throw new CaptureFailure(`remount ${box.local} read-only: ${r.stderr}`);
@@ -792,7 +941,7 @@ function groups(mountOk: boolean): Group[] {
       async run(set) {
         const box = set.box('diskfull');
         mountTmpfs(box.local, '2m');
-        await set.prepare(box);
+        set.prepare(box);
         message(box.serverNew, 'aaa-small');
         message(box.serverNew, 'big3mb', 3_000_000);
         message(box.serverNew, 'zzz-after');
@@ -806,7 +955,7 @@ function groups(mountOk: boolean): Group[] {
       remove: false,
       async run(set) {
         const box = set.box('human');
-        await set.prepare(box);
+        set.prepare(box);
         setTime(message(box.serverNew, 'big', 1_234_567), FIXED_TIME);
         await set.capture(
           'human-readable-fetch',
@@ -816,15 +965,113 @@ function groups(mountOk: boolean): Group[] {
         );
       },
     },
+    {
+      // One message the server account cannot read (another owner's 0600 file) beside readable ones:
+      // the fetch takes the others and ends 23; the remove pass then removes what was delivered, and
+      // --existing leaves the unreadable one alone (it has no placeholder).
+      name: 'unreadable',
+      remove: true,
+      needsAccount: true,
+      async run(set) {
+        const account = needAccount();
+        const box = set.box('unreadable');
+        set.prepare(box);
+        for (const name of [
+          '1712345678.M1P1.mail.example',
+          '1712345679.M2P1.mail.example',
+          '1712345681.M4P1.mail.example',
+        ])
+          message(box.serverNew, name);
+        const secret = message(box.serverNew, b('1712345680.M3P1.mail unreadable\n\xff"q'));
+        box.giveServerTo(account);
+        chownSync(secret, 0, 0);
+        chmodSync(secret, 0o600);
+        const asAccount = { rsyncArgs: [box.asServerAccount(account)] };
+        const fetched = await set.capture('unreadable-fetch', 'fetch', box.fetch(asAccount), box);
+        if (!has(fetched.stderr, /send_files failed to open/))
+          throw new CaptureFailure(
+            `unreadable-fetch (${set.label}): the file was read:\n${fetched.stderr}`,
+          );
+        box.placeStagedForRemoval();
+        await set.capture('unreadable-remove', 'remove', box.remove(asAccount), box);
+      },
+    },
+    {
+      // The server account owns its Maildir but may not delete from new/ (mode 0555).
+      name: 'unremovable',
+      remove: true,
+      needsAccount: true,
+      async run(set) {
+        const account = needAccount();
+        const box = set.box('unremovable');
+        set.prepare(box);
+        message(box.serverNew, '1712345678.M1P1.mail.example');
+        message(box.serverNew, '1712345679.M2P1.mail.example');
+        box.giveServerTo(account);
+        chmodSync(box.serverNew, 0o555);
+        const asAccount = { rsyncArgs: [box.asServerAccount(account)] };
+        await set.run(box.fetch(asAccount), box);
+        box.placeStagedForRemoval();
+        await set.capture('unremovable-remove', 'remove', box.remove(asAccount), box);
+      },
+    },
+    {
+      // The server's new/ is on a read-only filesystem (a read-only bind mount); the server runs as root.
+      name: 'readonly-server',
+      remove: true,
+      needsMount: true,
+      async run(set) {
+        const box = set.box('readonly-server');
+        set.prepare(box);
+        message(box.serverNew, '1712345678.M1P1.mail.example');
+        message(box.serverNew, '1712345679.M2P1.mail.example');
+        await set.run(box.fetch(), box);
+        box.placeStagedForRemoval();
+        fixTimes(Buffer.from(box.server));
+        box.fixTimes = false;
+        mountReadOnly(box.serverNew);
+        await set.capture('readonly-server-remove', 'remove', box.remove(), box);
+        unmountAll();
+      },
+    },
+    {
+      // The server's login shell prints a line on stdout before rsync starts (a shell startup file that
+      // echoes for non-interactive shells too): rsync reads it as the start of the protocol.
+      name: 'banner',
+      remove: false,
+      async run(set) {
+        const box = set.box('banner');
+        set.prepare(box);
+        message(box.serverNew, '1712345678.M1P1.mail.example');
+        const rsyncPath = `--rsync-path=echo 'Welcome to mail.example!'; ${shellQuote(set.server.path)}`;
+        await set.capture('banner-fetch', 'fetch', box.fetch({ rsyncArgs: [rsyncPath] }), box);
+      },
+    },
+    {
+      // SYNTHETIC server (see oldServerScript): a server rsync older than 3.1.0, which has no --info.
+      name: 'synthetic-old-server',
+      remove: false,
+      async run(set) {
+        const box = set.box('synthetic-old-server');
+        set.prepare(box);
+        message(box.serverNew, '1712345678.M1P1.mail.example');
+        box.placeholder('1712345678.M1P1.mail.example', 23);
+        const script = path.join(box.dir, 'rsync-3.0.9');
+        writeFileSync(script, oldServerScript(), { mode: 0o755 });
+        const old = { rsyncArgs: [`--rsync-path=${shellQuote(script)}`] };
+        await set.capture('synthetic-old-server-fetch', 'fetch', box.fetch(old), box);
+        await set.capture('synthetic-old-server-remove', 'remove', box.remove(old), box);
+      },
+    },
   ];
 }
 
 // ---------------------------------------------------------------------------------------------------------
 
 /**
- * A stream's lines in sorted order (remote and local lines interleave at random), with the numbers that
- * change from run to run whatever the versions (timings, rates, byte counts that include keepalives)
- * masked.
+ * A stream's lines in sorted order (remote and local lines interleave at random), with what changes from
+ * run to run whatever the versions masked: the numbers of timings, rates and byte counts that include
+ * keepalives, and mkstemp's random suffix.
  */
 function stableLines(text: string): string[] {
   return text
@@ -832,7 +1079,10 @@ function stableLines(text: string): string[] {
     .map((line) =>
       /^(sent |Total bytes (sent|received): |File list (generation|transfer) time: )/.test(line)
         ? line.replace(/[0-9][0-9.,]*/g, 'N')
-        : line,
+        : line.replace(
+            /^(rsync: \[receiver\] mkstemp ".*\.)[A-Za-z0-9]{6}(" failed: )/,
+            '$1XXXXXX$2',
+          ),
     )
     .sort();
 }
@@ -888,7 +1138,7 @@ async function main(): Promise<void> {
   if (new Set(versions).size !== versions.length)
     throw new CaptureFailure(`two binaries report the same version: ${versions.join(', ')}`);
 
-  const names = groups(false).map((g) => g.name);
+  const names = groups(false, undefined).map((g) => g.name);
   for (const name of only ?? [])
     if (!names.includes(name))
       throw new CaptureFailure(`no group ${name} (groups: ${names.join(', ')})`);
@@ -897,9 +1147,14 @@ async function main(): Promise<void> {
   const mountOk = canMount(work);
   if (!mountOk)
     note(
-      'mount not permitted: no mount point in the specials cases, no mount-xx, read-only or disk-full case',
+      'mount not permitted: no mount point in the specials cases, no mount-xx, read-only, read-only server or disk-full case',
     );
-  const all = groups(mountOk);
+  const account = serverAccount();
+  if (account === undefined)
+    note(
+      'setpriv cannot switch to nobody: no unreadable or unremovable case (they need a server account that is not root)',
+    );
+  const all = groups(mountOk, account);
   const selected = all.filter((g) => only === undefined || only.includes(g.name));
 
   let sshd: Sshd | undefined;
@@ -916,6 +1171,10 @@ async function main(): Promise<void> {
           note(`skipped group ${group.name} (mount not permitted)`);
           continue;
         }
+        if (group.needsAccount && account === undefined) {
+          note(`skipped group ${group.name} (no unprivileged server account)`);
+          continue;
+        }
         await group.run(own);
       }
       for (const server of rsyncs.filter((r) => r !== client)) {
@@ -926,7 +1185,8 @@ async function main(): Promise<void> {
           `${cross.label} (${crossAll ? 'all' : 'remove'} passes) → ${path.relative(ROOT, crossOut)}/\n`,
         );
         for (const group of selected.filter((g) => crossAll || g.remove)) {
-          if (group.needsMount && !mountOk) continue;
+          if ((group.needsMount && !mountOk) || (group.needsAccount && account === undefined))
+            continue;
           await group.run(cross);
         }
         for (const name of cross.written) {

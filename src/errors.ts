@@ -7,7 +7,7 @@ export const EXIT = {
   usage: 64, // EX_USAGE: bad command line
   data: 65, // EX_DATAERR: a mailbox finished but mail stayed on the server for a data reason
   software: 70, // EX_SOFTWARE: internal error, a bug in syncmail
-  ioerr: 74, // EX_IOERR: local disk trouble (full, read-only, permission denied)
+  ioerr: 74, // EX_IOERR: local trouble (disk full, read-only, permission denied, too many open files)
   tempfail: 75, // EX_TEMPFAIL: try again later (unreachable, ssh failure, timeout, mailbox busy)
   noperm: 77, // EX_NOPERM: the server refused us (authentication, host key): a person must act
   config: 78, // EX_CONFIG: configuration error, nothing was run
@@ -44,12 +44,15 @@ export type ErrorReason =
   | 'no-remote-maildir' // the server path does not exist
   | 'not-a-maildir' // the server path has no cur/ new/ tmp/
   | 'no-server-rsync'
+  | 'old-server-rsync' // the server's rsync does not know an option it was sent (older than 3.1.0)
+  | 'server-shell-output' // the server's login shell prints text, which breaks rsync's protocol
   | 'no-rsync' // the local rsync cannot be run
   | 'old-rsync'
   | 'host-key'
   | 'auth'
   | 'disk-full'
   | 'local-write'
+  | 'too-many-files' // EMFILE or ENFILE: the open-files limit (ulimit -n)
   | 'local-maildir' // the local Maildir cannot be prepared or checked
   | 'lock-failed'
   | 'flush-failed'
@@ -58,6 +61,8 @@ export type ErrorReason =
   | 'stalled' // a pass made no progress for ioTimeout seconds
   | 'stopped' // a person forced the transfer to stop
   | 'changed' // a message changed on the server during the sync
+  | 'unreadable-server-file' // the server account cannot read a message, which stays there
+  | 'server-remove-denied' // the server account may not delete delivered mail from new/
   | 'rsync-failed' // rsync failed in a way syncmail does not know
   | 'bug';
 

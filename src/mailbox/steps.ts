@@ -220,7 +220,9 @@ const fetch: Step = {
     if (Object.keys(stats).length > 0) m.emit({ event: 'stats', pass: 'fetch', counts: stats });
     if (!outcome.ok) m.fail(outcome.error);
     readStage(m);
-    if (outcome.ok && !m.checkMaildir(true)) {
+    // A pass that failed only for single files (one the server account cannot read) did all the rest.
+    const complete = outcome.ok || outcome.partial === true;
+    if (complete && !m.checkMaildir(true)) {
       // Not a Maildir: what came from its new/ is not delivered, and nothing is removed.
       clearDir(m.fs, paths.stageNew);
       return false;
@@ -228,9 +230,9 @@ const fetch: Step = {
     // A full or read-only local disk still let rsync reach the server, and the pending messages are ours:
     // the remove pass may then free the server (and, once the reader deletes mail, the local disk).
     const localTrouble = !outcome.ok && outcome.error instanceof LocalIoError;
-    m.mayRemove = outcome.ok || localTrouble;
+    m.mayRemove = complete || localTrouble;
     // Stale partials, or give the space back.
-    if (outcome.ok || localTrouble) m.fs.remove(paths.partial);
+    if (complete || localTrouble) m.fs.remove(paths.partial);
     // Whatever is complete in the stage is delivered next, even after a failed fetch: those files are whole.
     return true;
   },
@@ -262,8 +264,11 @@ const fetch: Step = {
  * Brackets a batch's renames. The marker is made before the batch's intents are journaled, so any intent
  * whose message may have been renamed has it; it goes once the journal says where each message is.
  */
-function beginRenaming(m: MailboxRun): void {
-  m.fs.placeholder(m.paths.renaming, 0, 0);
+function beginRenaming(m: MailboxRun, batch: readonly Decision[]): void {
+  // Older than every message of the batch: a cleaner of old files in tmp/ that takes any of their staged
+  // copies takes the marker too, so a marker still there proves no staged copy of the batch was cleaned.
+  const oldest = Math.min(...batch.map((x) => x.staged.mtime));
+  m.fs.placeholder(m.paths.renaming, 0, Math.max(0, oldest - 1));
 }
 
 function endRenaming(m: MailboxRun): void {
@@ -348,7 +353,7 @@ const deliver: Step = {
       const decisions = decideBatch(m, entries.slice(start, start + BATCH));
       if (decisions.length === 0) continue;
       try {
-        beginRenaming(m);
+        beginRenaming(m, decisions);
         journalBatch(d, decisions);
       } catch (error) {
         return giveUp(m, error, decisions);

@@ -39,7 +39,7 @@ export interface MailboxPaths {
   /**
    * Present while a batch of messages is being renamed into new/: after a crash it tells that a staged
    * copy which is gone was renamed (and then deleted by the reader), not wiped by a cleaning of tmp/,
-   * which takes this file too (it has mtime 0, older than any staged message).
+   * which takes this file too (its mtime is older than any staged message of the batch).
    */
   readonly renaming: string;
   /** The pending-removal journal (maildir/pending.ts), in the state directory. */

@@ -12,7 +12,7 @@ import {
   TransientError,
 } from '../errors.js';
 import type { FailureReason, RsyncEvent } from './events.js';
-import { failureRank } from './parse.js';
+import { failureRank, PER_FILE } from './parse.js';
 
 /** How one rsync process ended. */
 export interface RsyncExit {
@@ -26,16 +26,32 @@ export interface RsyncExit {
 export interface StderrSummary {
   /** The first line of each failure reason seen. */
   readonly failures: Map<FailureReason, string>;
-  /** "Skipping sender remove for changed file" was seen (rc 23, a data reason). */
+  /**
+   * What the failure lines of each reason named (the `subject` of the events: files, an option), the
+   * first SUBJECTS of them, and how many lines named one.
+   */
+  readonly subjects: Map<FailureReason, { readonly first: string[]; count: number }>;
+  /** A server file changed since the fetch and stays there (rc 23, a data reason). */
   changed: boolean;
+  /**
+   * How many stderr lines were neither a recognised event nor rsync's closing report of a partial
+   * transfer (code 23 or 24): with none, a pass that failed for single files did all the rest.
+   */
+  unexplained: number;
   /** The last few other stderr lines, for a message when nothing more specific is known. */
   readonly tail: string[];
 }
 
 const TAIL_LINES = 3;
+const SUBJECTS = 5;
+
+// rsync's last line after it went on past single files: "rsync error: some files/attrs were not
+// transferred (see previous errors) (code 23) at main.c(1874) [generator=3.2.7]", or the code-24 warning.
+const PARTIAL_REPORT =
+  /^rsync (?:error|warning): .* \(code 2[34]\) at \S+ \[[A-Za-z]+=[0-9A-Za-z.]+\]$/;
 
 export function emptySummary(): StderrSummary {
-  return { failures: new Map(), changed: false, tail: [] };
+  return { failures: new Map(), subjects: new Map(), changed: false, unexplained: 0, tail: [] };
 }
 
 /** Folds one event of a pass into its summary. */
@@ -43,7 +59,15 @@ export function notice(summary: StderrSummary, event: RsyncEvent): void {
   if (event.kind === 'changed') summary.changed = true;
   else if (event.kind === 'failure') {
     if (!summary.failures.has(event.reason)) summary.failures.set(event.reason, event.text);
+    if (event.subject !== undefined) {
+      const seen = summary.subjects.get(event.reason) ?? { first: [], count: 0 };
+      if (seen.first.length < SUBJECTS) seen.first.push(event.subject);
+      seen.count += 1;
+      summary.subjects.set(event.reason, seen);
+    }
+    if (!PER_FILE.has(event.reason)) summary.unexplained += 1;
   } else if (event.kind === 'message' && event.stream === 'stderr' && event.text.trim() !== '') {
+    if (!PARTIAL_REPORT.test(event.text)) summary.unexplained += 1;
     summary.tail.push(event.text);
     if (summary.tail.length > TAIL_LINES) summary.tail.shift();
   }
@@ -55,7 +79,16 @@ export type Outcome =
       readonly ok: false;
       readonly error: SyncmailError;
       readonly transient: boolean;
+      /** The error is that a server file changed during the sync (and stays there): a data reason. */
       readonly changed: boolean;
+      /**
+       * Set when the pass completed for every other file: rsync went on past the files the error names
+       * (a file the server account cannot read, a message it may not delete, a file that changed), exited
+       * 23, and said nothing else was wrong. What the pass's events report (the staged files, `removed`)
+       * is then as complete as after a clean pass, and the steps after it may run; the error is still
+       * the mailbox's result. Absent when the pass stopped or may have missed more.
+       */
+      readonly partial?: true;
     };
 
 export interface PassEnd {
@@ -68,9 +101,66 @@ export interface PassEnd {
 
 const TRY_AGAIN = 'syncmail will try again on its next run';
 
+/** rsync's errno words at the end of a line: `...: Permission denied (13)` → "Permission denied". */
+function errnoText(line: string): string | undefined {
+  return /: ([^":]+) \([0-9]+\)$/.exec(line)?.[1];
+}
+
+type Seen = { readonly first: readonly string[]; readonly count: number } | undefined;
+
+/** How many lines named a subject, and the names: "X", "X, Y, Z", "X, Y, Z, V, W and 2 more". */
+function listed(seen: Seen): { count: number; names: string } {
+  const count = seen?.count ?? 1;
+  const first = seen?.first ?? [];
+  const more = count - first.length;
+  return {
+    count,
+    names: first.join(', ') + (more > 0 && first.length > 0 ? ` and ${more} more` : ''),
+  };
+}
+
 /** The error a failure line stands for. */
-function fromFailure(reason: FailureReason, line: string, i: PassEnd): SyncmailError {
+function fromFailure(reason: FailureReason, line: string, i: PassEnd, seen?: Seen): SyncmailError {
   switch (reason) {
+    case 'server-shell-output':
+      return new ConfigError(
+        undefined,
+        [
+          `${i.mailbox}: the login shell on ${i.server} prints text, which rsync cannot get past (${line})`,
+        ],
+        'make the shell startup files on the server (~/.bashrc, ~/.profile, ...) print nothing when the shell is not interactive; test with: ssh HOST true | od -c (it must show nothing)',
+        'server-shell-output',
+      );
+    case 'old-server-rsync': {
+      const option = seen?.first[0] ?? 'an option syncmail sent';
+      return new ConfigError(
+        undefined,
+        [`${i.mailbox}: the rsync on ${i.server} is too old: it does not know ${option}`],
+        /^--info\b/.test(option)
+          ? 'syncmail needs rsync 3.1.0 or newer on the server (the first with --info); upgrade it there, or point syncmail at a newer one with rsyncArgs: ["--rsync-path=/path/to/rsync"]'
+          : "remove that option from the mailbox's rsyncArgs, or upgrade rsync on the server (syncmail itself needs 3.1.0 or newer there)",
+        'old-server-rsync',
+      );
+    }
+    case 'unreadable-server-file': {
+      const why = errnoText(line);
+      const { count, names } = listed(seen);
+      return new DataError(
+        `${i.mailbox}: the server account cannot read ${count === 1 ? 'a message' : `${count} messages`} on ${i.server}${why === undefined ? '' : ` (${why})`}${names === '' ? '' : `: ${names}`}; ${count === 1 ? 'it stays' : 'they stay'} on the server`,
+        'fix its permissions on the server (make it readable by the account syncmail logs in as, e.g. chown it to that account or chmod u+r it), or move it out of new/; syncmail takes it on its next run',
+        'unreadable-server-file',
+      );
+    }
+    case 'server-remove-denied': {
+      const why = errnoText(line);
+      const folder = `${i.server.replace(/\/+$/, '')}/new/`;
+      const { count, names } = listed(seen);
+      return new PermissionError(
+        `${i.mailbox}: the server account may not delete from ${folder}${why === undefined ? '' : ` (${why})`}; ${count === 1 ? 'a delivered message stays' : `${count} delivered messages stay`} there${names === '' ? '' : `: ${names}`}`,
+        `the server account needs write permission on new/ (on a writable filesystem) to remove delivered mail; the messages are delivered and stay on the server until then`,
+        'server-remove-denied',
+      );
+    }
     case 'host-key':
       return new PermissionError(
         `${i.mailbox}: the host key of ${i.server} is unknown or has changed`,
@@ -132,10 +222,25 @@ export function classifyPass(i: PassEnd): Outcome {
   if (exit.exitCode === 0) return { ok: true, vanished: false };
   // 24: files vanished on the server between listing and sending (a reader on the server moved them).
   if (exit.exitCode === 24) return { ok: true, vanished: true };
+  // rsync went on past single files and said nothing else: every other file went as in a clean pass.
+  const partial =
+    exit.exitCode === 23 && stderr.unexplained === 0 ? { partial: true as const } : {};
   const [first] = [...stderr.failures.keys()].sort((a, b) => failureRank(a) - failureRank(b));
   if (first !== undefined) {
-    const error = fromFailure(first, stderr.failures.get(first) ?? '', i);
-    return { ok: false, transient: first === 'unreachable', changed: false, error };
+    const error = fromFailure(
+      first,
+      stderr.failures.get(first) ?? '',
+      i,
+      stderr.subjects.get(first),
+    );
+    return {
+      ok: false,
+      transient: first === 'unreachable',
+      changed: false,
+      error,
+      // A per-file reason ranks last: when it decides, every failure line was about single files.
+      ...(PER_FILE.has(first) ? partial : {}),
+    };
   }
   if (exit.exitCode === 23 && stderr.changed) {
     const error = new DataError(
@@ -143,7 +248,7 @@ export function classifyPass(i: PassEnd): Outcome {
       'this happens when the server writes into new/ directly; syncmail takes it on a later run',
       'changed',
     );
-    return { ok: false, transient: false, changed: true, error };
+    return { ok: false, transient: false, changed: true, error, ...partial };
   }
   const detail = stderr.tail.join(' / ');
   const how =

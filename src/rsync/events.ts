@@ -2,15 +2,20 @@
 // name it prints (\#ooo), so names here are the decoded raw bytes, as Buffers: a server may send any
 // byte sequence except '/' and NUL.
 
-/** Why a pass failed, as a stderr line of rsync or ssh says it (see FAILURES in parse.ts). */
+/** Why a pass failed, as a stderr line of rsync or ssh says it (see RANK and FAILURES in parse.ts). */
 export type FailureReason =
   | 'host-key' // the server's host key is unknown or changed
   | 'auth' // the server refused the login
+  | 'server-shell-output' // the server's login shell prints text before rsync starts
+  | 'old-server-rsync' // the server's rsync does not know an option it was sent (3.0.x: --info)
   | 'disk-full' // ENOSPC or EDQUOT on the local side
   | 'local-write' // the local side may not write (EACCES, EROFS)
   | 'no-remote-dir' // the server path does not exist
   | 'no-server-rsync' // rsync is not installed on the server
-  | 'unreachable'; // connection refused, timed out, dropped, stalled
+  | 'unreachable' // connection refused, timed out, dropped, stalled
+  // Per file: the pass went on with every other file (PER_FILE in parse.ts).
+  | 'server-remove-denied' // the server account may not delete a message from new/ (EACCES, EROFS)
+  | 'unreadable-server-file'; // the server account cannot read a message
 
 export type RsyncEvent =
   /** `sender removed NAME`: the server copy was unlinked. The only positive proof of a move. */
@@ -28,7 +33,18 @@ export type RsyncEvent =
   | { readonly kind: 'changed'; readonly name: Buffer }
   /** A STATS2 line, e.g. "Number of regular files transferred: 4" → key "regular files transferred". */
   | { readonly kind: 'stat'; readonly key: string; readonly value: number }
-  /** A stderr line that says why the pass failed; `text` is the line, terminal-safe. */
-  | { readonly kind: 'failure'; readonly reason: FailureReason; readonly text: string }
+  /**
+   * A stderr line that says why the pass failed; `text` is the line, terminal-safe. `subject`, where the
+   * line names one, is what it is about, terminal-safe too: the server path of an unreadable file
+   * (`rsync: [sender] send_files failed to open "PATH": ...`), the name in new/ of a message the server
+   * could not delete (`rsync: [sender] sender failed to remove NAME: ...`), or the option an old server
+   * rsync does not know (`rsync: on remote machine: OPTION: unknown option`).
+   */
+  | {
+      readonly kind: 'failure';
+      readonly reason: FailureReason;
+      readonly text: string;
+      readonly subject?: string;
+    }
   /** Any other line, kept verbatim (escapes decoded, terminal-safe). */
   | { readonly kind: 'message'; readonly stream: 'stdout' | 'stderr'; readonly text: string };

@@ -15,8 +15,12 @@
 // sender removed x` is the removal of "sender removed x". syncmail's passes (--info=NONREG1,STATS2 and
 // --info=REMOVE1,NONREG0) print nothing but fixed-prefix lines and stats lines on stdout, and no info flag
 // whose lines start with a name (NAME1, SKIP), so the parse is exact. On stderr a line that names a file
-// in a fixed shape (vanished, changed) is read as that shape before it is matched against the failure
-// texts, so a file name cannot pass for a failure.
+// in a fixed shape (vanished, changed, not received, unreadable, not removed) is read as that shape
+// before it is matched against the failure texts, so a file name cannot pass for a failure; the name in
+// such a shape is everything between the fixed prefix and the fixed ending (`": Permission denied (13)`,
+// the last one on the line: the errno text never holds a quote or a colon), so a name that holds the
+// ending itself is still read whole. The failure texts that a new reason relies on are whole lines,
+// anchored at both ends (FAILURES), and no rsync line puts a name at the start of a stderr line.
 //
 // NAMES ARE RELATIVE TO THE TRANSFER ROOT: in the fetch pass (source = the Maildir) they carry the
 // directory, e.g. `skipping non-regular file "new/fifo"`; in the remove pass (source = new/) they do not.
@@ -56,6 +60,19 @@ const CHANGED = 'ERROR: Skipping sender remove for changed file: ';
 const NOT_RECEIVED = `rsync: [receiver] mkstemp "${REMOVE_TEMP_DIR}/`;
 // rsync's temp name: the file name (shortened when long), a dot and six random characters.
 const TEMP_NAME = /^(.+)\.[A-Za-z0-9]{6}" failed: .*$/s;
+// The server account cannot read a file it listed: the sender's own words, with the full server path
+// (rsync 3.2.7 and 3.5.0, sender.c), e.g. `...open "/srv/mail/new/x": Permission denied (13)`. rc 23.
+const UNREADABLE = 'rsync: [sender] send_files failed to open "';
+const QUOTED_THEN_ERRNO = /^(.+)": ([^":]+) \([0-9]+\)$/s;
+// The server account may not delete a message it sent (or could not stat it again): `rsync: [sender]
+// sender failed to remove NAME: Permission denied (13)` (or `Read-only file system (30)`), NAME relative to
+// new/. rc 23.
+const NOT_REMOVED = /^rsync: \[sender\] sender failed to (?:remove|re-lstat) /;
+const NAME_THEN_ERRNO = /^(.+): ([^":]+) \([0-9]+\)$/s;
+// A server rsync without an option it was sent. What rsync 3.0.9 says for --info (options.c, before
+// any output is multiplexed): `rsync: on remote machine: --info=STATS2: unknown option`. Later releases
+// use the same words for any option they lack.
+const UNKNOWN_OPTION = /^rsync: on remote machine: (-[^\s]*): unknown option$/;
 
 // STATS2: "Number of files: 11 (reg: 3, dir: 3, link: 3, special: 2)", "Total file size: 1,234 bytes",
 // "File list generation time: 0.001 seconds". Commas are thousands separators (absent with
@@ -64,9 +81,36 @@ const STAT =
   /^([A-Z][a-z]*(?: [a-z]+)*): ([0-9]{1,3}(?:,[0-9]{3})*(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?)(?: bytes| seconds)?(?: \([a-z]+: [0-9,]+(?:, [a-z]+: [0-9,]+)*\))?$/;
 
 /**
+ * Which failure reason decides when several lines of one pass name different ones, first first: what
+ * stops a pass before it starts (the login, the shell, the server's rsync), then local trouble, then the
+ * connection, and last the per-file reasons, which say the pass went on with every other file
+ * (rsync/classify.ts).
+ */
+const RANK: readonly FailureReason[] = [
+  'host-key',
+  'auth',
+  'server-shell-output',
+  'old-server-rsync',
+  'disk-full',
+  'local-write',
+  'no-remote-dir',
+  'no-server-rsync',
+  'unreachable',
+  'server-remove-denied',
+  'unreadable-server-file',
+];
+
+/** The reasons that concern single files: rsync went on with every other file (and exits 23). */
+export const PER_FILE: ReadonlySet<FailureReason> = new Set([
+  'server-remove-denied',
+  'unreadable-server-file',
+]);
+
+/**
  * The stderr texts of rsync and ssh that say why a pass failed, most specific first: a line gets the
- * first reason that matches. rsync's exit code for ssh-level failures switches between 12 and 255 from
- * run to run, so these texts, not the code, decide (rsync/classify.ts).
+ * first reason that matches (the lines that name a file are read before, in parseStderr). rsync's exit
+ * code for ssh-level failures switches between 12 and 255 from run to run, so these texts, not the code,
+ * decide (rsync/classify.ts).
  */
 const FAILURES: ReadonlyArray<readonly [FailureReason, RegExp]> = [
   [
@@ -74,6 +118,10 @@ const FAILURES: ReadonlyArray<readonly [FailureReason, RegExp]> = [
     /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No \S+ host key is known/,
   ],
   ['auth', /Permission denied \((publickey|password|keyboard-interactive|gssapi)/],
+  // The client read the server shell's text as rsync's protocol version (rsync 3.2.7 and 3.5.0 print
+  // this, then "(see the rsync manpage for an explanation)", and exit 2). The whole line: a file name
+  // is never at the start of one.
+  ['server-shell-output', /^protocol version mismatch -- is your shell clean\?$/],
   ['disk-full', /No space left on device|Disk quota exceeded/],
   [
     'local-write',
@@ -97,7 +145,7 @@ const FAILURES: ReadonlyArray<readonly [FailureReason, RegExp]> = [
 
 /** Where a failure reason ranks when several lines of one pass name different ones (0 = decides first). */
 export function failureRank(reason: FailureReason): number {
-  return FAILURES.findIndex(([r]) => r === reason);
+  return RANK.indexOf(reason);
 }
 
 function parseStdout(line: string): RsyncEvent {
@@ -115,6 +163,11 @@ function parseStdout(line: string): RsyncEvent {
   return { kind: 'message', stream: 'stdout', text: text(line) };
 }
 
+/** A failure line that names what it is about (`subject`, still escaped as printed). */
+function naming(reason: FailureReason, line: string, subject: string): RsyncEvent {
+  return { kind: 'failure', reason, text: text(line), subject: text(subject) };
+}
+
 function parseStderr(line: string): RsyncEvent {
   const path = quotedAfterPrefix(line, VANISHED);
   if (path) return { kind: 'vanished', path };
@@ -124,6 +177,17 @@ function parseStderr(line: string): RsyncEvent {
     const temp = TEMP_NAME.exec(line.slice(NOT_RECEIVED.length));
     if (temp) return { kind: 'changed', name: decodeRsyncEscapes(temp[1]!) };
   }
+  if (line.startsWith(UNREADABLE)) {
+    const file = QUOTED_THEN_ERRNO.exec(line.slice(UNREADABLE.length));
+    if (file) return naming('unreadable-server-file', line, file[1]!);
+  }
+  const notRemoved = NOT_REMOVED.exec(line);
+  if (notRemoved) {
+    const file = NAME_THEN_ERRNO.exec(line.slice(notRemoved[0].length));
+    if (file) return naming('server-remove-denied', line, file[1]!);
+  }
+  const option = UNKNOWN_OPTION.exec(line);
+  if (option) return naming('old-server-rsync', line, option[1]!);
   const failure = FAILURES.find(([, pattern]) => pattern.test(line));
   if (failure) return { kind: 'failure', reason: failure[0], text: text(line) };
   return { kind: 'message', stream: 'stderr', text: text(line) };

@@ -6,7 +6,9 @@
 //   <dir>/rsync-version.txt, server-version.txt     the first line of each binary's --version
 //
 // The capture writes placeholders for what changes from one capture to the next (its temp work dir, the
-// sshd helper's random ports); readCapture() puts fixed values back, so a test compares exact lines.
+// sshd helper's random ports, the folder key that names syncmail's work dir in the local tmp/syncmail/);
+// readCapture() puts fixed values back, so a test compares exact lines. The synthetic-old-server-* cases
+// have a stand-in server script (README.md in test/fixtures/rsync).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -19,12 +21,16 @@ export const PLACEHOLDERS = {
   '@SSHD_PORT@': '2222',
   '@CLOSED_PORT@': '2223',
   '@BLACKHOLE_PORT@': '2224',
+  '@FOLDER@': 'mail-server_tmp_syncmail-capture-0123456789ab',
 } as const;
 
 export type Placeholder = keyof typeof PLACEHOLDERS;
 
 /** The capture's work dir as the tests see it: every case lives in WORK/CASE-GROUP/. */
 export const WORK = PLACEHOLDERS['@WORK@'];
+
+/** The name of a case group's syncmail work dir: WORK/GROUP/local/tmp/syncmail/FOLDER (maildir/layout.ts). */
+export const FOLDER = PLACEHOLDERS['@FOLDER@'];
 
 export interface CaptureSet {
   /** rsync version of the client, e.g. "3.2.7" (the directory name). */

@@ -10,6 +10,7 @@ import {
   capturedVersions,
   captureSets,
   caseNames,
+  FOLDER,
   hostileNames,
   lines,
   PLACEHOLDERS,
@@ -191,6 +192,27 @@ function rsyncMissing(rc: number): (p: Parsed) => void {
     assert.equal(reasons(p.stderr)[0], 'no-server-rsync', "the server shell's own words");
   };
 }
+/** A server rsync 3.0.9 (synthetic) that does not know the --info option it was sent. */
+function syntheticOldServer(option: string): (p: Parsed) => void {
+  return (p) => {
+    assert.is(p.rc, 12);
+    assert.equal(p.stdout, []);
+    assert.equal(p.stderr.map(withoutPlace), [
+      {
+        kind: 'failure',
+        reason: 'old-server-rsync',
+        text: `rsync: on remote machine: ${option}: unknown option`,
+        subject: option,
+      },
+      msg('stderr', 'rsync error: syntax or usage error (code 1)'),
+      failed(
+        'unreachable',
+        'rsync: connection unexpectedly closed (0 bytes received so far) [Receiver]',
+      ),
+      exitReport('error', 12, 'error in rsync protocol data stream'),
+    ]);
+  };
+}
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const SSH_FAILURE_RC = [12, 255]; // rsync's code for an ssh failure changes from run to run
 
@@ -349,19 +371,28 @@ const CASES: Record<string, (p: Parsed) => void> = {
     ]);
   },
   'changed-remove': (p) => {
+    // The server copy no longer matches its placeholder: rsync would have to receive it, and cannot
+    // create its temp file in REMOVE_TEMP_DIR (/proc/sys), so it is neither received nor removed. The
+    // line is `rsync: [receiver] mkstemp "/proc/sys/aaa changed\#012\#377\#033.XXXXXX" failed: No such
+    // file or directory (2)` with both versions.
     assert.is(p.rc, 23);
     assert.equal(p.stdout, [removed('bbb-same')]);
     assert.equal(p.stderr.map(withoutPlace), [
       { kind: 'changed', name: b('aaa changed\n\xff\x1b') },
       exitReport('error', 23, 'some files/attrs were not transferred (see previous errors)'),
     ]);
+    assert.match(
+      p.raw.stderr,
+      /^rsync: \[receiver\] mkstemp "\/proc\/sys\/aaa changed\\#012\\#377\\#033\.[A-Za-z0-9]{6}" failed: No such file or directory \(2\)$/m,
+    );
   },
   'already-removed-remove': (p) => {
-    // aaa-big was deleted on the server while it was being sent again: sent, but gone at unlink time.
+    // zzz-gone was deleted on the server after the sender listed it, before its turn to be removed.
     assert.is(p.rc, 0);
+    const names = Array.from({ length: 150 }, (_, i) => `aaa-${String(i + 1).padStart(3, '0')}`);
     sameEvents(
       p.stdout,
-      [{ kind: 'already-removed', name: b('aaa-big') }, removed('bbb-same')],
+      [{ kind: 'already-removed', name: b('zzz-gone') }, ...names.map((n) => removed(n))],
       'already-removed-remove',
     );
     assert.equal(p.stderr, []);
@@ -487,7 +518,7 @@ const CASES: Record<string, (p: Parsed) => void> = {
       {
         kind: 'failure',
         reason: 'disk-full',
-        text: `rsync: [receiver] write failed on "${WORK}/diskfull/local/tmp/syncmail/inbox/stage/new/big3mb": No space left on device (28)`,
+        text: `rsync: [receiver] write failed on "${WORK}/diskfull/local/tmp/syncmail/${FOLDER}/stage/new/big3mb": No space left on device (28)`,
       },
       exitReport('error', 11, 'error in file IO'),
     ]);
@@ -497,7 +528,7 @@ const CASES: Record<string, (p: Parsed) => void> = {
     assert.is(p.rc, 23);
     checkStats(p, { 'regular files transferred': 1 }, 'readonly-fetch');
     assert.equal(acted(p.stderr), []);
-    const stage = `${WORK}/readonly/local/tmp/syncmail/inbox/stage`;
+    const stage = `${WORK}/readonly/local/tmp/syncmail/${FOLDER}/stage`;
     hasMessages(
       p.stderr,
       [
@@ -506,7 +537,7 @@ const CASES: Record<string, (p: Parsed) => void> = {
         '*** Skipping any contents from this failed directory ***',
         // mkstemp's random suffix changes with every capture.
         new RegExp(
-          `^rsync: \\[receiver\\] mkstemp "${escapeRegExp(WORK)}/readonly/local/tmp/syncmail/inbox/temp/1712345678\\.M1P1\\.mail\\.example\\.[A-Za-z0-9]{6}" failed: Read-only file system \\(30\\)$`,
+          `^rsync: \\[receiver\\] mkstemp "${escapeRegExp(`${WORK}/readonly/local/tmp/syncmail/${FOLDER}/temp/`)}1712345678\\.M1P1\\.mail\\.example\\.[A-Za-z0-9]{6}" failed: Read-only file system \\(30\\)$`,
         ),
       ],
       'readonly-fetch',
@@ -534,6 +565,91 @@ const CASES: Record<string, (p: Parsed) => void> = {
     assert.is(matched + (statValue(p, 'literal data') ?? 0), 3000000);
     assert.equal(p.stderr, []);
   },
+  'unreadable-fetch': (p) => {
+    // One 0600 file of another owner beside three the server account reads: the three are fetched.
+    assert.is(p.rc, 23);
+    const rest = checkStats(
+      p,
+      { 'regular files transferred': 3, 'total file size': 92, 'total transferred file size': 69 },
+      'unreadable-fetch',
+    );
+    assert.equal(rest, []);
+    // As printed (rsync's escapes) and as the event has it (decoded, then made terminal-safe).
+    const dir = `${WORK}/unreadable/server/mail/new`;
+    assert.match(
+      p.raw.stderr,
+      `rsync: [sender] send_files failed to open "${dir}/1712345680.M3P1.mail unreadable\\#012\\#377"q": Permission denied (13)\n`,
+    );
+    const path = `${dir}/1712345680.M3P1.mail unreadable\\n\\xff"q`;
+    assert.equal(p.stderr.map(withoutPlace), [
+      {
+        kind: 'failure',
+        reason: 'unreadable-server-file',
+        text: `rsync: [sender] send_files failed to open "${path}": Permission denied (13)`,
+        subject: path,
+      },
+      exitReport('error', 23, 'some files/attrs were not transferred (see previous errors)'),
+    ]);
+  },
+  'unreadable-remove': (p) => {
+    // The three delivered ones are removed; the unreadable one has no placeholder and stays.
+    assert.is(p.rc, 0);
+    sameEvents(
+      p.stdout,
+      [
+        removed('1712345678.M1P1.mail.example'),
+        removed('1712345679.M2P1.mail.example'),
+        removed('1712345681.M4P1.mail.example'),
+      ],
+      'unreadable-remove',
+    );
+    assert.equal(p.stderr, []);
+  },
+  'unremovable-remove': (p) => {
+    // new/ is not writable by the server account: every removal fails, nothing is said on stdout.
+    assert.is(p.rc, 23);
+    assert.equal(p.stdout, []);
+    const notRemoved = (name: string) => ({
+      kind: 'failure',
+      reason: 'server-remove-denied',
+      text: `rsync: [sender] sender failed to remove ${name}: Permission denied (13)`,
+      subject: name,
+    });
+    assert.equal(p.stderr.map(withoutPlace), [
+      notRemoved('1712345678.M1P1.mail.example'),
+      notRemoved('1712345679.M2P1.mail.example'),
+      exitReport('error', 23, 'some files/attrs were not transferred (see previous errors)'),
+    ]);
+  },
+  'readonly-server-remove': (p) => {
+    assert.is(p.rc, 23);
+    assert.equal(p.stdout, []);
+    const notRemoved = (name: string) => ({
+      kind: 'failure',
+      reason: 'server-remove-denied',
+      text: `rsync: [sender] sender failed to remove ${name}: Read-only file system (30)`,
+      subject: name,
+    });
+    assert.equal(p.stderr.map(withoutPlace), [
+      notRemoved('1712345678.M1P1.mail.example'),
+      notRemoved('1712345679.M2P1.mail.example'),
+      exitReport('error', 23, 'some files/attrs were not transferred (see previous errors)'),
+    ]);
+  },
+  'banner-fetch': (p) => {
+    // "Welcome to mail.example!" on the server's stdout, read by the client as a protocol version.
+    assert.is(p.rc, 2);
+    assert.equal(p.stdout, []);
+    assert.equal(p.stderr.map(withoutPlace), [
+      failed('server-shell-output', 'protocol version mismatch -- is your shell clean?'),
+      msg('stderr', '(see the rsync manpage for an explanation)'),
+      exitReport('error', 2, 'protocol incompatibility'),
+    ]);
+  },
+  // SYNTHETIC server (test/fixtures/rsync/README.md): its first two lines are what rsync 3.0.9 prints
+  // for an option it lacks; the rest is the real client's.
+  'synthetic-old-server-fetch': syntheticOldServer('--info=STATS2'),
+  'synthetic-old-server-remove': syntheticOldServer('--info=REMOVE'),
   'human-readable-fetch': (p) => {
     assert.is(p.rc, 0);
     // A user's --human-readable: "Total file size: 1,234,567 bytes".
@@ -783,6 +899,98 @@ test('failure lines: disk full, a read-only local disk, ssh trouble, named by re
     p('ERROR: Skipping sender remove for changed file: x: No space left on device (28)', 'stderr'),
     { kind: 'changed', name: b('x: No space left on device (28)') },
   );
+});
+
+test('per-file failures: an unreadable server file, a message the server may not delete', () => {
+  const unreadable =
+    'rsync: [sender] send_files failed to open "/srv/m/new/a\\#012b": Permission denied (13)';
+  assert.equal(p(unreadable, 'stderr'), {
+    kind: 'failure',
+    reason: 'unreadable-server-file',
+    text: 'rsync: [sender] send_files failed to open "/srv/m/new/a\\nb": Permission denied (13)',
+    subject: '/srv/m/new/a\\nb',
+  });
+  for (const [line, subject] of [
+    ['rsync: [sender] sender failed to remove x: Permission denied (13)', 'x'],
+    ['rsync: [sender] sender failed to remove x y: Read-only file system (30)', 'x y'],
+    ['rsync: [sender] sender failed to remove x: Operation not permitted (1)', 'x'],
+    ['rsync: [sender] sender failed to re-lstat x: Permission denied (13)', 'x'],
+  ] as const) {
+    assert.equal(
+      p(line, 'stderr'),
+      { kind: 'failure', reason: 'server-remove-denied', text: line, subject },
+      line,
+    );
+  }
+});
+
+test('whole-line failures: a server shell that prints text, a server rsync without an option', () => {
+  assert.equal(
+    p('protocol version mismatch -- is your shell clean?', 'stderr'),
+    failed('server-shell-output', 'protocol version mismatch -- is your shell clean?'),
+  );
+  assert.equal(p('rsync: on remote machine: --info=STATS2: unknown option', 'stderr'), {
+    kind: 'failure',
+    reason: 'old-server-rsync',
+    text: 'rsync: on remote machine: --info=STATS2: unknown option',
+    subject: '--info=STATS2',
+  });
+  // Only the whole line, and only on stderr.
+  for (const line of [
+    'x protocol version mismatch -- is your shell clean?',
+    'protocol version mismatch -- is your shell clean? x',
+    'rsync: on remote machine: --info=a b: unknown option',
+    'x rsync: on remote machine: --info=STATS2: unknown option',
+  ])
+    assert.equal(p(line, 'stderr'), msg('stderr', line), line);
+  assert.equal(
+    p('protocol version mismatch -- is your shell clean?'),
+    msg('stdout', 'protocol version mismatch -- is your shell clean?'),
+  );
+});
+
+test('a hostile name cannot fake a new failure: each shape that names a file is read first', () => {
+  const shell = 'protocol version mismatch -- is your shell clean?';
+  const option = 'rsync: on remote machine: --info=X: unknown option';
+  const ending = 'x": No space left on device (28)": Permission denied (13)';
+  for (const name of [shell, option, ending, 'q: Read-only file system (30)']) {
+    const n = b(name);
+    assert.equal(p(`file has vanished: "/srv/m/new/${name}"`, 'stderr'), {
+      kind: 'vanished',
+      path: Buffer.concat([b('/srv/m/new/'), n]),
+    });
+    assert.equal(p(`ERROR: Skipping sender remove for changed file: ${name}`, 'stderr'), {
+      kind: 'changed',
+      name: n,
+    });
+    assert.equal(
+      p(
+        `rsync: [receiver] mkstemp "/proc/sys/${name}.AbC123" failed: No such file or directory (2)`,
+        'stderr',
+      ),
+      { kind: 'changed', name: n },
+    );
+    const unreadable = `rsync: [sender] send_files failed to open "/srv/m/new/${name}": Permission denied (13)`;
+    assert.equal(p(unreadable, 'stderr'), {
+      kind: 'failure',
+      reason: 'unreadable-server-file',
+      text: unreadable,
+      subject: `/srv/m/new/${name}`,
+    });
+    const notRemoved = `rsync: [sender] sender failed to remove ${name}: Permission denied (13)`;
+    assert.equal(p(notRemoved, 'stderr'), {
+      kind: 'failure',
+      reason: 'server-remove-denied',
+      text: notRemoved,
+      subject: name,
+    });
+    assert.equal(p(`sender removed ${name}`), removed(name));
+  }
+  // In a line syncmail has no shape for, the name sits in the middle: the anchored texts do not match.
+  for (const name of [shell, option]) {
+    const line = `rsync: [generator] failed to set times on "/m/new/${name}": Read-only file system (30)`;
+    assert.equal(p(line, 'stderr'), failed('local-write', line), name);
+  }
 });
 
 test('streams are strict: stdout shapes on stderr (and back) are messages', () => {
