@@ -376,10 +376,15 @@ e2e(
       ['retries: 0', keepalive],
     );
     const pending = run(['--config', config, '--quiet']);
-    const work = path.join(local, 'tmp', 'syncmail', 'inbox', 'temp');
+    // rsync's temp dir, tmp/syncmail/FOLDER/temp: a message is arriving once it holds a file.
+    const works = path.join(local, 'tmp', 'syncmail');
+    const receiving = () =>
+      readdirSyncSafe(works).some(
+        (key) => readdirSyncSafe(path.join(works, key, 'temp')).length > 0,
+      );
     const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && !(existsSync(work) && readdirSyncSafe(work).length > 0))
-      await new Promise((r) => setTimeout(r, 50));
+    while (Date.now() < deadline && !receiving()) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(receiving(), 'the transfer started');
     await sshd.pause();
     const started = Date.now();
     const result = await pending;
