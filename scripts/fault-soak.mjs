@@ -10,7 +10,7 @@
 //   --seconds N     how long the MDA of scenario 3 delivers (default 60)
 //   --repeat N      passes over the server-side faults of scenario 2 (default 3)
 //   --seed N        the seed (default: SYNCMAIL_FAULT_SEED or a fresh one; printed)
-//   --only LIST     comma-separated scenarios: 1a,1b,1c,2,3,4,5a,5b,6,7a,7b,7c,8 (default all)
+//   --only LIST     comma-separated scenarios: 1a,1b,1c,1d,2,3,4,5a,5b,6,7a,7b,7c,8 (default all)
 //   --verbose       print every kill as it happens
 //
 // Every scenario runs once per test rsync as the client, against the other one as the server, as in
@@ -101,6 +101,7 @@ const seeds = Object.fromEntries(
     'recovery',
     'steps',
     'changed',
+    'wipe',
   ].map((k) => [k, rng.child()]),
 );
 process.stdout.write(
@@ -144,6 +145,16 @@ try {
     randomKills({ ...killOpts, rsync, seed: seeds.b, kind: 'group' }),
   );
   await scenario('1c', (rsync) => randomKills({ ...killOpts, rsync, seed: seeds.c, kind: 'all' }));
+  await scenario('1d', (rsync) =>
+    randomKills({
+      ...killOpts,
+      rsync,
+      seed: seeds.wipe,
+      kind: 'all',
+      name: '1d all, tmp/ wiped',
+      wipeTmp: 0.5,
+    }),
+  );
   await scenario('2', (rsync) =>
     serverFaults({ sshd, rsync, seed: seeds.server, repeat, messages: 60, big: 4, log }),
   );

@@ -60,6 +60,7 @@ const seeds = {
   recovery: rng.child(),
   steps: rng.child(),
   changed: rng.child(),
+  wipe: rng.child(),
 };
 
 const log = (line: string): void => {
@@ -119,6 +120,10 @@ faults.after(async (ctx) => {
   if (all.length > 0) console.log(`\n${formatTable(all)}\n`);
 });
 
+// SYNCMAIL_FAULTS_ONLY=REGEX runs only the scenarios whose title matches (for working on one of them).
+const only = process.env['SYNCMAIL_FAULTS_ONLY'];
+const ONLY = only === undefined || only === '' ? undefined : new RegExp(only);
+
 const PAIRS = pairsOrFailingTest('cross', (title, fn) => faults(title, fn));
 
 /** Registers a scenario once per pair of PAIRS; its name says the pair (`viaSsh`: false for a local-path remote). */
@@ -127,6 +132,7 @@ function scenario(
   fn: (ctx: { sshd: Sshd }, rsync: RsyncPair) => Promise<void>,
   viaSsh = true,
 ): void {
+  if (ONLY !== undefined && !ONLY.test(title)) return;
   for (const rsync of PAIRS)
     faults(`${title}${rsyncSuffix(rsync, viaSsh)}`, (ctx) => fn(ctx, rsync));
 }
@@ -168,6 +174,33 @@ for (const [kind, key, label] of [
     },
   );
 }
+
+scenario(
+  '1d. random SIGKILL of everything, and a tmp/ cleaner deleting everything under the local tmp/ at random points between runs, a reader moving and deleting mail',
+  async ({ sshd }, rsync) => {
+    const fig = await randomKills({
+      sshd,
+      rsync,
+      seed: seeds.wipe,
+      kind: 'all',
+      name: '1d all, tmp/ wiped',
+      kills: 6,
+      messages: 120,
+      big: 3,
+      bigMin: 1_000_000,
+      bigMax: 3_000_000,
+      bwlimit: 2500,
+      minDelayMs: 300,
+      maxDelayMs: 2500,
+      wipeTmp: 0.5,
+      log,
+    });
+    check(fig);
+    assert.is(fig.kills['all'], 6, '6 runs killed');
+    assert.ok((fig.counts['tmp/ wiped'] ?? 0) >= 1, `tmp/ wiped: ${JSON.stringify(fig.counts)}`);
+    assert.ok(fig.readerMoved + fig.readerDeleted > 0, 'the reader did something');
+  },
+);
 
 scenario(
   '2. server side killed during a fetch and a remove pass, and frozen (black hole): exit 75 or 0, then a clean run fixes it',

@@ -20,10 +20,11 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { copyFile, cp, link, mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -1042,6 +1043,14 @@ export interface RandomKillOptions extends Common {
   maxDelayMs?: number;
   /** Let a mail reader move and delete messages between runs (default true). */
   reader?: boolean;
+  /**
+   * The chance, after each run, that a Maildir tmp/ cleaner deletes everything under the local tmp/ (and
+   * surely after the first killed run)
+   * (readers may delete what is older than 36 hours there, and staged copies carry the server's mtime).
+   */
+  wipeTmp?: number;
+  /** The scenario's name in the figures (default from `kind`). */
+  name?: string;
 }
 
 const KIND_LABEL: Record<KillKind, string> = {
@@ -1095,7 +1104,7 @@ async function aim(
 export async function randomKills(o: RandomKillOptions): Promise<Figures> {
   const rng = new Rng(o.seed);
   const world = await World.create({
-    name: `1${KIND_LABEL[o.kind]}`,
+    name: o.name ?? `1${KIND_LABEL[o.kind]}`,
     seed: o.seed,
     rsync: o.rsync,
     sshd: o.sshd,
@@ -1146,6 +1155,14 @@ export async function randomKills(o: RandomKillOptions): Promise<Figures> {
       // The reader acts after every run (moving at least one message when new/ has any), so every variant
       // exercises "read before the next run" and "deleted before the next run".
       if (o.reader !== false) world.reader(box, rng, rng.int(1, 6), rng.int(0, 2));
+      // The first kill is always followed by a wipe, so every seed wipes at least once after a kill.
+      const firstKill = killed === 1 && world.fig.counts['tmp/ wiped'] === undefined;
+      if (o.wipeTmp !== undefined && (firstKill || rng.chance(o.wipeTmp))) {
+        const tmp = path.join(box.local, 'tmp');
+        for (const entry of readdirSafe(tmp))
+          rmSync(Buffer.concat([Buffer.from(`${tmp}/`), entry]), { recursive: true, force: true });
+        world.count('tmp/ wiped');
+      }
     }
     await feed(small.length, big.length);
     await world.finalCleanRun();
