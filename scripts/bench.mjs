@@ -493,20 +493,21 @@ function breakdown(spans, wallMs, logFile, t0Epoch) {
     // node start, config, lock (flock), local scan, rsync --version check if any, up to the fetch rsync
     startup: round(fetch?.start),
     fetch: round(fetch && fetch.end - fetch.start),
-    // fetch end → sync -f: readdir(stage), link() each message into new/, rename to delivered/, log records
+    // fetch end → sync -f: readdir(stage), journal each batch (fsync), rename each message into new/,
+    // its placeholder in pending/new, log records
     deliver: round(fetch && sync && sync.start - fetch.end),
     'sync -f': round(sync && sync.end - sync.start),
-    // sync -f end → remove rsync: readdir(delivered), link each into removing/, build the name list
+    // sync -f end → remove rsync: the journal's fsync, the pending placeholders listed
     'remove prep': round(sync && remove && remove.start - sync.end),
     // when sync -f finished between two samples, deliver + sync -f + prep together:
     'deliver..remove start': round(fetch && remove && remove.start - fetch.end),
     remove: round(remove && remove.end - remove.start),
-    // remove end → exit: settle, unlink delivered/ entries, close the log, node exit
+    // remove end → exit: forget the removed in the journal (and compact it), close the log, node exit
     finish: round(remove && wallMs - remove.end),
   };
   const fromLog = {
-    // stats is logged when the fetch pass returns; delivered records all come after the link loop ends
-    'link loop (log)': round(
+    // stats is logged when the fetch pass returns; delivered records all come after the rename loop ends
+    'rename loop (log)': round(
       log.fetchStats != null && log.firstDelivered != null
         ? log.firstDelivered - log.fetchStats
         : null,
@@ -712,10 +713,10 @@ function renderTable(result) {
       const f = w.breakdownMedian.fromLog;
       const ms = (x) => (x == null ? 'n.a.' : x === 0 ? `<${SAMPLE_MS} ms` : `${x} ms`);
       lines.push(
-        `syncmail phases (median, ±${SAMPLE_MS} ms): startup ${ms(p.startup)} | fetch pass ${ms(p.fetch)} | deliver (link loop) ${ms(p.deliver)} | sync -f ${ms(p['sync -f'])} | remove prep ${ms(p['remove prep'])} (these three: ${ms(p['deliver..remove start'])}) | remove pass ${ms(p.remove)} | finish ${ms(p.finish)}`,
+        `syncmail phases (median, ±${SAMPLE_MS} ms): startup ${ms(p.startup)} | fetch pass ${ms(p.fetch)} | deliver (rename loop) ${ms(p.deliver)} | sync -f ${ms(p['sync -f'])} | remove prep ${ms(p['remove prep'])} (these three: ${ms(p['deliver..remove start'])}) | remove pass ${ms(p.remove)} | finish ${ms(p.finish)}`,
       );
       lines.push(
-        `  from the transfer log: link loop ${ms(f['link loop (log)'])}, writing the delivered records ${ms(f['delivered records written (log)'])}, last delivered → first removed ${ms(f['first removed after last delivered (log)'])}, removed records span ${ms(f['removed records span (log)'])}`,
+        `  from the transfer log: rename loop ${ms(f['rename loop (log)'])}, writing the delivered records ${ms(f['delivered records written (log)'])}, last delivered → first removed ${ms(f['first removed after last delivered (log)'])}, removed records span ${ms(f['removed records span (log)'])}`,
       );
     }
     for (const r of w.runs.filter((x) => !x.ok)) {

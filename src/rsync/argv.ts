@@ -7,7 +7,7 @@
 // copies on the server for ever (--ignore-existing), dot-temp files and a tmp/ directory inside new/
 // (the relative partial dir), and removes server copies before the local directory entry is on disk.
 // syncmail splits it into a fetch pass (into a private stage inside the local tmp/), a local delivery
-// with link() and one flush, and a remove pass over exactly the delivered names.
+// (journal, rename into new/, one flush), and a remove pass over exactly the delivered names.
 import type { Config, Mailbox, Remote } from '../config/types.js';
 import { type MailboxPaths, PARTIAL_DIR } from '../maildir/layout.js';
 import { rshOption } from './rsh.js';
@@ -89,15 +89,6 @@ function commonArgs(tempDir: string): string[] {
 }
 
 /**
- * Fetch pass: copy the server's new/ into the stage. No --links: a symlink on the server is never
- * recreated locally (rsync reports it as a non-regular file and syncmail leaves it there, which covers
- * the essay's --safe-links purpose and more). The filters take new/ and its files, plus the bare cur/ and
- * tmp/ directories so syncmail can check that the remote really is a Maildir before it removes anything;
- * nothing inside cur/, tmp/ or subdirectories of new/ is read.
- * No --ignore-existing: the stage is private, an up-to-date stage file is simply not sent again, and
- * "never overwrite a local message" is enforced by link(), which cannot replace an existing name.
- */
-/**
  * The server's new/ and its files, and the bare cur/ and tmp/ directories (so the remote can be checked to
  * be a Maildir); nothing inside cur/, tmp/ or subdirectories of new/. The server's own
  * new/.syncmail-partial (a dot-entry, so never a message) is left alone: that name is our partial dir.
@@ -111,6 +102,13 @@ const MAILDIR_FILTERS = [
   '--filter=- *',
 ];
 
+/**
+ * Fetch pass: copy the server's new/ into the stage. No --links: a symlink on the server is never
+ * recreated locally (rsync reports it as a non-regular file and syncmail leaves it there, which covers
+ * the essay's --safe-links purpose and more). No --ignore-existing: the stage is private, an up-to-date
+ * stage file is simply not sent again, and "never overwrite a local message" is the delivery's job (it
+ * checks the name in new/ and cur/ before each rename, under the local Maildir's lock).
+ */
 export function fetchArgv(mailbox: Mailbox, config: RunConfig, paths: MailboxPaths): string[] {
   return [
     ...transportArgs(mailbox, config),

@@ -761,7 +761,7 @@ if (NO_DEVICE_NODES !== undefined) {
 hostile(
   'a long name whose unique name is taken locally (onConflict: rename) is handled, not a crash',
   async ({ sshd }) => {
-    // renamedName() appends ".syncmail-RUN-N" (about 35 bytes): past 255 bytes link() fails with ENAMETOOLONG.
+    // renamedName() appends ".syncmail-RUN-N" (about 35 bytes): past 255 bytes rename() fails with ENAMETOOLONG.
     const dir = await makeTempDir('hostile-longconflict');
     const name = `long240-${'z'.repeat(232)}`;
     const server = await makeMaildir(path.join(dir, 'server', 'inbox'));

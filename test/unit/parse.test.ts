@@ -269,7 +269,7 @@ const CASES: Record<string, (p: Parsed) => void> = {
   },
   'remove-basic': (p) => {
     // Not the message that arrived after the fetch (--existing), and nothing about the name in
-    // removing/new that is not on the server.
+    // pending/new that is not on the server.
     assert.is(p.rc, 0);
     sameEvents(
       p.stdout,
@@ -340,7 +340,7 @@ const CASES: Record<string, (p: Parsed) => void> = {
     assert.equal(p.stderr, []);
   },
   'specials-remove': (p) => {
-    // FIFO, socket, symlinks and the subdir are in the server's new/ but not in removing/new:
+    // FIFO, socket, symlinks and the subdir are in the server's new/ but not in pending/new:
     // --existing skips them, and NONREG0 keeps them quiet.
     assert.is(p.rc, 0);
     assert.equal(p.stdout, [removed('1712345678.M1P1.mail.example')]);
