@@ -235,7 +235,7 @@ export class MailboxRun {
         new ConfigError(
           undefined,
           [
-            `${name}: ${remoteText} is not a Maildir (no ${missing.map((d) => `${d}/`).join(', ')} there)`,
+            `${name}: ${remoteText} is not a Maildir (${missing.map((d) => (this.remoteSymlinks.has(d) ? `${d}/ is a symbolic link, never followed` : `no ${d}/`)).join('; ')})`,
           ],
           'check the mailbox\'s "remote" in the config; nothing was removed from the server',
           'not-a-maildir',

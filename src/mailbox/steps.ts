@@ -59,6 +59,8 @@ export interface Step {
 
 /** How many messages share one fsync of the journal's intents. */
 const BATCH = 1000;
+/** What the fetch leaves free for the delivery (layout.ts `reserve`): a batch's directory entries and journal records, with room to spare. */
+const RESERVE_BYTES = 512 * 1024;
 
 function rsyncLine(config: Config, argv: readonly string[]): string {
   return `LC_ALL=C ${shellCommand([config.rsync, ...argv])}`;
@@ -195,10 +197,19 @@ function readStage(m: MailboxRun): void {
   if ((m.fs.lstat(m.paths.stageNew)?.mtimeMs ?? 0) !== 0) m.remoteDirs.add('new');
 }
 
+/** Sets room aside for the delivery; a disk that cannot give it (read-only) is found by the fetch itself. */
+function holdRoom(m: MailboxRun): void {
+  try {
+    m.fs.reserve(m.paths.reserve, RESERVE_BYTES);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === undefined) throw error;
+  }
+}
+
 const fetch: Step = {
   name: 'fetch',
   print: (s) => [
-    "# fetch: copy the server's new/ into the stage (nothing is removed)",
+    `# fetch: copy the server's new/ into the stage (nothing is removed), with ${RESERVE_BYTES / 1024} KiB held in ${s.paths.reserve} for the delivery`,
     rsyncLine(s.config, fetchArgv(s.mailbox, s.config, s.paths)),
   ],
   async run(m) {
@@ -206,6 +217,7 @@ const fetch: Step = {
     const stats: Record<string, number> = {};
     const reportRsync = m.reportRsync('fetch');
     unmarkStage(m);
+    holdRoom(m);
     const outcome = await m.pass(
       'fetch',
       fetchArgv(mailbox, ctx.config, paths),
@@ -217,6 +229,7 @@ const fetch: Step = {
       // The fetch prints nothing per file: its progress is what arrives on disk.
       directoryProbe([paths.temp, paths.partial], [paths.stageNew]),
     );
+    m.fs.remove(paths.reserve);
     if (Object.keys(stats).length > 0) m.emit({ event: 'stats', pass: 'fetch', counts: stats });
     if (!outcome.ok) m.fail(outcome.error);
     readStage(m);

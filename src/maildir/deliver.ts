@@ -4,14 +4,13 @@
 //   1. decide each message's fate, comparing bytes where a unique name is already local; nothing moves;
 //   2. journal an intent (I) for each message to move and an E for each already here, then fsync the
 //      journal once for the batch;
-//   3. move each message into new/ with rename(2), which is atomic, and journal that it is done (D).
+//   3. make each message visible in new/ (link(2), which never replaces a name, then the staged name
+//      goes) and journal that it is done (D).
 //
-// A message is visible exactly when its staged copy is gone: before the rename the stage holds it, after
-// it new/ does. So after a crash an intent whose staged copy is still there is finished, and one whose
-// copy is gone is done (checked against the Maildir where a cleaning of tmp/ could have taken the stage
-// copy instead; see settle in mailbox/steps.ts). rename(2) would replace an existing name, so each target
-// is checked just before; only syncmail writes these names (others hold the mailbox lock, and a reader
-// only moves new/ to cur/), and unique names do not collide.
+// A message is visible once its staged copy is gone, and while both names exist the next run finds the
+// same bytes in new/. So after a crash an intent whose staged copy is still there is finished, and one
+// whose copy is gone is done (checked against the Maildir where a cleaning of tmp/ could have taken the
+// stage copy instead; see settle in mailbox/steps.ts).
 import type { OnConflict } from '../config/types.js';
 import type { MaildirFs } from './fs.js';
 import type { MailboxPaths } from './layout.js';
@@ -137,6 +136,30 @@ export function placeholder(d: Delivering, name: Buffer, size: number, mtime: nu
   d.fs.placeholder(joinName(d.paths.pendingNew, name), size, mtime);
 }
 
+/** Filesystems without hard links (link fails with one of these): rename, after a check of the name. */
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * Makes the staged message visible as `target`, never over an existing name: link(2) fails with EEXIST
+ * where rename(2) would silently replace another writer's file, then the staged name goes. False when
+ * the name is taken. A crash between the two leaves both names: the next run finds the same bytes in
+ * new/ and counts the message as already there.
+ */
+function publish(d: Delivering, from: Buffer, target: Buffer): boolean {
+  try {
+    d.fs.link(from, target);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return false;
+    if (!NO_LINKS.has(code)) throw error;
+    if (d.fs.lstat(target) !== undefined) return false;
+    d.fs.rename(from, target);
+    return true;
+  }
+  d.fs.unlink(from);
+  return true;
+}
+
 /** Step 3 for one decision: the move (or the stage copy's removal), and what it became. */
 export function apply(d: Delivering, x: Decision): Delivery | undefined {
   const { staged } = x;
@@ -154,25 +177,34 @@ export function apply(d: Delivering, x: Decision): Delivery | undefined {
       d.fs.unlink(staged.path);
       return { kind: 'exists', name: staged.name, local: x.local };
     case 'move': {
-      const target = joinName(d.paths.new, x.as);
-      if (d.fs.lstat(target) !== undefined) {
-        // Taken since the decision: the same bytes are a leftover, others stay on the server.
-        d.journal.undo(staged.name);
+      let as = x.as;
+      for (let attempt = 1; !publish(d, staged.path, joinName(d.paths.new, as)); attempt += 1) {
+        // Taken since the decision (another writer): the same bytes are a leftover; others are a
+        // conflict, or, as decided for conflicts, delivered under a fresh name journaled first.
+        const target = joinName(d.paths.new, as);
         if (sameContent(d.fs, staged.path, target)) {
+          d.journal.undo(staged.name);
           d.journal.exists(staged.name, staged.size, staged.mtime);
           return apply(d, { kind: 'exists', staged, local: target });
         }
-        return apply(d, { kind: 'conflict', staged, local: target });
+        if (d.onConflict === 'keep' && !x.changedOnServer) {
+          d.journal.undo(staged.name);
+          return apply(d, { kind: 'conflict', staged, local: target });
+        }
+        do as = renamedName(staged.name, d.runId, attempt++);
+        while (taken(d, as));
+        d.index.add('new', as);
+        d.journal.intend(staged.name, staged.size, staged.mtime, as);
+        d.journal.sync();
       }
-      d.fs.rename(staged.path, target);
       d.journal.delivered(staged.name);
       placeholder(d, staged.name, staged.size, staged.mtime);
       return {
         kind: 'delivered',
         name: staged.name,
-        as: x.as,
+        as,
         size: staged.size,
-        renamed: x.renamed,
+        renamed: !as.equals(staged.name),
         changedOnServer: x.changedOnServer,
       };
     }

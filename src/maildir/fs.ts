@@ -8,6 +8,7 @@ import {
   type Dirent,
   fsyncSync,
   ftruncateSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -30,6 +31,8 @@ export type FsPath = string | Buffer;
 
 export interface MaildirFs {
   rename(from: FsPath, to: FsPath): void;
+  /** A second name for a file; fails with EEXIST when `created` exists (never replaces it). */
+  link(existing: FsPath, created: FsPath): void;
   unlink(path: FsPath): void;
   /** Removes a file or a whole tree; nothing there is fine. */
   remove(path: FsPath): void;
@@ -47,6 +50,7 @@ export interface MaildirFs {
   readText(path: string): string | undefined;
   /** Opens a file for appending, creating it (mode 0600). */
   openAppend(path: string): number;
+  /** Writes all of `text` (latin1) or throws. */
   write(fd: number, text: string): void;
   fsync(fd: number): void;
   /** Replaces a file's content atomically and durably: a new file, fsynced, renamed over, dir fsynced. */
@@ -56,6 +60,11 @@ export interface MaildirFs {
    * quick check looks at, so it stands for a message without taking its space.
    */
   placeholder(path: FsPath, size: number, mtime: number): void;
+  /**
+   * A file holding `bytes` of real blocks, or as many as fit: room set aside on the local disk, given back
+   * by removing the file.
+   */
+  reserve(path: string, bytes: number): void;
   /**
    * The real path of `path`, symlinks resolved; the part that does not exist yet is appended as written
    * (a Maildir created later under a symlinked parent keeps the name it will have).
@@ -73,6 +82,7 @@ export interface MaildirFs {
 
 export const realFs: MaildirFs = {
   rename: (from, to) => renameSync(from, to),
+  link: (existing, created) => linkSync(existing, created),
   unlink: (path) => unlinkSync(path),
   remove: (path) => rmSync(path, { recursive: true, force: true }),
   mkdir: (path, mode) => {
@@ -95,7 +105,9 @@ export const realFs: MaildirFs = {
   },
   openAppend: (file) => openSync(file, 'a', 0o600),
   write: (fd, text) => {
-    writeSync(fd, text, null, 'latin1');
+    // A short write (the disk filled part-way) is retried for the rest, which then fails with ENOSPC.
+    const bytes = Buffer.from(text, 'latin1');
+    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
   },
   fsync: (fd) => fsyncSync(fd),
   replace: (file, text) => {
@@ -113,6 +125,17 @@ export const realFs: MaildirFs = {
       fsyncSync(dir);
     } finally {
       closeSync(dir);
+    }
+  },
+  reserve: (file, bytes) => {
+    const chunk = Buffer.alloc(64 * 1024);
+    const fd = openSync(file, 'w', 0o600);
+    try {
+      for (let done = 0; done < bytes; done += chunk.length) writeSync(fd, chunk);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+    } finally {
+      closeSync(fd);
     }
   },
   placeholder: (file, size, mtime) => {

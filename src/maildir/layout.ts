@@ -37,11 +37,17 @@ export interface MailboxPaths {
   readonly pending: string;
   readonly pendingNew: string;
   /**
-   * Present while a batch of messages is being renamed into new/: after a crash it tells that a staged
-   * copy which is gone was renamed (and then deleted by the reader), not wiped by a cleaning of tmp/,
+   * Present while a batch of messages is being moved into new/: after a crash it tells that a staged
+   * copy which is gone was moved (and then deleted by the reader), not wiped by a cleaning of tmp/,
    * which takes this file too (its mtime is older than any staged message of the batch).
    */
   readonly renaming: string;
+  /**
+   * Room on the local disk held during the fetch and given back before the delivery: a fetch that fills
+   * the disk must not leave the delivery without the few blocks that new/, pending/new and the journal
+   * may need to grow, or the mailbox would fill up again every run without delivering.
+   */
+  readonly reserve: string;
   /** The pending-removal journal (maildir/pending.ts), in the state directory. */
   readonly journal: string;
   /** The lock that keeps two syncs of this server folder apart, in the state directory. */
@@ -90,6 +96,7 @@ export function mailboxPaths(
     pending,
     pendingNew: path.join(pending, 'new'),
     renaming: path.join(work, 'renaming'),
+    reserve: path.join(work, 'reserve'),
     // Per local Maildir and server folder: each local Maildir gets its own copy of the folder's mail.
     journal: path.join(
       state,

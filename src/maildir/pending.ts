@@ -4,14 +4,18 @@
 //
 // Kept as an append-only journal in the state directory (config `state`), not in the Maildir's tmp/:
 // Maildir readers may clean tmp/, and forgetting a pending removal would bring back what the reader
-// deleted. Each line is one record, the name in base64 (a name is any bytes):
+// deleted. Each line is one record, the name in base64 (a name is any bytes), ending in " .":
 //
-//   I NAME SIZE MTIME [AS]  about to make the staged NAME visible in new/, as AS when renamed after a
-//                       conflict (written, and fsynced for the whole batch, before the first rename)
-//   D NAME              it is in new/ now
-//   E NAME SIZE MTIME   the same bytes were already in the local Maildir: nothing to deliver
-//   R NAME              its server copy is gone: forget it
-//   U NAME              forget an I whose message never became visible (a conflict, or a rollback)
+//   I NAME SIZE MTIME [AS] .  about to make the staged NAME visible in new/, as AS when renamed after a
+//                             conflict (written, and fsynced for the whole batch, before the first move)
+//   D NAME .                  it is in new/ now
+//   E NAME SIZE MTIME .       the same bytes were already in the local Maildir: nothing to deliver
+//   R NAME .                  its server copy is gone: forget it
+//   U NAME .                  forget an I whose message never became visible (a conflict, a rollback)
+//
+// A record cut short (a full disk, a power cut while appending) is a prefix of its line, so it lacks the
+// final " .": it is skipped, never read as a record with a shorter size or name. The next record starts
+// on a line of its own.
 //
 // SIZE and MTIME (whole seconds) are those of the server's copy as staged: all rsync's quick check
 // compares, so a sparse placeholder with them stands for the message in both passes (see steps.ts).
@@ -38,13 +42,13 @@ type JournalRecord =
 
 export function formatRecord(r: JournalRecord): string {
   const name = r.name.toString('base64');
-  if (!('size' in r)) return `${r.op} ${name}\n`;
+  if (!('size' in r)) return `${r.op} ${name} .\n`;
   const as = r.as === undefined || r.as.equals(r.name) ? '' : ` ${r.as.toString('base64')}`;
-  return `${r.op} ${name} ${r.size} ${r.mtime}${as}\n`;
+  return `${r.op} ${name} ${r.size} ${r.mtime}${as} .\n`;
 }
 
 const B64 = '[A-Za-z0-9+/]*={0,2}';
-const LINE = new RegExp(`^([IEDRU]) (${B64})(?: (\\d+) (-?\\d+)(?: (${B64}))?)?$`);
+const LINE = new RegExp(`^([IEDRU]) (${B64})(?: (\\d+) (-?\\d+)(?: (${B64}))?)? \\.$`);
 
 function entry(size: string, mtime: string, visible: boolean, as: string | undefined): Pending {
   return {
@@ -57,7 +61,7 @@ function entry(size: string, mtime: string, visible: boolean, as: string | undef
 
 /**
  * Pure: the live entries a journal's text leaves, keyed by the name as latin1 (one char per byte).
- * A line that does not parse is skipped: only the last one can be torn, by a crash while appending.
+ * A line that does not parse (a record cut short) is skipped.
  */
 export function foldJournal(text: string): Map<string, Pending> {
   const live = new Map<string, Pending>();
@@ -90,11 +94,15 @@ export class Journal {
   #fd: number | undefined;
   /** Records appended since the journal was last compacted (a rewrite drops the dead ones). */
   #appended = 0;
+  /** The file may end inside a record cut short: the next record first ends that line. */
+  #torn: boolean;
 
   constructor(fs: MaildirFs, file: string) {
     this.#fs = fs;
     this.#file = file;
-    this.#live = foldJournal(fs.readText(file) ?? '');
+    const text = fs.readText(file) ?? '';
+    this.#live = foldJournal(text);
+    this.#torn = text !== '' && !text.endsWith('\n');
   }
 
   get(name: Buffer): Pending | undefined {
@@ -111,8 +119,14 @@ export class Journal {
   }
 
   #append(r: JournalRecord): void {
-    this.#fd ??= this.#fs.openAppend(this.#file);
-    this.#fs.write(this.#fd, formatRecord(r));
+    const line = formatRecord(r);
+    const torn = this.#torn;
+    this.#torn = true; // until this write is known to be whole
+    this.#io(() => {
+      this.#fd ??= this.#fs.openAppend(this.#file);
+      this.#fs.write(this.#fd, torn ? `\n${line}` : line);
+    });
+    this.#torn = false;
     this.#appended += 1;
     const key = r.name.toString('latin1');
     if (r.op === 'I' || r.op === 'E') {
@@ -151,7 +165,19 @@ export class Journal {
 
   /** Makes every record so far durable. */
   sync(): void {
-    if (this.#fd !== undefined) this.#fs.fsync(this.#fd);
+    const fd = this.#fd;
+    if (fd !== undefined) this.#io(() => this.#fs.fsync(fd));
+  }
+
+  /** A failure on the journal's descriptor names no file: it is told with the journal's path. */
+  #io(op: () => void): void {
+    try {
+      op();
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException;
+      if (e.code !== undefined && !e.message.includes(this.#file)) e.message += `, ${this.#file}`;
+      throw error;
+    }
   }
 
   /** Rewrites the file with the live entries only (atomically), or removes it when none is left. */

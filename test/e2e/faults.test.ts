@@ -340,16 +340,16 @@ scenario(
 if (noStrace !== undefined) {
   console.log(`  SKIP step kills: ${noStrace}`);
   faults.skip(
-    '8. a SIGKILL before every rename, journal write, fsync and unlink (SKIPPED: no strace)',
+    '8. a SIGKILL before every link, rename, journal write, fsync and unlink (SKIPPED: no strace)',
     () => undefined,
   );
 } else {
   scenario(
-    '8. a SIGKILL before every rename, journal write, fsync and unlink syncmail makes, and a failing flush; the reader reads and deletes every delivered message in between',
+    '8. a SIGKILL before every link, rename, journal write, fsync and unlink syncmail makes, and a failing flush; the reader reads and deletes every delivered message in between',
     async (_ctx, rsync) => {
       const fig = await stepKills({ rsync, seed: seeds.steps, messages: 4, log });
       check(fig);
-      for (const s of ['rename', 'write', 'fsync', 'unlink'])
+      for (const s of ['link', 'rename', 'write', 'fsync', 'unlink'])
         assert.ok((fig.phases[s] ?? 0) >= 3, `kills before ${s}: ${JSON.stringify(fig.phases)}`);
     },
     false,

@@ -2053,7 +2053,7 @@ export async function stepKills(o: StepKillOptions): Promise<Figures> {
   log(`${fig.name}: seed ${o.seed}`);
   const pool = makeMessages(rng, `t${o.seed}`, o.messages);
   const [first] = pool as [Message];
-  for (const syscall of o.syscalls ?? ['rename', 'write', 'fsync', 'unlink', 'syncfs']) {
+  for (const syscall of o.syscalls ?? ['link', 'rename', 'write', 'fsync', 'unlink', 'syncfs']) {
     for (let k = 1; k <= 60; k++) {
       const world = await World.create({
         name: `8 ${syscall}#${k}`,

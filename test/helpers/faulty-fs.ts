@@ -9,6 +9,7 @@ export type FsOp = keyof MaildirFs;
 /** The operations that change the disk, where a crash or an error matters. */
 export const WRITING_OPS: readonly FsOp[] = [
   'rename',
+  'link',
   'unlink',
   'remove',
   'mkdir',
@@ -18,6 +19,7 @@ export const WRITING_OPS: readonly FsOp[] = [
   'fsync',
   'replace',
   'placeholder',
+  'reserve',
   'utimes',
 ];
 

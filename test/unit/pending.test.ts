@@ -14,13 +14,13 @@ test('records: I and E carry size, mtime and a fresh name; the name is exact byt
   const odd = b('a b\n\xff:2,S');
   assert.is(
     formatRecord({ op: 'I', name: odd, size: 5, mtime: 9 }),
-    `I ${odd.toString('base64')} 5 9\n`,
+    `I ${odd.toString('base64')} 5 9 .\n`,
   );
   assert.is(
     formatRecord({ op: 'I', name: b('x'), size: 5, mtime: 9, as: b('x.2') }),
-    `I eA== 5 9 ${b('x.2').toString('base64')}\n`,
+    `I eA== 5 9 ${b('x.2').toString('base64')} .\n`,
   );
-  assert.is(formatRecord({ op: 'R', name: b('x') }), 'R eA==\n');
+  assert.is(formatRecord({ op: 'R', name: b('x') }), 'R eA== .\n');
   const live = foldJournal(formatRecord({ op: 'E', name: odd, size: 5, mtime: 9 }));
   assert.equal([...live.keys()], [odd.toString('latin1')]);
 });
@@ -45,6 +45,59 @@ test('fold: an intent, then done; E; removed and undone entries are forgotten; a
   assert.is(live.has('e'), false);
   assert.is(live.has('f'), false);
   assert.is(live.size, 3);
+});
+
+test('a record cut short is never read as a shorter one, and the next record starts on its own line', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'syncmail-journal-'));
+  try {
+    const file = path.join(dir, 'j');
+    const whole = formatRecord({ op: 'I', name: b('f'), size: 1234, mtime: 5678 });
+    // Every prefix of a record, as a full disk or a power cut can leave it.
+    for (let cut = 1; cut < whole.length - 1; cut++)
+      assert.is(foldJournal(whole.slice(0, cut)).size, 0, JSON.stringify(whole.slice(0, cut)));
+    writeFileSync(file, whole.slice(0, -4));
+    const j = new Journal(realFs, file);
+    assert.is(j.size, 0);
+    j.intend(b('g'), 1, 2);
+    j.close();
+    const again = new Journal(realFs, file);
+    assert.equal(
+      [...again.entries()].map(([n, p]) => [n.toString(), p.size]),
+      [['g', 1]],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a failed append leaves the journal as it was for the next record', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'syncmail-journal-'));
+  try {
+    const file = path.join(dir, 'j');
+    let fail = true;
+    const halfFull = {
+      ...realFs,
+      write(fd: number, text: string) {
+        if (!fail) return realFs.write(fd, text);
+        fail = false;
+        realFs.write(fd, text.slice(0, 7)); // part of the record reached the disk
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), {
+          code: 'ENOSPC',
+        });
+      },
+    };
+    const j = new Journal(halfFull, file);
+    assert.throws(() => j.intend(b('a'), 1234, 5678));
+    assert.is(j.size, 0, 'the failed record is not live');
+    j.intend(b('b'), 1, 2);
+    j.close();
+    assert.equal(
+      [...new Journal(realFs, file).entries()].map(([n, p]) => [n.toString(), p.size]),
+      [['b', 1]],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('Journal: appends survive a reopen; compact keeps only live entries, and removes an empty journal', () => {
