@@ -4,13 +4,14 @@
 //   1. decide each message's fate, comparing bytes where a unique name is already local; nothing moves;
 //   2. journal an intent (I) for each message to move and an E for each already here, then fsync the
 //      journal once for the batch;
-//   3. make each message visible in new/ (link(2), which never replaces a name, then the staged name
-//      goes) and journal that it is done (D).
+//   3. move each message into new/ with rename(2), which is atomic, and journal that it is done (D).
 //
-// A message is visible once its staged copy is gone, and while both names exist the next run finds the
-// same bytes in new/. So after a crash an intent whose staged copy is still there is finished, and one
-// whose copy is gone is done (checked against the Maildir where a cleaning of tmp/ could have taken the
-// stage copy instead; see settle in mailbox/steps.ts).
+// A message is visible exactly when its staged copy is gone: before the rename the stage holds it, after
+// it new/ does. So after a crash an intent whose staged copy is still there is finished, and one whose
+// copy is gone is done (checked against the Maildir where a cleaning of tmp/ could have taken the stage
+// copy instead; see settle in mailbox/steps.ts). (link(2) and unlink(2) would refuse to replace a name,
+// but between the two a reader may delete the new name, and the next run could not tell that message
+// from one never delivered.)
 import type { OnConflict } from '../config/types.js';
 import type { MaildirFs } from './fs.js';
 import type { MailboxPaths } from './layout.js';
@@ -136,27 +137,15 @@ export function placeholder(d: Delivering, name: Buffer, size: number, mtime: nu
   d.fs.placeholder(joinName(d.paths.pendingNew, name), size, mtime);
 }
 
-/** Filesystems without hard links (link fails with one of these): rename, after a check of the name. */
-const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
-
 /**
- * Makes the staged message visible as `target`, never over an existing name: link(2) fails with EEXIST
- * where rename(2) would silently replace another writer's file, then the staged name goes. False when
- * the name is taken. A crash between the two leaves both names: the next run finds the same bytes in
- * new/ and counts the message as already there.
+ * Makes the staged message visible as `target` with rename(2), which is atomic: the message is in the
+ * stage or in new/, never in both or neither, so a crash leaves nothing to guess. False when the name is
+ * taken. rename(2) would replace a name created after this check; only syncmail writes server names
+ * here, under the local Maildir's lock, and other Maildir writers make unique names of their own.
  */
 function publish(d: Delivering, from: Buffer, target: Buffer): boolean {
-  try {
-    d.fs.link(from, target);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (code === 'EEXIST') return false;
-    if (!NO_LINKS.has(code)) throw error;
-    if (d.fs.lstat(target) !== undefined) return false;
-    d.fs.rename(from, target);
-    return true;
-  }
-  d.fs.unlink(from);
+  if (d.fs.lstat(target) !== undefined) return false;
+  d.fs.rename(from, target);
   return true;
 }
 

@@ -8,7 +8,6 @@ import {
   type Dirent,
   fsyncSync,
   ftruncateSync,
-  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -31,8 +30,6 @@ export type FsPath = string | Buffer;
 
 export interface MaildirFs {
   rename(from: FsPath, to: FsPath): void;
-  /** A second name for a file; fails with EEXIST when `created` exists (never replaces it). */
-  link(existing: FsPath, created: FsPath): void;
   unlink(path: FsPath): void;
   /** Removes a file or a whole tree; nothing there is fine. */
   remove(path: FsPath): void;
@@ -82,7 +79,6 @@ export interface MaildirFs {
 
 export const realFs: MaildirFs = {
   rename: (from, to) => renameSync(from, to),
-  link: (existing, created) => linkSync(existing, created),
   unlink: (path) => unlinkSync(path),
   remove: (path) => rmSync(path, { recursive: true, force: true }),
   mkdir: (path, mode) => {

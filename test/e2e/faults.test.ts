@@ -12,7 +12,6 @@
 //
 // Needs the build (npm run build): the runs are real `node dist/cli.js` processes, so they can be SIGKILLed.
 // SYNCMAIL_FAULT_SEED=N repeats a run's random choices (the timing of a real machine still varies).
-import { existsSync } from 'node:fs';
 import { mkdtemp, rmdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,7 +40,7 @@ import {
   wipedTmp,
 } from '../helpers/faults.js';
 import { pairsOrFailingTest, type RsyncPair } from '../helpers/rsyncs.js';
-import { type Sshd, startSshd } from '../helpers/sshd.js';
+import { type Sshd, withSshd } from '../helpers/sshd.js';
 
 const seed = pickSeed();
 console.log(`\n  faults: seed ${seed} (SYNCMAIL_FAULT_SEED=${seed} repeats these choices)`);
@@ -105,18 +104,8 @@ function check(fig: Figures): void {
 
 const faults = suite<{ sshd: Sshd }>('fault injection', {} as { sshd: Sshd });
 
-faults.before(async (ctx) => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
-  try {
-    ctx.sshd = await startSshd();
-  } catch (e) {
-    console.error('startSshd() failed:', e); // uvu drops errors thrown in before hooks
-    throw e;
-  }
-});
-
-faults.after(async (ctx) => {
-  await ctx.sshd?.stop();
+withSshd(faults, [CLI]);
+faults.after(() => {
   if (all.length > 0) console.log(`\n${formatTable(all)}\n`);
 });
 
@@ -340,16 +329,16 @@ scenario(
 if (noStrace !== undefined) {
   console.log(`  SKIP step kills: ${noStrace}`);
   faults.skip(
-    '8. a SIGKILL before every link, rename, journal write, fsync and unlink (SKIPPED: no strace)',
+    '8. a SIGKILL before every rename, journal write, fsync and unlink (SKIPPED: no strace)',
     () => undefined,
   );
 } else {
   scenario(
-    '8. a SIGKILL before every link, rename, journal write, fsync and unlink syncmail makes, and a failing flush; the reader reads and deletes every delivered message in between',
+    '8. a SIGKILL before every rename, journal write, fsync and unlink syncmail makes, and a failing flush; the reader reads and deletes every delivered message in between',
     async (_ctx, rsync) => {
       const fig = await stepKills({ rsync, seed: seeds.steps, messages: 4, log });
       check(fig);
-      for (const s of ['link', 'rename', 'write', 'fsync', 'unlink'])
+      for (const s of ['rename', 'write', 'fsync', 'unlink'])
         assert.ok((fig.phases[s] ?? 0) >= 3, `kills before ${s}: ${JSON.stringify(fig.phases)}`);
     },
     false,

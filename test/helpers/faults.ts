@@ -355,7 +355,11 @@ export interface Running {
   exited: boolean;
 }
 
-function startProcess(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Running {
+export function startProcess(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Running {
   // detached: its own process group, so a kill of that group reaches exactly syncmail and its
   // non-detached children, never the test runner.
   const child = spawn(command, [...args], {
@@ -2053,7 +2057,7 @@ export async function stepKills(o: StepKillOptions): Promise<Figures> {
   log(`${fig.name}: seed ${o.seed}`);
   const pool = makeMessages(rng, `t${o.seed}`, o.messages);
   const [first] = pool as [Message];
-  for (const syscall of o.syscalls ?? ['link', 'rename', 'write', 'fsync', 'unlink', 'syncfs']) {
+  for (const syscall of o.syscalls ?? ['rename', 'write', 'fsync', 'unlink', 'syncfs']) {
     for (let k = 1; k <= 60; k++) {
       const world = await World.create({
         name: `8 ${syscall}#${k}`,
