@@ -35,7 +35,7 @@
 // RSYNC").
 //
 // SYNTHETIC: the synthetic-old-server cases have no rsync 3.0.x to run. Their server is a small script
-// (oldServerScript below) that prints, on stderr, exactly what upstream rsync 3.0.9 prints when the
+// (OLD_SERVER_SCRIPT in test/helpers/rsync-fixtures.ts) that prints, on stderr, exactly what upstream rsync 3.0.9 prints when the
 // client sends it an option it does not know (--info, new in 3.1.0), and exits 1 as 3.0.9 does; the
 // client side of those captures is real. test/fixtures/rsync/README.md says so too.
 //
@@ -92,6 +92,7 @@ import { shellQuote } from '../src/text/shell-quote.js';
 import {
   FIXTURES_DIR,
   hostileNames,
+  OLD_SERVER_SCRIPT,
   type Placeholder,
   unpackedRsyncs,
   versionOfBinary,
@@ -623,37 +624,6 @@ function specialsSetup(box: Box, mount: boolean): void {
   }
 }
 
-/**
- * The server side of the synthetic-old-server cases: what upstream rsync 3.0.9 does when the client sends
- * an option it lacks. syncmail sends the server --info (STATS2 in the fetch, REMOVE in the remove pass;
- * --outbuf and --stop-after stay on the client), which 3.0.9 does not have: popt stops at the first
- * unknown argument, parse_arguments() words it as "%s%s: %s\n" with "on remote machine: ", the argument
- * as given and popt's "unknown option" (options.c), option_error() prints it after "rsync: " and sleeps
- * 20 ms, and main() calls exit_cleanup(RERR_SYNTAX) at main.c line 1435, whose log_exit() adds "rsync
- * error: syntax or usage error (code 1) at main.c(1435) [server=3.0.9]" ("server": still starting up);
- * then 100 ms and exit 1. Both go to stderr: no output is multiplexed yet.
- */
-function oldServerScript(): string {
-  return [
-    '#!/bin/sh',
-    '# SYNTHETIC: stands in for rsync 3.0.9 as the server (see scripts/capture-rsync-fixtures.ts).',
-    'for arg do',
-    '  case $arg in',
-    '  --info | --info=*)',
-    `    printf 'rsync: on remote machine: %s: unknown option\\n' "$arg" >&2`,
-    '    sleep 0.02',
-    "    printf 'rsync error: syntax or usage error (code 1) at main.c(1435) [server=3.0.9]\\n' >&2",
-    '    sleep 0.1',
-    '    exit 1',
-    '    ;;',
-    '  esac',
-    'done',
-    'echo "synthetic rsync 3.0.9: no option it lacks in: $*" >&2',
-    'exit 99',
-    '',
-  ].join('\n');
-}
-
 function groups(mountOk: boolean, account: ServerAccount | undefined): Group[] {
   /** The groups that need the server account only run with one (see main). */
   const needAccount = (): ServerAccount => {
@@ -1048,7 +1018,7 @@ function groups(mountOk: boolean, account: ServerAccount | undefined): Group[] {
       },
     },
     {
-      // SYNTHETIC server (see oldServerScript): a server rsync older than 3.1.0, which has no --info.
+      // SYNTHETIC server (see OLD_SERVER_SCRIPT): a server rsync older than 3.1.0, which has no --info.
       name: 'synthetic-old-server',
       remove: false,
       async run(set) {
@@ -1057,7 +1027,7 @@ function groups(mountOk: boolean, account: ServerAccount | undefined): Group[] {
         message(box.serverNew, '1712345678.M1P1.mail.example');
         box.placeholder('1712345678.M1P1.mail.example', 23);
         const script = path.join(box.dir, 'rsync-3.0.9');
-        writeFileSync(script, oldServerScript(), { mode: 0o755 });
+        writeFileSync(script, OLD_SERVER_SCRIPT, { mode: 0o755 });
         const old = { rsyncArgs: [`--rsync-path=${shellQuote(script)}`] };
         await set.capture('synthetic-old-server-fetch', 'fetch', box.fetch(old), box);
         await set.capture('synthetic-old-server-remove', 'remove', box.remove(old), box);

@@ -55,6 +55,9 @@ command -v rsync >/dev/null 2>&1 || missing+=(rsync)
 command -v flock >/dev/null 2>&1 || missing+=(util-linux)
 # The fault-injection tests use strace to kill syncmail before each link, rename and unlink it makes.
 command -v strace >/dev/null 2>&1 || missing+=(strace)
+# The full-disk tests make small ext4 filesystems on loop devices (mkfs.ext4, losetup via mount).
+{ command -v mkfs.ext4 >/dev/null 2>&1 || [ -x /sbin/mkfs.ext4 ]; } || missing+=(e2fsprogs)
+{ command -v losetup >/dev/null 2>&1 || [ -x /sbin/losetup ]; } || missing+=(mount)
 if [ "${#missing[@]}" -gt 0 ]; then
   remedy="check that Debian's apt repositories are reachable, then run as root: apt-get update && apt-get install -y ${missing[*]}; and bash scripts/setup.sh again"
   echo "setup: installing ${missing[*]}"

@@ -46,7 +46,7 @@ import {
   snapshot,
 } from '../helpers/maildir.js';
 import { pairsOrFailingTest, type RsyncPair, rsyncPathArg } from '../helpers/rsyncs.js';
-import { type Sshd, startSshd } from '../helpers/sshd.js';
+import { type Sshd, withSshd } from '../helpers/sshd.js';
 
 const CLI = path.resolve('dist/cli.js');
 const TAG = randomBytes(4).toString('hex');
@@ -526,17 +526,7 @@ function hostile(title: string, fn: (ctx: { sshd: Sshd }) => Promise<void>): voi
   }
 }
 
-tests.before(async (ctx) => {
-  try {
-    ctx.sshd = await startSshd();
-  } catch (error) {
-    console.error('startSshd() failed:', error); // uvu drops errors thrown by before hooks
-    throw error;
-  }
-});
-tests.after(async (ctx) => {
-  await ctx.sshd?.stop();
-});
+withSshd(tests);
 
 hostile(
   'hostile file names move byte for byte, are removed on the server, log losslessly and print safely',

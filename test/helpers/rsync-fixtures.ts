@@ -168,3 +168,32 @@ export function rsyncBinary(version: string): string | undefined {
   if (versionOfBinary('rsync') === version) return 'rsync';
   return unpackedRsyncs().find((r) => r.version === version)?.path;
 }
+
+/**
+ * The server side of the synthetic-old-server cases: what upstream rsync 3.0.9 does when the client sends
+ * an option it lacks. syncmail sends the server --info (STATS2 in the fetch, REMOVE in the remove pass;
+ * --outbuf and --stop-after stay on the client), which 3.0.9 does not have: popt stops at the first
+ * unknown argument, parse_arguments() words it as "%s%s: %s\n" with "on remote machine: ", the argument
+ * as given and popt's "unknown option" (options.c), option_error() prints it after "rsync: " and sleeps
+ * 20 ms, and main() calls exit_cleanup(RERR_SYNTAX) at main.c line 1435, whose log_exit() adds "rsync
+ * error: syntax or usage error (code 1) at main.c(1435) [server=3.0.9]" ("server": still starting up);
+ * then 100 ms and exit 1. Both go to stderr: no output is multiplexed yet.
+ */
+export const OLD_SERVER_SCRIPT = [
+  '#!/bin/sh',
+  '# SYNTHETIC: stands in for rsync 3.0.9 as the server (see test/helpers/rsync-fixtures.ts).',
+  'for arg do',
+  '  case $arg in',
+  '  --info | --info=*)',
+  `    printf 'rsync: on remote machine: %s: unknown option\\n' "$arg" >&2`,
+  '    sleep 0.02',
+  "    printf 'rsync error: syntax or usage error (code 1) at main.c(1435) [server=3.0.9]\\n' >&2",
+  '    sleep 0.1',
+  '    exit 1',
+  '    ;;',
+  '  esac',
+  'done',
+  'echo "synthetic rsync 3.0.9: no option it lacks in: $*" >&2',
+  'exit 99',
+  '',
+].join('\n');

@@ -22,6 +22,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
   closeSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -36,6 +37,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { onExit } from 'signal-exit';
+import type { Test } from 'uvu';
 import { shielded } from './maildir.js';
 
 export const SSHD_BINARY = '/usr/sbin/sshd';
@@ -592,4 +594,24 @@ function makeHandle(
       return finalLog ?? readOr(p.logFile);
     },
   };
+}
+
+/**
+ * One sshd for all the tests of a suite (as `ctx.sshd`), stopped after them. `needs`: files that must
+ * exist before (the built CLI). uvu drops what a before hook throws, so it is printed too.
+ */
+export function withSshd(tests: Test<{ sshd: Sshd }>, needs: readonly string[] = []): void {
+  tests.before(async (ctx) => {
+    try {
+      for (const file of needs)
+        if (!existsSync(file)) throw new Error(`${file} is missing: run npm run build first`);
+      ctx.sshd = await startSshd();
+    } catch (error) {
+      console.error('the suite cannot start:', error);
+      throw error;
+    }
+  });
+  tests.after(async (ctx) => {
+    await ctx.sshd?.stop();
+  });
 }
