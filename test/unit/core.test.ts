@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseSyncOptions } from '../../src/commands/sync-options.js';
 import { EXIT, UsageError, worstExit } from '../../src/errors.js';
+import { asSyncmailError } from '../../src/mailbox/mailbox-run.js';
 import { renamedName } from '../../src/maildir/deliver.js';
 import { joinName, uniqueName } from '../../src/maildir/layout.js';
 import { LocalIndex } from '../../src/maildir/local-index.js';
@@ -161,6 +162,29 @@ test('colorLevel: NO_COLOR, --no-color, pipes and dumb terminals are plain', () 
   assert.is(colorLevel(undefined, { TERM: 'dumb' }, true), 0);
   assert.is(colorLevel(true, {}, false), 1);
   assert.is(colorLevel(true, { NO_COLOR: 'x' }, false), 0);
+});
+
+test('local errors are local trouble (74) naming what to do; anything else unknown is a bug (70)', () => {
+  const errno = (code: string, message: string) => Object.assign(new Error(message), { code });
+  const cases: Array<[string, string, RegExp, RegExp]> = [
+    ['ENOSPC', 'disk-full', /the local disk is full/, /free some space/],
+    ['EDQUOT', 'disk-full', /the local disk is full/, /free some space/],
+    ['EROFS', 'local-write', /cannot write the local Maildir/, /permissions and mount/],
+    ['EXDEV', 'local-maildir', /tmp\/ into new\/: they are on different mounts/, /bind mount/],
+    ['EIO', 'local-write', /I\/O error/, /dmesg/],
+    ['EMFILE', 'too-many-files', /too many open files/, /ulimit -n 1024/],
+    ['ENFILE', 'too-many-files', /too many open files/, /ulimit -n 1024/],
+  ];
+  for (const [code, reason, message, hint] of cases) {
+    const e = asSyncmailError(errno(code, `${code}: it failed, rename 'a' -> 'b'`), 'inbox');
+    assert.is(e.exitCode, EXIT.ioerr, code);
+    assert.is(e.reason, reason, code);
+    assert.match(e.message, message, code);
+    assert.match(e.message, /rename 'a' -> 'b'/, `${code}: the paths are told`);
+    assert.match(e.hint ?? '', hint, code);
+  }
+  const bug = asSyncmailError(new TypeError('x is undefined'), 'inbox');
+  assert.is(bug.exitCode, EXIT.software);
 });
 
 test('summary line: a failed mailbox never says "no new mail"', () => {
