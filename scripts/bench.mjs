@@ -207,7 +207,7 @@ function readCmdline(pid) {
 /** What a process is, for the timeline: a pass of syncmail's rsync, its ssh, sync -f, … */
 function labelOf(proc, tree) {
   if (proc.comm === 'rsync') {
-    if (proc.argv.includes('--files-from=-')) return 'remove';
+    if (proc.argv.includes('--remove-source-files')) return 'remove';
     if (proc.argv.includes('--version')) return 'rsync-version';
     if (proc.argv.some((a) => a.startsWith('--compare-dest='))) return 'fetch';
     return 'rsync';
