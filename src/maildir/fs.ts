@@ -77,6 +77,12 @@ export interface MaildirFs {
   syncfs(dir: string): Promise<string | undefined>;
 }
 
+/** All of `text` (latin1): a short write (the disk filled part-way) is retried for the rest, which then fails with ENOSPC. */
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'latin1');
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+}
+
 export const realFs: MaildirFs = {
   rename: (from, to) => renameSync(from, to),
   unlink: (path) => unlinkSync(path),
@@ -100,17 +106,13 @@ export const realFs: MaildirFs = {
     }
   },
   openAppend: (file) => openSync(file, 'a', 0o600),
-  write: (fd, text) => {
-    // A short write (the disk filled part-way) is retried for the rest, which then fails with ENOSPC.
-    const bytes = Buffer.from(text, 'latin1');
-    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
-  },
+  write: writeAll,
   fsync: (fd) => fsyncSync(fd),
   replace: (file, text) => {
     const fresh = `${file}.new`;
     const fd = openSync(fresh, 'w', 0o600);
     try {
-      writeSync(fd, text, null, 'latin1');
+      writeAll(fd, text);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
