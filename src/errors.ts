@@ -124,6 +124,65 @@ export class LocalIoError extends SyncmailError {
   readonly exitCode = EXIT.ioerr;
 }
 
+const KEPT = 'nothing was removed from the server that is not safely on local disk';
+
+interface Trouble {
+  readonly say: (detail: string) => string;
+  readonly hint: string;
+  readonly reason: ErrorReason;
+}
+
+const FULL: Trouble = {
+  say: (detail) => `the local disk is full (${detail})`,
+  hint: `free some space; ${KEPT}`,
+  reason: 'disk-full',
+};
+const NOT_WRITABLE: Trouble = {
+  say: (detail) => `cannot write the local Maildir: ${detail}`,
+  hint: 'check the permissions and mount of the local Maildir',
+  reason: 'local-write',
+};
+const TOO_MANY_FILES: Trouble = {
+  say: (detail) => `too many open files (${detail})`,
+  hint: `raise the limit (ulimit -n 1024); ${KEPT}`,
+  reason: 'too-many-files',
+};
+
+/** The errno codes that are the local machine's trouble (74), never a bug, and how each is told. */
+const LOCAL_TROUBLE = {
+  ENOSPC: FULL,
+  EDQUOT: FULL,
+  EROFS: NOT_WRITABLE,
+  EACCES: NOT_WRITABLE,
+  EPERM: NOT_WRITABLE,
+  // rename() across mounts, even of one filesystem (a bind-mounted tmp/ has new/'s st_dev).
+  EXDEV: {
+    say: (detail) =>
+      `cannot move mail from tmp/ into new/: they are on different mounts (${detail})`,
+    hint: "a Maildir's tmp/, new/ and cur/ must be plain directories on one mount: undo the bind mount or symlink of tmp/",
+    reason: 'local-maildir',
+  },
+  EMFILE: TOO_MANY_FILES,
+  ENFILE: TOO_MANY_FILES,
+  EIO: {
+    say: (detail) => `the local disk reported an I/O error (${detail})`,
+    hint: `check the disk (dmesg); ${KEPT}`,
+    reason: 'local-write',
+  },
+} as const satisfies Record<string, Trouble>;
+
+export type LocalErrno = keyof typeof LOCAL_TROUBLE;
+
+export function isLocalErrno(code: string | undefined): code is LocalErrno {
+  return code !== undefined && Object.hasOwn(LOCAL_TROUBLE, code);
+}
+
+/** Local trouble as an error: `detail` is what failed (an errno message, or rsync's line). */
+export function localIoError(code: LocalErrno, mailbox: string, detail: string): LocalIoError {
+  const t: Trouble = LOCAL_TROUBLE[code];
+  return new LocalIoError(`${mailbox}: ${t.say(detail)}`, t.hint, t.reason);
+}
+
 export class InternalError extends SyncmailError {
   readonly exitCode = EXIT.software;
   constructor(message: string, hint?: string, reason: ErrorReason = 'bug') {

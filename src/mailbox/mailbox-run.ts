@@ -1,7 +1,13 @@
 // What the steps of one mailbox's sequence share (steps.ts): where its files are, what the local Maildir
 // holds, what the fetch found, the lock, and how to run an rsync pass and report what it said.
 import type { Config, Mailbox } from '../config/types.js';
-import { ConfigError, InternalError, LocalIoError, SyncmailError } from '../errors.js';
+import {
+  ConfigError,
+  InternalError,
+  isLocalErrno,
+  localIoError,
+  SyncmailError,
+} from '../errors.js';
 import type { PassLabel, Scoped, SyncEvent } from '../events.js';
 import type { LockResult } from '../lock.js';
 import type { Delivering } from '../maildir/deliver.js';
@@ -45,42 +51,7 @@ export function asSyncmailError(error: unknown, mailbox: string): SyncmailError 
   if (error instanceof SyncmailError) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const text = error instanceof Error ? error.message : String(error);
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new LocalIoError(
-      `${mailbox}: the local disk is full (${text})`,
-      'free some space; nothing was removed from the server that is not safely on local disk',
-      'disk-full',
-    );
-  }
-  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
-    return new LocalIoError(
-      `${mailbox}: cannot write the local Maildir: ${text}`,
-      'check the permissions and mount of the local Maildir',
-      'local-write',
-    );
-  }
-  if (code === 'EXDEV') {
-    // rename() across mounts, even of one filesystem (a bind-mounted tmp/ has new/'s st_dev).
-    return new LocalIoError(
-      `${mailbox}: cannot move mail from tmp/ into new/: they are on different mounts (${text})`,
-      "a Maildir's tmp/, new/ and cur/ must be plain directories on one mount: undo the bind mount or symlink of tmp/",
-      'local-maildir',
-    );
-  }
-  if (code === 'EMFILE' || code === 'ENFILE') {
-    return new LocalIoError(
-      `${mailbox}: too many open files (${text})`,
-      'raise the limit (ulimit -n 1024); nothing was removed from the server that is not safely on local disk',
-      'too-many-files',
-    );
-  }
-  if (code === 'EIO') {
-    return new LocalIoError(
-      `${mailbox}: the local disk reported an I/O error (${text})`,
-      'check the disk (dmesg); nothing was removed from the server that is not safely on local disk',
-      'local-write',
-    );
-  }
+  if (isLocalErrno(code)) return localIoError(code, mailbox, text);
   const detail = error instanceof Error ? (error.stack ?? text) : text;
   return new InternalError(
     `${mailbox}: internal error: ${detail}`,

@@ -6,7 +6,7 @@ import {
   ConfigError,
   DataError,
   InternalError,
-  LocalIoError,
+  localIoError,
   PermissionError,
   type SyncmailError,
   TransientError,
@@ -174,17 +174,9 @@ function fromFailure(reason: FailureReason, line: string, i: PassEnd, seen?: See
         'auth',
       );
     case 'disk-full':
-      return new LocalIoError(
-        `${i.mailbox}: the local disk is full (${line})`,
-        'free some space; nothing was removed from the server that is not safely on local disk',
-        'disk-full',
-      );
+      return localIoError('ENOSPC', i.mailbox, line);
     case 'local-write':
-      return new LocalIoError(
-        `${i.mailbox}: cannot write the local Maildir: ${line}`,
-        'check the permissions and mount of the local Maildir',
-        'local-write',
-      );
+      return localIoError('EROFS', i.mailbox, line);
     case 'no-remote-dir':
       return new ConfigError(
         undefined,
