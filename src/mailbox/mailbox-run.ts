@@ -92,17 +92,21 @@ export class MailboxRun {
     return this.ctx.fs;
   }
 
+  /** The journal, for the steps after settle (which opens it). */
+  get openJournal(): Journal {
+    if (this.journal === undefined) throw new Error('the journal is opened by the settle step');
+    return this.journal;
+  }
+
   get delivering(): Delivering {
     const { config, runId, fs } = this.ctx;
-    if (this.journal === undefined) throw new Error('the journal is opened by the settle step');
-    const { journal } = this;
     return {
       paths: this.paths,
       index: this.index,
       onConflict: config.onConflict,
       runId,
       fs,
-      journal,
+      journal: this.openJournal,
     };
   }
 

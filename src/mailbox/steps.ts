@@ -86,12 +86,6 @@ function reportDelivery(m: MailboxRun, d: Delivery): void {
   }
 }
 
-/** The journal of a mailbox run, which the settle step opened. */
-function journalOf(m: MailboxRun): Journal {
-  if (m.journal === undefined) throw new Error('the journal is opened by the settle step');
-  return m.journal;
-}
-
 /**
  * An intent the last run left, whose staged copy is gone: renamed into new/ (the name, or the fresh one
  * it was to get, is in the local Maildir; or it is not, because the reader deleted it, and the renaming
@@ -99,7 +93,7 @@ function journalOf(m: MailboxRun): Journal {
  * marker went with it): then it never became visible, and it is fetched and delivered again.
  */
 function settleIntent(m: MailboxRun, name: Buffer, as: Buffer, renaming: boolean): void {
-  const journal = journalOf(m);
+  const journal = m.openJournal;
   if (m.fs.lstat(joinName(m.paths.stageNew, name)) !== undefined) return; // the deliver step finishes it
   const unique = uniqueName(as);
   const there = m.index.find(as).some((e) => uniqueName(e.name).equals(unique));
@@ -110,7 +104,7 @@ function settleIntent(m: MailboxRun, name: Buffer, as: Buffer, renaming: boolean
 /** Every pending message's placeholder, and nothing else, in pending/new. */
 function rebuildPlaceholders(m: MailboxRun): void {
   clearDir(m.fs, m.paths.pendingNew);
-  for (const [name, p] of journalOf(m).entries()) {
+  for (const [name, p] of m.openJournal.entries()) {
     if (p.visible) placeholder(m.delivering, name, p.size, p.mtime);
   }
 }
@@ -285,7 +279,7 @@ function beginRenaming(m: MailboxRun, batch: readonly Decision[]): void {
 }
 
 function endRenaming(m: MailboxRun): void {
-  journalOf(m).sync();
+  m.openJournal.sync();
   m.fs.remove(m.paths.renaming);
 }
 
@@ -331,7 +325,7 @@ function giveUp(m: MailboxRun, error: unknown, rest: readonly Decision[]): boole
   const failure = asSyncmailError(error, m.mailbox.name);
   if (!(failure instanceof LocalIoError)) throw error;
   m.fail(failure);
-  const journal = journalOf(m);
+  const journal = m.openJournal;
   for (const x of rest) {
     try {
       // A staged copy that is gone was renamed (its D is what failed): the next run settles it.
@@ -404,7 +398,7 @@ const flushStep: Step = {
     shellCommand(['sync', '-f', s.paths.new]),
   ],
   async run(m) {
-    const journal = journalOf(m);
+    const journal = m.openJournal;
     if (![...journal.entries()].some(([, p]) => p.visible)) return false;
     await flush(m.fs, m.paths.new);
     journal.sync();
@@ -414,7 +408,7 @@ const flushStep: Step = {
 
 /** The pending name a remove-pass report stands for: rsync may shorten a name in its temp file names. */
 function pendingName(m: MailboxRun, reported: Buffer): Buffer | undefined {
-  const journal = journalOf(m);
+  const journal = m.openJournal;
   if (journal.get(reported) !== undefined) return reported;
   const candidates = [...journal.entries()].filter(([name]) =>
     name.subarray(0, reported.length).equals(reported),
@@ -430,7 +424,7 @@ const remove: Step = {
   ],
   async run(m) {
     const { paths, fs } = m;
-    const journal = journalOf(m);
+    const journal = m.openJournal;
     if (!fs.lstat(REMOVE_TEMP_DIR)?.isDirectory()) {
       throw new LocalIoError(
         `${REMOVE_TEMP_DIR} is missing (is /proc mounted?); syncmail needs it to remove server copies safely`,

@@ -88,6 +88,14 @@ function taken(d: Delivering, as: Buffer): boolean {
   return d.index.find(as).length > 0 || d.fs.lstat(joinName(d.paths.new, as)) !== undefined;
 }
 
+/** The first NAME.syncmail-RUN-N not taken locally. */
+function freshName(d: Delivering, name: Buffer): Buffer {
+  for (let attempt = 1; ; attempt += 1) {
+    const as = renamedName(name, d.runId, attempt);
+    if (!taken(d, as)) return as;
+  }
+}
+
 /** Moves to `as`, reserving the name in the index so later decisions of the batch avoid it. */
 function move(d: Delivering, staged: Staged, as: Buffer, changedOnServer: boolean): Decision {
   d.index.add('new', as);
@@ -116,10 +124,7 @@ export function decide(
       local: local[0]?.path ?? joinName(d.paths.new, staged.name),
     };
   }
-  for (let attempt = 1; ; attempt += 1) {
-    const as = renamedName(staged.name, d.runId, attempt);
-    if (!taken(d, as)) return move(d, staged, as, plan.changedOnServer);
-  }
+  return move(d, staged, freshName(d, staged.name), plan.changedOnServer);
 }
 
 /** Step 2: the journal records for a batch of decisions, durable before anything moves. */
@@ -167,7 +172,7 @@ export function apply(d: Delivering, x: Decision): Delivery | undefined {
       return { kind: 'exists', name: staged.name, local: x.local };
     case 'move': {
       let as = x.as;
-      for (let attempt = 1; !publish(d, staged.path, joinName(d.paths.new, as)); attempt += 1) {
+      while (!publish(d, staged.path, joinName(d.paths.new, as))) {
         // Taken since the decision (another writer): the same bytes are a leftover; others are a
         // conflict, or, as decided for conflicts, delivered under a fresh name journaled first.
         const target = joinName(d.paths.new, as);
@@ -180,8 +185,8 @@ export function apply(d: Delivering, x: Decision): Delivery | undefined {
           d.journal.undo(staged.name);
           return apply(d, { kind: 'conflict', staged, local: target });
         }
-        do as = renamedName(staged.name, d.runId, attempt++);
-        while (taken(d, as));
+        // The name just found taken is in new/ now, so the search goes past it.
+        as = freshName(d, staged.name);
         d.index.add('new', as);
         d.journal.intend(staged.name, staged.size, staged.mtime, as);
         d.journal.sync();
