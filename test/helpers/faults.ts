@@ -1105,6 +1105,16 @@ async function aim(
   return !run.exited;
 }
 
+/** Runs a scenario's body in its world: a crash of the body is one of its problems, and the world finishes. */
+async function finishing(world: World, body: () => Promise<void>): Promise<Figures> {
+  try {
+    await body();
+  } catch (e) {
+    world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
+  }
+  return world.finish();
+}
+
 export async function randomKills(o: RandomKillOptions): Promise<Figures> {
   const rng = new Rng(o.seed);
   const world = await World.create({
@@ -1132,7 +1142,7 @@ export async function randomKills(o: RandomKillOptions): Promise<Figures> {
     nextBig = Math.min(big.length, nextBig + nBig);
     await world.addMail(box, rng.shuffle(batch));
   };
-  try {
+  return finishing(world, async () => {
     await feed(smallFirst, bigFirst);
     world.startMonitor();
     // Until o.kills runs were really killed (a run may end before the moment aimed at), at most 6 × o.kills runs.
@@ -1170,10 +1180,7 @@ export async function randomKills(o: RandomKillOptions): Promise<Figures> {
     }
     await feed(small.length, big.length);
     await world.finalCleanRun();
-  } catch (e) {
-    world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
-  }
-  return world.finish();
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1434,7 +1441,7 @@ export async function concurrentRuns(o: ConcurrentOptions): Promise<Figures> {
     ...(o.log ? { log: o.log } : {}),
   });
   world.configure({ rsyncArgs: ['--bwlimit=4000'] });
-  try {
+  return finishing(world, async () => {
     world.startMonitor();
     for (let r = 0; r < o.rounds; r++) {
       const wait = r % 2 === 1;
@@ -1491,10 +1498,7 @@ export async function concurrentRuns(o: ConcurrentOptions): Promise<Figures> {
       world.problem(
         `the transfer log shows ${delivered.size} deliveries, ${want} messages were sent`,
       );
-  } catch (e) {
-    world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
-  }
-  return world.finish();
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1637,7 +1641,7 @@ export async function collisions(o: CollisionOptions): Promise<Figures> {
   };
   const localOther = variant(other);
   const localOtherCur = variant(otherCur);
-  try {
+  return finishing(world, async () => {
     world.configure({ onConflict: 'keep' });
     await makeMaildir(box.local);
     const put = async (sub: string, name: string, content: Buffer) => {
@@ -1724,10 +1728,7 @@ export async function collisions(o: CollisionOptions): Promise<Figures> {
       'conflict records',
       world.records().filter((r) => r['event'] === 'conflict').length,
     );
-  } catch (e) {
-    world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
-  }
-  return world.finish();
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1809,7 +1810,7 @@ export async function recoveryStates(o: Common): Promise<Figures> {
     const content = Buffer.concat([x.content, Buffer.from('\nX-Changed-On-Server: yes\n')]);
     return { name: x.name, content, sha1: sha1(content) };
   };
-  try {
+  return finishing(world, async () => {
     world.configure({});
     const mtime = new Date('2024-05-01T08:00:00Z');
     // Every message starts on the server (an MDA delivered it).
@@ -1931,10 +1932,7 @@ export async function recoveryStates(o: Common): Promise<Figures> {
     if (again.out !== 'inbox: no new mail\n')
       world.problem(`second run printed ${JSON.stringify(again.out)}`);
     await world.verify('after a second run');
-  } catch (e) {
-    world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
-  }
-  return world.finish();
+  });
 }
 
 /**
@@ -1951,7 +1949,7 @@ export async function wipedTmp(o: Common): Promise<Figures> {
     ...(o.log ? { log: o.log } : {}),
   });
   const box = world.box;
-  try {
+  return finishing(world, async () => {
     world.configure({});
     const mtime = new Date('2024-05-01T08:00:00Z');
     const m = makeMessages(rng, `w${o.seed}`, 4);
@@ -1966,10 +1964,7 @@ export async function wipedTmp(o: Common): Promise<Figures> {
     await world.run(['--quiet'], [0], 'run after the wipe');
     world.checkOnce();
     await world.verify('after the run');
-  } catch (e) {
-    world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
-  }
-  return world.finish();
+  });
 }
 
 /**
@@ -1986,7 +1981,7 @@ export async function changedVersionStillOnServer(o: Common): Promise<Figures> {
     ...(o.log ? { log: o.log } : {}),
   });
   const box = world.box;
-  try {
+  return finishing(world, async () => {
     world.configure({});
     const late = makeMessages(rng, `r${o.seed}late`, 1)[0] as Message;
     const lateV2: Message = {
@@ -2026,10 +2021,7 @@ export async function changedVersionStillOnServer(o: Common): Promise<Figures> {
     if (fresh.length > 1) world.fig.duplicated += fresh.length - 1;
     for (const name of fresh) box.expected.set(uniqueOf(name), lateV2.sha1);
     await world.verify('after the runs');
-  } catch (e) {
-    world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
-  }
-  return world.finish();
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
