@@ -1,5 +1,6 @@
 // The validated, expanded configuration that the rest of syncmail works from. Produced by loadConfig();
 // nothing outside src/config/ ever sees raw file contents.
+import type { Rule } from '../rules/types.js';
 
 /** Where the server Maildir lives. `path` never begins with '-'; `host` never begins with '-'. */
 export type Remote =
@@ -22,7 +23,14 @@ export interface Mailbox {
   readonly local: string; // absolute, expanded
   readonly ssh: readonly string[]; // mailbox list if given, else the top-level list; ~ expanded
   readonly rsyncArgs: readonly string[];
+  /** Where the rules' folder names live (absolute): the mailbox's `folders`, the top level's, or `local`. */
+  readonly folders: string;
+  /** The mailbox's own rules, then the top level's; empty: everything goes to `local`. */
+  readonly rules: readonly Rule[];
 }
+
+/** How a folder name becomes a directory: Maildir++ (`folders/.a.b`) or plain (`folders/a/b`). */
+export type FolderStyle = 'maildir++' | 'plain';
 
 export interface Config {
   /** The file the config came from, or undefined when built in code (tests). */
@@ -44,5 +52,6 @@ export interface Config {
   readonly retries: number;
   readonly retryDelay: number; // seconds
   readonly rsync: string; // the rsync program, default "rsync"
+  readonly folderStyle: FolderStyle;
   readonly mailboxes: readonly Mailbox[];
 }

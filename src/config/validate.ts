@@ -31,6 +31,7 @@ import {
 import { describe, isMapping, problemLines } from './problems.js';
 import { checkRemotePath, type SplitRemote, splitRemote } from './remote.js';
 import { checkRsyncArg } from './rsync-args.js';
+import { type ConfigRule, folderProblem, parseRules, resolveTrash } from './rules.js';
 import type { Config, Remote } from './types.js';
 
 export const TOP_KEYS = [
@@ -44,10 +45,22 @@ export const TOP_KEYS = [
   'retries',
   'retryDelay',
   'rsync',
+  'folders',
+  'folderStyle',
+  'trashFolder',
+  'rules',
   'mailboxes',
 ] as const;
 
-export const MAILBOX_KEYS = ['name', 'remote', 'local', 'ssh', 'rsyncArgs'] as const;
+export const MAILBOX_KEYS = [
+  'name',
+  'remote',
+  'local',
+  'ssh',
+  'rsyncArgs',
+  'folders',
+  'rules',
+] as const;
 
 export const DEFAULTS = {
   onConflict: 'keep',
@@ -57,6 +70,8 @@ export const DEFAULTS = {
   retries: 1,
   retryDelay: 5,
   rsync: 'rsync',
+  folderStyle: 'maildir++',
+  trashFolder: 'Trash',
 } as const;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -136,6 +151,32 @@ const rsyncProgram = oneProblem(
     ),
   ),
 );
+
+/** A `rules` list (config/rules.ts), its problems reported under their key paths. */
+const rulesList = v.pipe(
+  v.unknown(),
+  v.rawTransform<unknown, ConfigRule[]>(({ dataset, addIssue, NEVER }) => {
+    const { rules, problems } = parseRules(dataset.value, []);
+    for (const problem of problems) {
+      const path = problem.path.map((key) => ({
+        type: 'object' as const,
+        origin: 'value' as const,
+        input: dataset.value as Record<string, unknown>,
+        key: String(key),
+        value: undefined,
+      }));
+      addIssue(
+        path.length === 0
+          ? { message: problem.message }
+          : { message: problem.message, path: path as never },
+      );
+    }
+    return problems.length > 0 ? NEVER : rules;
+  }),
+);
+
+/** A folder name from the config (the trash folder): the same names a rule may give. */
+const folderName = oneProblem(v.pipe(text(), refuse<string>(folderProblem)));
 
 /** A mailbox name, used on the command line and in the log. */
 const mailboxName = oneProblem(
@@ -218,6 +259,8 @@ function mailbox(ctx: Context) {
     local: required(missing('give the local Maildir, like ~/Maildir'), localPath(ctx)),
     ssh: v.optional(sshArgs(ctx)),
     rsyncArgs: v.optional(rsyncArgs, []),
+    folders: v.optional(localPath(ctx)),
+    rules: v.optional(rulesList, []),
   } satisfies Record<(typeof MAILBOX_KEYS)[number], v.GenericSchema>;
 
   const checked = v.pipe(
@@ -270,6 +313,10 @@ function configSchema(ctx: Context) {
     retries: v.optional(numberIn({ min: 0, max: 10 }), DEFAULTS.retries),
     retryDelay: v.optional(numberIn(seconds(0, 3600), true), DEFAULTS.retryDelay),
     rsync: v.optional(rsyncProgram, DEFAULTS.rsync),
+    folders: v.optional(localPath(ctx)),
+    folderStyle: v.optional(choice(['maildir++', 'plain']), DEFAULTS.folderStyle),
+    trashFolder: v.optional(folderName, DEFAULTS.trashFolder),
+    rules: v.optional(rulesList, []),
     mailboxes: required(
       missing('add a list of mailboxes, each with name, remote and local'),
       v.pipe(
@@ -296,6 +343,7 @@ function configSchema(ctx: Context) {
         retries: top.retries,
         retryDelay: top.retryDelay,
         rsync: top.rsync,
+        folderStyle: top.folderStyle,
         mailboxes: top.mailboxes.map((mailbox) => ({
           name: mailbox.name,
           remote: mailbox.remote.remote,
@@ -303,6 +351,10 @@ function configSchema(ctx: Context) {
           local: mailbox.local,
           ssh: mailbox.ssh ?? top.ssh,
           rsyncArgs: mailbox.rsyncArgs,
+          // Folder names are relative to the mailbox's own Maildir unless `folders` says otherwise.
+          folders: mailbox.folders ?? top.folders ?? mailbox.local,
+          // The mailbox's own rules first, then the ones for every mailbox.
+          rules: resolveTrash([...mailbox.rules, ...top.rules], top.trashFolder),
         })),
       }),
     ),

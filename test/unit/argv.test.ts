@@ -23,6 +23,8 @@ const mailbox: Mailbox = {
   local: '/home/me/mail/inbox',
   ssh: ['-F', '/home/me/.ssh/my config', '-p', '2222'],
   rsyncArgs: ['--bwlimit=500'],
+  folders: '/home/me/mail/inbox',
+  rules: [],
 };
 const paths = mailboxPaths(mailbox, '/home/me/.local/state/syncmail');
 // tmp/syncmail/FOLDER-KEY: keyed by the server folder, not by the mailbox's name.

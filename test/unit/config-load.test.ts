@@ -122,6 +122,8 @@ test('good fixtures: minimal.yaml gets every default', () =>
         local: join(sb.home, 'Maildir'),
         ssh: [],
         rsyncArgs: [],
+        folders: join(sb.home, 'Maildir'),
+        rules: [],
       },
     ]);
   }));

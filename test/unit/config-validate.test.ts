@@ -35,6 +35,7 @@ test('defaults for everything optional', () => {
     retries: 1,
     retryDelay: 5,
     rsync: 'rsync',
+    folderStyle: 'maildir++',
     mailboxes: [
       {
         name: 'inbox',
@@ -43,6 +44,8 @@ test('defaults for everything optional', () => {
         local: '/home/me/Maildir',
         ssh: [],
         rsyncArgs: [],
+        folders: '/home/me/Maildir',
+        rules: [],
       },
     ],
   });
@@ -122,7 +125,7 @@ test('all problems are reported at once, in file order, one line each', () => {
     ],
   });
   assert.equal(problems, [
-    'colour: unknown key; known keys are: ssh, log, state, onConflict, connectTimeout, ioTimeout, maxMinutes, retries, retryDelay, rsync, mailboxes',
+    'colour: unknown key; known keys are: ssh, log, state, onConflict, connectTimeout, ioTimeout, maxMinutes, retries, retryDelay, rsync, folders, folderStyle, trashFolder, rules, mailboxes',
     'retries: expected a whole number from 0 to 10, got "two"',
     'mailboxes[0].name: "a b" may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit',
     'mailboxes[0].remote: "host::path" is rsync daemon syntax, which syncmail does not support; use host:path (one colon) to go over ssh',
@@ -181,7 +184,7 @@ test('a value gets one problem, the first; checks across keys still run when ano
   assert.equal(
     problemsOf({ mailboxes: [{ name: 'a b', remote: '/m/inbox/', local: '/m/inbox', x: 1 }] }),
     [
-      'mailboxes[0].x: unknown key; known keys are: name, remote, local, ssh, rsyncArgs',
+      'mailboxes[0].x: unknown key; known keys are: name, remote, local, ssh, rsyncArgs, folders, rules',
       'mailboxes[0].name: "a b" may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit',
       'mailboxes[0].local: is the same directory as remote (/m/inbox); a Maildir cannot be moved onto itself',
     ],
