@@ -33,7 +33,23 @@ export type SyncEvent =
       readonly as?: Buffer;
       /** Delivered by the remove pass: the server copy changed after the fetch. */
       readonly changedOnServer?: true;
+      /** With routing rules: the folder it went to (INBOX: the mailbox's own), and the rule that chose it. */
+      readonly folder?: string;
+      readonly rule?: string;
+      /** The folders that also got it (hard links). */
+      readonly copies?: readonly string[];
+      /** The Maildir flags it was delivered with (in cur/): "S" read, "F" flagged. */
+      readonly flags?: string;
       readonly dryRun?: true;
+      /** A dry run cannot say where rules put a message that is not fetched yet: they read its headers. */
+      readonly routedWhenFetched?: true;
+    }
+  /** The rules could not be asked (its header block is larger than syncmail reads): it went to INBOX. */
+  | {
+      readonly event: 'unrouted';
+      readonly mailbox: string;
+      readonly file: Buffer;
+      readonly reason: 'header-too-large';
     }
   /** rsync confirmed the server copy is gone: the move is complete. */
   | { readonly event: 'removed'; readonly mailbox: string; readonly file: Buffer }

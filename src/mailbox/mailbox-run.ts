@@ -19,6 +19,7 @@ import type { Entry } from '../maildir/plan.js';
 import type { Outcome } from '../rsync/classify.js';
 import type { RsyncEvent } from '../rsync/events.js';
 import { runPass } from '../rsync/pass.js';
+import { mailboxMaildirs } from '../rules/folders.js';
 import type { SignalGuard } from '../signals.js';
 
 /** What every mailbox of one run shares. */
@@ -63,7 +64,9 @@ type Held = Extract<LockResult, { kind: 'locked' }>;
 
 export class MailboxRun {
   readonly paths: MailboxPaths;
-  /** What the local Maildir holds; read by the settle step. */
+  /** The Maildirs this mailbox delivers to: its own `local` first, then every folder of its rules. */
+  readonly maildirs: readonly string[];
+  /** What those Maildirs hold; read by the settle step. */
   index: LocalIndex;
   /** The server folder's lock and the local Maildir's, in that order; every rsync inherits both. */
   readonly locks: Held[] = [];
@@ -85,7 +88,8 @@ export class MailboxRun {
     readonly ctx: RunContext,
   ) {
     this.paths = mailboxPaths(mailbox, ctx.config.state, ctx.fs.realpath(mailbox.local));
-    this.index = new LocalIndex(this.paths);
+    this.maildirs = mailboxMaildirs(mailbox, ctx.config.folderStyle);
+    this.index = new LocalIndex(this.maildirs);
   }
 
   get fs(): MaildirFs {

@@ -17,13 +17,14 @@
 // and, where it has something to show, how --dry-run previews it without changing anything.
 import type { Dirent } from 'node:fs';
 import type { Config, Mailbox } from '../config/types.js';
-import { LocalIoError } from '../errors.js';
+import { ConfigError, LocalIoError } from '../errors.js';
 import { lockPath } from '../lock.js';
 import {
   apply,
   type Decision,
   type Delivery,
   decide,
+  inboxDestination,
   journalBatch,
   placeholder,
   type Staged,
@@ -33,10 +34,13 @@ import { joinName, type MailboxPaths, uniqueName } from '../maildir/layout.js';
 import { scanLocal } from '../maildir/local-index.js';
 import { Journal } from '../maildir/pending.js';
 import { planMessage } from '../maildir/plan.js';
-import { clearDir, prepareLocalMaildir } from '../maildir/prepare.js';
+import { clearDir, prepareFolder, prepareLocalMaildir } from '../maildir/prepare.js';
 import { fetchArgv, listArgv, REMOVE_TEMP_DIR, removeArgv } from '../rsync/argv.js';
 import { parseListLine } from '../rsync/parse-list.js';
 import { directoryProbe } from '../rsync/watchdog.js';
+import { type Destination, destinationOf } from '../rules/folders.js';
+import { HEADER_LIMIT, parseHeaders, readHeaderBlock } from '../rules/headers.js';
+import { defaultRoute, route } from '../rules/route.js';
 import { shellCommand } from '../text/shell-quote.js';
 import { asSyncmailError, MAILDIR_DIRS, type MailboxRun } from './mailbox-run.js';
 
@@ -68,15 +72,23 @@ function rsyncLine(config: Config, argv: readonly string[]): string {
 
 function reportDelivery(m: MailboxRun, d: Delivery): void {
   switch (d.kind) {
-    case 'delivered':
+    case 'delivered': {
+      const [first, ...copies] = d.dest.targets;
+      const routed = m.mailbox.rules.length > 0 || d.dest.targets.length > 1;
       m.emit({
         event: 'delivered',
         file: d.name,
         size: d.size,
         ...(d.renamed ? { as: d.as } : {}),
         ...(d.changedOnServer ? { changedOnServer: true } : {}),
+        ...(routed && first !== undefined ? { folder: first.folder } : {}),
+        ...(d.dest.rule === undefined ? {} : { rule: d.dest.rule }),
+        ...(copies.length > 0 ? { copies: copies.map((t) => t.folder) } : {}),
+        ...(first !== undefined && first.info !== '' ? { flags: first.info.slice(3) } : {}),
       });
+      for (const local of d.copyConflicts) m.emit({ event: 'conflict', file: d.name, local });
       break;
+    }
     case 'exists':
       m.emit({ event: 'exists', file: d.name, local: d.local });
       break;
@@ -101,6 +113,17 @@ function settleIntent(m: MailboxRun, name: Buffer, as: Buffer, renaming: boolean
   else journal.undo(name);
 }
 
+/**
+ * The Maildirs to look for a message in: the mailbox's own and its rules' folders, and any folder an
+ * interrupted delivery was journaled for (the rules may have changed since; it is found there still).
+ */
+function indexedMaildirs(m: MailboxRun): string[] {
+  const journaled = [...m.openJournal.entries()].flatMap(
+    ([, p]) => p.dest?.targets.map((t) => t.maildir) ?? [],
+  );
+  return [...new Set([...m.maildirs, ...journaled])];
+}
+
 /** Every pending message's placeholder, and nothing else, in pending/new. */
 function rebuildPlaceholders(m: MailboxRun): void {
   clearDir(m.fs, m.paths.pendingNew);
@@ -114,6 +137,18 @@ const prepare: Step = {
   print: (s) => [`# prepare: create cur/ new/ tmp/ and ${s.paths.work}/ (mode 0700) if missing`],
   async run(m) {
     prepareLocalMaildir(m.fs, m.paths);
+    const stageDev = m.fs.stat(m.paths.stageNew).dev;
+    const plusPlus = m.ctx.config.folderStyle === 'maildir++';
+    const problems = m.maildirs
+      .slice(1)
+      .flatMap((dir) => prepareFolder(m.fs, dir, stageDev, plusPlus) ?? []);
+    if (problems.length > 0) {
+      throw new ConfigError(
+        m.ctx.config.file,
+        problems.map((p) => `${m.mailbox.name}: folders: ${p}`),
+        `set folders (or the mailbox's folders) to a directory on the same filesystem as ${m.mailbox.local}; nothing was moved`,
+      );
+    }
     m.fs.mkdir(`${m.ctx.config.state}/pending`, 0o700);
     m.fs.mkdir(`${m.ctx.config.state}/locks`, 0o700);
     return true;
@@ -123,14 +158,15 @@ const prepare: Step = {
 const lock: Step = {
   name: 'lock',
   print: (s) => [
-    `# lock: flock ${s.paths.folderLock} (the server folder) and ${s.paths.local}/ (the local Maildir) for the rest; every rsync below inherits both`,
+    `# lock: flock ${s.paths.folderLock} (the server folder) and ${s.paths.local}/ (the local Maildir, and each folder its rules deliver to) for the rest; every rsync below inherits them`,
   ],
   async run(m) {
-    // Always the server folder first, then the local Maildir: two runs never wait on each other in a ring.
-    const targets = [
+    // Always the server folder first, then the local Maildirs in one order (the mailbox's own and its
+    // rules' folders, sorted): two runs never wait on each other in a ring.
+    const targets: [string, 'file' | 'directory'][] = [
       [m.paths.folderLock, 'file'],
-      [m.paths.local, 'directory'],
-    ] as const;
+      ...[...m.maildirs].sort().map((dir): [string, 'directory'] => [dir, 'directory']),
+    ];
     for (const [target, kind] of targets) {
       const result = await lockPath(target, kind, m.ctx.wait, m.ctx.guard.abortSignal);
       if (result.kind === 'failed') {
@@ -156,8 +192,8 @@ const settleStep: Step = {
   async run(m) {
     // Nothing else can be writing here while we hold the locks (an orphaned rsync would still hold them).
     clearDir(m.fs, m.paths.temp);
-    m.index = scanLocal(m.paths, m.fs);
     m.journal = new Journal(m.fs, m.paths.journal);
+    m.index = scanLocal(indexedMaildirs(m), m.fs);
     const renaming = m.fs.lstat(m.paths.renaming) !== undefined;
     const intents = [...m.journal.entries()].filter(([, p]) => !p.visible);
     for (const [name, p] of intents) settleIntent(m, name, p.as ?? name, renaming);
@@ -168,7 +204,7 @@ const settleStep: Step = {
   },
   async preview(m) {
     // Read only, and only what is there: a dry run creates nothing.
-    if (m.fs.lstat(m.paths.new) && m.fs.lstat(m.paths.cur)) m.index = scanLocal(m.paths, m.fs);
+    if (m.fs.lstat(m.paths.new) && m.fs.lstat(m.paths.cur)) m.index = scanLocal(m.maildirs, m.fs);
     return true;
   },
 };
@@ -283,8 +319,28 @@ function endRenaming(m: MailboxRun): void {
   m.fs.remove(m.paths.renaming);
 }
 
+/**
+ * Where a staged message goes: where an interrupted run journaled it would (so a rule changed since
+ * never puts it in a second folder), else where its rules send it, read from its header block.
+ */
+async function destination(
+  m: MailboxRun,
+  staged: Staged,
+  pinned: Destination | undefined,
+): Promise<Destination> {
+  if (pinned !== undefined) return pinned;
+  const { mailbox, ctx } = m;
+  if (mailbox.rules.length === 0) return inboxDestination(m.paths);
+  const block = readHeaderBlock(m.fs, staged.path, HEADER_LIMIT);
+  const r = block.complete
+    ? route(mailbox.rules, await parseHeaders(block.bytes, staged.size))
+    : defaultRoute('header-too-large');
+  if (r.unread !== undefined) m.emit({ event: 'unrouted', file: staged.name, reason: r.unread });
+  return destinationOf(mailbox, ctx.config.folderStyle, r);
+}
+
 /** The staged messages of one batch, decided; what is not a message is reported and dropped. */
-function decideBatch(m: MailboxRun, entries: Iterable<Dirent<Buffer>>): Decision[] {
+async function decideBatch(m: MailboxRun, entries: Iterable<Dirent<Buffer>>): Promise<Decision[]> {
   const d = m.delivering;
   const decisions: Decision[] = [];
   for (const entry of entries) {
@@ -309,7 +365,10 @@ function decideBatch(m: MailboxRun, entries: Iterable<Dirent<Buffer>>): Decision
       m.emit({ event: 'not-a-message', file: name, reason: plan.reason });
       continue;
     }
-    decisions.push(decide(d, staged, plan));
+    const pinned = pending?.visible === false ? pending.dest : undefined;
+    const dest =
+      plan.action === 'drop' ? inboxDestination(m.paths) : await destination(m, staged, pinned);
+    decisions.push(decide(d, staged, plan, dest));
   }
   return decisions;
 }
@@ -357,7 +416,7 @@ const deliver: Step = {
     const d = m.delivering;
     const entries = m.fs.entries(m.paths.stageNew);
     for (let start = 0; start < entries.length; start += BATCH) {
-      const decisions = decideBatch(m, entries.slice(start, start + BATCH));
+      const decisions = await decideBatch(m, entries.slice(start, start + BATCH));
       if (decisions.length === 0) continue;
       try {
         beginRenaming(m, decisions);
@@ -384,8 +443,10 @@ const deliver: Step = {
         m.emit({ event: 'not-a-message', file: entry.name, reason: plan.reason, dryRun: true });
       } else if (plan.action === 'compare')
         m.emit({ event: 'exists', file: entry.name, dryRun: true });
-      else if (plan.action === 'deliver')
-        m.emit({ event: 'delivered', file: entry.name, dryRun: true });
+      else if (plan.action === 'deliver') {
+        const routed = m.mailbox.rules.length > 0 ? { routedWhenFetched: true as const } : {};
+        m.emit({ event: 'delivered', file: entry.name, dryRun: true, ...routed });
+      }
     }
     return false;
   },

@@ -6,6 +6,10 @@
 //      journal once for the batch;
 //   3. move each message into new/ with rename(2), which is atomic, and journal that it is done (D).
 //
+// With routing rules, "new/" is the new/ (or, for a message delivered as read, the cur/) of the folder
+// its rules chose, and the folders that get a copy have it linked there first: the rename is still the
+// last step, so the staged copy still says whether the message became visible.
+//
 // A message is visible exactly when its staged copy is gone: before the rename the stage holds it, after
 // it new/ does. So after a crash an intent whose staged copy is still there is finished, and one whose
 // copy is gone is done (checked against the Maildir where a cleaning of tmp/ could have taken the stage
@@ -13,16 +17,17 @@
 // but between the two a reader may delete the new name, and the next run could not tell that message
 // from one never delivered.)
 import type { OnConflict } from '../config/types.js';
+import { type Destination, type Target, targetName, targetPath } from '../rules/folders.js';
 import type { MaildirFs } from './fs.js';
 import type { MailboxPaths } from './layout.js';
 import { joinName, uniqueName } from './layout.js';
-import type { LocalIndex } from './local-index.js';
+import type { LocalEntry, LocalIndex } from './local-index.js';
 import type { Journal } from './pending.js';
 import type { Plan } from './plan.js';
 import { sameContent } from './same-content.js';
 
 export type Delivery =
-  /** In new/ as `as` (equal to `name` unless renamed after a conflict). */
+  /** In its folder as `as` (equal to `name` unless renamed after a conflict). */
   | {
       readonly kind: 'delivered';
       readonly name: Buffer;
@@ -30,8 +35,11 @@ export type Delivery =
       readonly size: number;
       readonly renamed: boolean;
       readonly changedOnServer: boolean;
+      readonly dest: Destination;
+      /** The copies that could not be made: their name was taken by other bytes. */
+      readonly copyConflicts: readonly Buffer[];
     }
-  /** The same bytes are already in the local Maildir (a leftover of an interrupted run). */
+  /** The same bytes are already in a local Maildir (a leftover of an interrupted run). */
   | { readonly kind: 'exists'; readonly name: Buffer; readonly local: Buffer }
   /** Same unique name, different bytes: left on the server, nothing local touched. */
   | { readonly kind: 'conflict'; readonly name: Buffer; readonly local: Buffer };
@@ -60,6 +68,7 @@ export type Decision =
       readonly as: Buffer;
       readonly renamed: boolean;
       readonly changedOnServer: boolean;
+      readonly dest: Destination;
     }
   | { readonly kind: 'exists'; readonly staged: Staged; readonly local: Buffer }
   | { readonly kind: 'conflict'; readonly staged: Staged; readonly local: Buffer }
@@ -84,54 +93,105 @@ export function renamedName(name: Buffer, runId: string, attempt: number): Buffe
   return Buffer.concat([unique, suffix, info]);
 }
 
-function taken(d: Delivering, as: Buffer): boolean {
-  return d.index.find(as).length > 0 || d.fs.lstat(joinName(d.paths.new, as)) !== undefined;
+/** The mailbox's own new/, as a destination: where mail goes without rules. */
+export function inboxDestination(paths: Pick<MailboxPaths, 'local'>): Destination {
+  return { targets: [{ folder: 'INBOX', maildir: paths.local, info: '' }] };
+}
+
+function primary(dest: Destination): Target {
+  const first = dest.targets[0];
+  if (first === undefined) throw new Error('a destination has at least one target');
+  return first;
+}
+
+function taken(d: Delivering, as: Buffer, dest: Destination): boolean {
+  return (
+    d.index.find(as).length > 0 ||
+    dest.targets.some((t) => d.fs.lstat(targetPath(t, as)) !== undefined)
+  );
 }
 
 /** The first NAME.syncmail-RUN-N not taken locally. */
-function freshName(d: Delivering, name: Buffer): Buffer {
+function freshName(d: Delivering, name: Buffer, dest: Destination): Buffer {
   for (let attempt = 1; ; attempt += 1) {
     const as = renamedName(name, d.runId, attempt);
-    if (!taken(d, as)) return as;
+    if (!taken(d, as, dest)) return as;
   }
 }
 
-/** Moves to `as`, reserving the name in the index so later decisions of the batch avoid it. */
-function move(d: Delivering, staged: Staged, as: Buffer, changedOnServer: boolean): Decision {
-  d.index.add('new', as);
-  return { kind: 'move', staged, as, renamed: !as.equals(staged.name), changedOnServer };
+/** Reserves the name in the index, so later decisions of the batch avoid it. */
+function reserve(d: Delivering, as: Buffer, dest: Destination): void {
+  const t = primary(dest);
+  d.index.add(t.info === '' ? 'new' : 'cur', targetName(t, as), t.maildir);
 }
 
-/** Step 1: where one staged message goes. Reads (compares bytes), changes nothing. */
+function move(
+  d: Delivering,
+  staged: Staged,
+  as: Buffer,
+  changedOnServer: boolean,
+  dest: Destination,
+): Decision {
+  reserve(d, as, dest);
+  return { kind: 'move', staged, as, renamed: !as.equals(staged.name), changedOnServer, dest };
+}
+
+/**
+ * Where local copies with the same bytes leave this message. In a folder its destination links a copy
+ * into, and nowhere else: the run that linked it was cut short before the rename, so it goes on.
+ * Anywhere else (its own folder, or a folder other rules chose before they changed): it is here.
+ */
+function sameBytes(d: Delivering, staged: Staged, local: readonly LocalEntry[], dest: Destination) {
+  const same = local.filter((e) => sameContent(d.fs, staged.path, e.path));
+  if (same.length === 0) return { kind: 'none' } as const;
+  const copies = dest.targets.slice(1).map((t) => t.maildir);
+  const onlyCopies = same.every((e) => copies.includes(e.maildir));
+  const first = same[0] as LocalEntry;
+  return onlyCopies
+    ? ({ kind: 'copies', as: uniqueName(first.name) } as const)
+    : ({ kind: 'here', local: first.path } as const);
+}
+
+/**
+ * Step 1: where one staged message goes. Reads (compares bytes), changes nothing. `dest`: the folders
+ * its rules chose (or an interrupted run journaled); the mailbox's own new/ without rules.
+ */
 export function decide(
   d: Delivering,
   staged: Staged,
   plan: Extract<Plan, { action: 'drop' | 'deliver' | 'compare' }>,
+  dest: Destination = inboxDestination(d.paths),
 ): Decision {
   if (plan.action === 'drop') return { kind: 'drop', staged };
   const local = plan.action === 'compare' ? plan.local : [];
-  for (const entry of local) {
-    if (sameContent(d.fs, staged.path, entry.path))
-      return { kind: 'exists', staged, local: entry.path };
-  }
-  if (local.length === 0 && !taken(d, staged.name))
-    return move(d, staged, staged.name, plan.changedOnServer);
+  const same = sameBytes(d, staged, local, dest);
+  if (same.kind === 'here') return { kind: 'exists', staged, local: same.local };
+  if (same.kind === 'copies') return move(d, staged, same.as, plan.changedOnServer, dest);
+  if (local.length === 0 && !taken(d, staged.name, dest))
+    return move(d, staged, staged.name, plan.changedOnServer, dest);
   // A version of ours that changed on the server is always taken, under a fresh name beside the old one.
   if (d.onConflict === 'keep' && !plan.changedOnServer) {
     return {
       kind: 'conflict',
       staged,
-      local: local[0]?.path ?? joinName(d.paths.new, staged.name),
+      local: local[0]?.path ?? targetPath(primary(dest), staged.name),
     };
   }
-  return move(d, staged, freshName(d, staged.name), plan.changedOnServer);
+  return move(d, staged, freshName(d, staged.name, dest), plan.changedOnServer, dest);
+}
+
+/** Whether a destination is just the mailbox's own new/: its intent needs no DEST. */
+function plain(d: Delivering, dest: Destination): boolean {
+  const t = primary(dest);
+  return dest.targets.length === 1 && t.info === '' && t.maildir === d.paths.local;
 }
 
 /** Step 2: the journal records for a batch of decisions, durable before anything moves. */
 export function journalBatch(d: Delivering, decisions: readonly Decision[]): void {
   for (const x of decisions) {
     const { name, size, mtime } = x.staged;
-    if (x.kind === 'move') d.journal.intend(name, size, mtime, x.as);
+    if (x.kind === 'move')
+      d.journal.intend(name, size, mtime, x.as, plain(d, x.dest) ? undefined : x.dest);
     else if (x.kind === 'exists') d.journal.exists(name, size, mtime);
   }
   d.journal.sync();
@@ -144,13 +204,36 @@ export function placeholder(d: Delivering, name: Buffer, size: number, mtime: nu
 
 /**
  * Makes the staged message visible as `target` with rename(2), which is atomic: the message is in the
- * stage or in new/, never in both or neither, so a crash leaves nothing to guess. False when the name is
- * taken. rename(2) would replace a name created after this check; only syncmail writes server names
- * here, under the local Maildir's lock, and other Maildir writers make unique names of their own.
+ * stage or in its folder, never in both or neither, so a crash leaves nothing to guess. False when the
+ * name is taken. rename(2) would replace a name created after this check; only syncmail writes server
+ * names here, under the local Maildirs' locks, and other Maildir writers make unique names of their own.
  */
 function publish(d: Delivering, from: Buffer, target: Buffer): boolean {
   if (d.fs.lstat(target) !== undefined) return false;
   d.fs.rename(from, target);
+  return true;
+}
+
+/** Errors of a filesystem that has no hard links (or not between these two directories). */
+const NO_LINK = new Set(['EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV']);
+
+/**
+ * A copy for a folder the rules also chose: a hard link to the staged file, or, where the filesystem
+ * has none, a durable copy made in the work dir and renamed into place. False when the name is taken
+ * by other bytes (the copy is then not made; the message itself is still delivered).
+ */
+function linkCopy(d: Delivering, staged: Staged, t: Target, as: Buffer): boolean {
+  const to = targetPath(t, as);
+  if (d.fs.lstat(to) !== undefined) return sameContent(d.fs, staged.path, to);
+  try {
+    d.fs.link(staged.path, to);
+  } catch (error) {
+    if (!NO_LINK.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    const temp = joinName(d.paths.temp, Buffer.from('copy'));
+    d.fs.remove(temp);
+    d.fs.copyFile(staged.path, temp);
+    if (!publish(d, temp, to)) d.fs.remove(temp);
+  }
   return true;
 }
 
@@ -172,10 +255,15 @@ export function apply(d: Delivering, x: Decision): Delivery | undefined {
       return { kind: 'exists', name: staged.name, local: x.local };
     case 'move': {
       let as = x.as;
-      while (!publish(d, staged.path, joinName(d.paths.new, as))) {
+      const { dest } = x;
+      const copyConflicts: Buffer[] = [];
+      for (const t of dest.targets.slice(1)) {
+        if (!linkCopy(d, staged, t, as)) copyConflicts.push(targetPath(t, as));
+      }
+      while (!publish(d, staged.path, targetPath(primary(dest), as))) {
         // Taken since the decision (another writer): the same bytes are a leftover; others are a
         // conflict, or, as decided for conflicts, delivered under a fresh name journaled first.
-        const target = joinName(d.paths.new, as);
+        const target = targetPath(primary(dest), as);
         if (sameContent(d.fs, staged.path, target)) {
           d.journal.undo(staged.name);
           d.journal.exists(staged.name, staged.size, staged.mtime);
@@ -185,10 +273,16 @@ export function apply(d: Delivering, x: Decision): Delivery | undefined {
           d.journal.undo(staged.name);
           return apply(d, { kind: 'conflict', staged, local: target });
         }
-        // The name just found taken is in new/ now, so the search goes past it.
-        as = freshName(d, staged.name);
-        d.index.add('new', as);
-        d.journal.intend(staged.name, staged.size, staged.mtime, as);
+        // The name just found taken is in its folder now, so the search goes past it.
+        as = freshName(d, staged.name, dest);
+        reserve(d, as, dest);
+        d.journal.intend(
+          staged.name,
+          staged.size,
+          staged.mtime,
+          as,
+          plain(d, dest) ? undefined : dest,
+        );
         d.journal.sync();
       }
       d.journal.delivered(staged.name);
@@ -200,6 +294,8 @@ export function apply(d: Delivering, x: Decision): Delivery | undefined {
         size: staged.size,
         renamed: !as.equals(staged.name),
         changedOnServer: x.changedOnServer,
+        dest,
+        copyConflicts,
       };
     }
   }

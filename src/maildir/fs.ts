@@ -5,9 +5,12 @@
 // trip per call the delivery loop runs several times faster.
 import {
   closeSync,
+  constants,
+  copyFileSync,
   type Dirent,
   fsyncSync,
   ftruncateSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -30,6 +33,10 @@ export type FsPath = string | Buffer;
 
 export interface MaildirFs {
   rename(from: FsPath, to: FsPath): void;
+  /** A second name for a file (never over an existing one: EEXIST). */
+  link(from: FsPath, to: FsPath): void;
+  /** A new file `to` (never over an existing one) with `from`'s bytes, durable before it returns. */
+  copyFile(from: FsPath, to: FsPath): void;
   unlink(path: FsPath): void;
   /** Removes a file or a whole tree; nothing there is fine. */
   remove(path: FsPath): void;
@@ -85,6 +92,16 @@ function writeAll(fd: number, text: string): void {
 
 export const realFs: MaildirFs = {
   rename: (from, to) => renameSync(from, to),
+  link: (from, to) => linkSync(from, to),
+  copyFile: (from, to) => {
+    copyFileSync(from, to, constants.COPYFILE_EXCL);
+    const fd = openSync(to, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  },
   unlink: (path) => unlinkSync(path),
   remove: (path) => rmSync(path, { recursive: true, force: true }),
   mkdir: (path, mode) => {

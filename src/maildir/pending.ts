@@ -6,8 +6,12 @@
 // Maildir readers may clean tmp/, and forgetting a pending removal would bring back what the reader
 // deleted. Each line is one record, the name in base64 (a name is any bytes), ending in " .":
 //
-//   I NAME SIZE MTIME [AS] .  about to make the staged NAME visible in new/, as AS when renamed after a
-//                             conflict (written, and fsynced for the whole batch, before the first move)
+//   I NAME SIZE MTIME [AS [DEST]] .
+//                             about to make the staged NAME visible in new/, as AS when renamed after a
+//                             conflict (written, and fsynced for the whole batch, before the first move);
+//                             DEST (base64 JSON: the rule and the target Maildirs) where routing rules
+//                             sent it, so an interrupted delivery finishes where it began, whatever
+//                             the rules say by then
 //   D NAME .                  it is in new/ now
 //   E NAME SIZE MTIME .       the same bytes were already in the local Maildir: nothing to deliver
 //   R NAME .                  its server copy is gone: forget it
@@ -19,6 +23,7 @@
 //
 // SIZE and MTIME (whole seconds) are those of the server's copy as staged: all rsync's quick check
 // compares, so a sparse placeholder with them stands for the message in both passes (see steps.ts).
+import type { Destination } from '../rules/folders.js';
 import type { MaildirFs } from './fs.js';
 
 export interface Pending {
@@ -28,6 +33,8 @@ export interface Pending {
   readonly visible: boolean;
   /** The name it was (to be) delivered as, when not its own. */
   readonly as?: Buffer | undefined;
+  /** Where rules sent it; absent: the mailbox's own new/. */
+  readonly dest?: Destination | undefined;
 }
 
 type JournalRecord =
@@ -37,25 +44,52 @@ type JournalRecord =
       readonly size: number;
       readonly mtime: number;
       readonly as?: Buffer | undefined;
+      readonly dest?: Destination | undefined;
     }
   | { readonly op: 'D' | 'R' | 'U'; readonly name: Buffer };
 
 export function formatRecord(r: JournalRecord): string {
   const name = r.name.toString('base64');
   if (!('size' in r)) return `${r.op} ${name} .\n`;
-  const as = r.as === undefined || r.as.equals(r.name) ? '' : ` ${r.as.toString('base64')}`;
-  return `${r.op} ${name} ${r.size} ${r.mtime}${as} .\n`;
+  const renamed = r.as !== undefined && !r.as.equals(r.name);
+  const dest =
+    r.dest === undefined ? '' : ` ${Buffer.from(JSON.stringify(r.dest)).toString('base64')}`;
+  const as = renamed || dest !== '' ? ` ${(r.as ?? r.name).toString('base64')}` : '';
+  return `${r.op} ${name} ${r.size} ${r.mtime}${as}${dest} .\n`;
 }
 
 const B64 = '[A-Za-z0-9+/]*={0,2}';
-const LINE = new RegExp(`^([IEDRU]) (${B64})(?: (\\d+) (-?\\d+)(?: (${B64}))?)? \\.$`);
+const LINE = new RegExp(
+  `^([IEDRU]) (${B64})(?: (\\d+) (-?\\d+)(?: (${B64})(?: (${B64}))?)?)? \\.$`,
+);
 
-function entry(size: string, mtime: string, visible: boolean, as: string | undefined): Pending {
+/** A DEST field as written by formatRecord; one that does not read back is no destination. */
+function readDest(b64: string | undefined): Destination | undefined {
+  if (b64 === undefined) return undefined;
+  try {
+    const dest = JSON.parse(Buffer.from(b64, 'base64').toString()) as Destination;
+    return Array.isArray(dest.targets) && dest.targets.length > 0 ? dest : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function entry(
+  name: string,
+  size: string,
+  mtime: string,
+  visible: boolean,
+  as: string | undefined,
+  dest: string | undefined,
+): Pending {
+  const asName = as === undefined ? undefined : Buffer.from(as, 'base64');
+  const d = readDest(dest);
   return {
     size: Number(size),
     mtime: Number(mtime),
     visible,
-    ...(as === undefined ? {} : { as: Buffer.from(as, 'base64') }),
+    ...(asName === undefined || asName.toString('latin1') === name ? {} : { as: asName }),
+    ...(d === undefined ? {} : { dest: d }),
   };
 }
 
@@ -68,17 +102,18 @@ export function foldJournal(text: string): Map<string, Pending> {
   for (const line of text.split('\n')) {
     const m = LINE.exec(line);
     if (m === null) continue;
-    const [, op, b64, size, mtime, as] = m as unknown as [
+    const [, op, b64, size, mtime, as, dest] = m as unknown as [
       string,
       string,
       string,
+      string?,
       string?,
       string?,
       string?,
     ];
     const key = Buffer.from(b64, 'base64').toString('latin1');
     if ((op === 'I' || op === 'E') && size !== undefined && mtime !== undefined) {
-      live.set(key, entry(size, mtime, op === 'E', as));
+      live.set(key, entry(key, size, mtime, op === 'E', as, dest));
     } else if (op === 'D') {
       const known = live.get(key);
       if (known !== undefined) live.set(key, { ...known, visible: true });
@@ -136,6 +171,7 @@ export class Journal {
         mtime: r.mtime,
         visible: r.op === 'E',
         ...(as ? { as } : {}),
+        ...(r.dest ? { dest: r.dest } : {}),
       });
     } else if (r.op === 'D') {
       const known = this.#live.get(key);
@@ -143,8 +179,8 @@ export class Journal {
     } else this.#live.delete(key);
   }
 
-  intend(name: Buffer, size: number, mtime: number, as: Buffer = name): void {
-    this.#append({ op: 'I', name, size, mtime, as });
+  intend(name: Buffer, size: number, mtime: number, as: Buffer = name, dest?: Destination): void {
+    this.#append({ op: 'I', name, size, mtime, as, dest });
   }
 
   delivered(name: Buffer): void {
@@ -188,7 +224,9 @@ export class Journal {
     else {
       let text = '';
       for (const [name, p] of this.entries()) {
-        text += formatRecord({ op: 'I', name, size: p.size, mtime: p.mtime, as: p.as });
+        // A delivered message's destination is no longer needed: only an intent's is.
+        const dest = p.visible ? undefined : p.dest;
+        text += formatRecord({ op: 'I', name, size: p.size, mtime: p.mtime, as: p.as, dest });
         if (p.visible) text += formatRecord({ op: 'D', name });
       }
       this.#fs.replace(this.#file, text);

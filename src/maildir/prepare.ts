@@ -56,6 +56,33 @@ export function prepareLocalMaildir(fs: MaildirFs, paths: MailboxPaths): void {
   }
 }
 
+/**
+ * Makes a folder a rule delivers to a Maildir (cur/ new/ tmp/, 0700; Maildir++ readers also want a
+ * `maildirfolder` file in a subfolder) and checks it is on the stage's filesystem, without which the
+ * final rename could not be atomic. Returns a problem to report, or undefined.
+ */
+export function prepareFolder(
+  fs: MaildirFs,
+  dir: string,
+  stageDev: number,
+  maildirPlusPlus: boolean,
+): string | undefined {
+  // The filesystem it is on, or would be created on: nothing is created on the wrong one.
+  let existing = dir;
+  while (fs.lstat(existing) === undefined && path.dirname(existing) !== existing)
+    existing = path.dirname(existing);
+  if (fs.stat(existing).dev !== stageDev) {
+    return `${dir} is on another filesystem than the mailbox's Maildir; syncmail moves mail into folders with rename(), which needs one filesystem`;
+  }
+  ensureDir(fs, dir, `the folder ${dir}`, true);
+  for (const sub of ['cur', 'new', 'tmp']) ensureDir(fs, path.join(dir, sub), `${sub}/`);
+  if (maildirPlusPlus && path.basename(dir).startsWith('.')) {
+    const marker = path.join(dir, 'maildirfolder');
+    if (fs.lstat(marker) === undefined) fs.replace(marker, '');
+  }
+  return undefined;
+}
+
 /** Empties one of syncmail's own work dirs (temp files of a killed run); only under the lock. */
 export function clearDir(fs: MaildirFs, dir: string): void {
   for (const name of fs.names(dir)) fs.remove(joinName(dir, name));

@@ -66,13 +66,16 @@ export class Terminal implements Output {
     const show = verbose && !this.#o.problemsOnly;
     switch (e.event) {
       case 'delivered': {
-        const as = e.as === undefined ? '' : ` (as ${displayName(e.as)})`;
-        if (show)
-          this.#line(
-            `${e.mailbox}: ${dryRun ? 'would move' : this.#c.green('+')} ${displayName(e.file)}${as}`,
-          );
+        if (e.folder !== undefined && !dryRun) this.#countFolder(e.mailbox, e.folder);
+        if (show) this.#line(`${e.mailbox}: ${this.#delivered(e)}`);
         break;
       }
+      case 'unrouted':
+        if (!quiet)
+          this.#line(
+            `${e.mailbox}: ${displayName(e.file)}: its header block is over 1 MiB, so no rule was asked; delivered to the mailbox's own Maildir`,
+          );
+        break;
       case 'exists':
         if (show)
           this.#line(`${e.mailbox}: ${dryRun ? 'already here' : '='} ${displayName(e.file)}`);
@@ -138,13 +141,40 @@ export class Terminal implements Output {
     }
   }
 
+  /** Per mailbox, how many messages each folder got in this run (routing rules). */
+  readonly #folders = new Map<string, Map<string, number>>();
+
+  #countFolder(mailbox: string, folder: string): void {
+    const counts = this.#folders.get(mailbox) ?? new Map<string, number>();
+    counts.set(folder, (counts.get(folder) ?? 0) + 1);
+    this.#folders.set(mailbox, counts);
+  }
+
+  /** "+ NAME → lists.lkml (rule lkml), copy in archive", or what a dry run can say. */
+  #delivered(e: Extract<SyncEvent, { event: 'delivered' }>): string {
+    const as = e.as === undefined ? '' : ` (as ${displayName(e.as)})`;
+    const mark = this.#o.dryRun ? 'would move' : this.#c.green('+');
+    let where = '';
+    if (e.routedWhenFetched) where = ' (its folder is chosen by the rules once it is fetched)';
+    else if (e.folder !== undefined) {
+      const rule = e.rule === undefined ? '' : ` (rule ${e.rule})`;
+      const copies = e.copies === undefined ? '' : `, copy in ${e.copies.join(', ')}`;
+      where = ` → ${e.folder}${rule}${copies}`;
+    }
+    return `${mark} ${displayName(e.file)}${as}${where}`;
+  }
+
   #summary(e: Extract<SyncEvent, { event: 'mailbox-end' }>): void {
     const n = e.delivered;
+    const folders = [...(this.#folders.get(e.mailbox) ?? [])].map(([f, k]) => `${f} ${k}`);
     const parts = [
       this.#o.dryRun
         ? `${n} would move`
         : n > 0
-          ? this.#c.bold(`${n} new`)
+          ? this.#c.bold(`${n} new`) +
+            (folders.length > 1 || folders[0]?.startsWith('INBOX ') === false
+              ? ` (${folders.join(', ')})`
+              : '')
           : e.code === EXIT.ok
             ? 'no new mail'
             : // A failed mailbox may well have new mail: it just did not arrive.

@@ -9,6 +9,8 @@ export type FsOp = keyof MaildirFs;
 /** The operations that change the disk, where a crash or an error matters. */
 export const WRITING_OPS: readonly FsOp[] = [
   'rename',
+  'link',
+  'copyFile',
   'unlink',
   'remove',
   'mkdir',

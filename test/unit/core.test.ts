@@ -212,7 +212,7 @@ test('summary line: a failed mailbox never says "no new mail"', () => {
 });
 
 test('LocalIndex: a copy renamed after a conflict is also found under its original unique name', () => {
-  const index = new LocalIndex({ new: '/m/new', cur: '/m/cur' });
+  const index = new LocalIndex(['/m']);
   index.add('new', Buffer.from('123.host'));
   index.add('cur', Buffer.from('123.host.syncmail-20261128T202529Z-5b12c9-1:2,S'));
   index.add('new', Buffer.from('123.hostX'));
@@ -258,10 +258,15 @@ test('formatRecord: every name field is lossless, with KEY_b64 beside KEY for by
 });
 
 test('planMessage: deliver a new unique name, compare a known one, leave what is no message', () => {
-  const index = new LocalIndex({ new: '/m/new', cur: '/m/cur' });
+  const index = new LocalIndex(['/m']);
   index.add('cur', Buffer.from('old.host:2,S'));
   assert.equal(index.find(Buffer.from('old.host:2,T')), [
-    { dir: 'cur', name: Buffer.from('old.host:2,S'), path: Buffer.from('/m/cur/old.host:2,S') },
+    {
+      maildir: '/m',
+      dir: 'cur',
+      name: Buffer.from('old.host:2,S'),
+      path: Buffer.from('/m/cur/old.host:2,S'),
+    },
   ]);
   const plan = (name: string, type: 'file' | 'directory' | 'other' = 'file', extra = {}) =>
     planMessage({ name: Buffer.from(name), type, size: 10, mtime: 1000, ...extra }, index);
@@ -278,7 +283,7 @@ test('planMessage: deliver a new unique name, compare a known one, leave what is
 });
 
 test('planMessage: what the journal knows decides first', () => {
-  const index = new LocalIndex({ new: '/m/new', cur: '/m/cur' });
+  const index = new LocalIndex(['/m']);
   index.add('cur', Buffer.from('old.host:2,S'));
   const plan = (name: string, pending: { size: number; mtime: number; visible: boolean }) =>
     planMessage({ name: Buffer.from(name), type: 'file', size: 10, mtime: 1000, pending }, index);
