@@ -4,11 +4,15 @@
 import { COMMAND_NAMES, type CommandName } from './command-names.js';
 import type { Command } from './commands/command.js';
 import { USAGE_HINT } from './commands/command.js';
+import { rulesCommand } from './commands/rules.js';
 import { syncCommand } from './commands/sync.js';
 import { InternalError, SyncmailError, UsageError } from './errors.js';
 import { type Io, processIo } from './io.js';
 
-const COMMANDS: ReadonlyMap<CommandName, Command> = new Map([[syncCommand.name, syncCommand]]);
+const COMMANDS: ReadonlyMap<CommandName, Command> = new Map([
+  [syncCommand.name, syncCommand],
+  [rulesCommand.name, rulesCommand],
+]);
 
 function overview(): string {
   const width = Math.max(...[...COMMANDS.keys(), 'help'].map((n) => n.length)) + 2;

@@ -39,8 +39,7 @@ import { fetchArgv, listArgv, REMOVE_TEMP_DIR, removeArgv } from '../rsync/argv.
 import { parseListLine } from '../rsync/parse-list.js';
 import { directoryProbe } from '../rsync/watchdog.js';
 import { type Destination, destinationOf } from '../rules/folders.js';
-import { HEADER_LIMIT, parseHeaders, readHeaderBlock } from '../rules/headers.js';
-import { defaultRoute, route } from '../rules/route.js';
+import { routeFile } from '../rules/route-file.js';
 import { shellCommand } from '../text/shell-quote.js';
 import { asSyncmailError, MAILDIR_DIRS, type MailboxRun } from './mailbox-run.js';
 
@@ -331,10 +330,7 @@ async function destination(
   if (pinned !== undefined) return pinned;
   const { mailbox, ctx } = m;
   if (mailbox.rules.length === 0) return inboxDestination(m.paths);
-  const block = readHeaderBlock(m.fs, staged.path, HEADER_LIMIT);
-  const r = block.complete
-    ? route(mailbox.rules, await parseHeaders(block.bytes, staged.size))
-    : defaultRoute('header-too-large');
+  const { route: r } = await routeFile(m.fs, staged.path, staged.size, mailbox.rules);
   if (r.unread !== undefined) m.emit({ event: 'unrouted', file: staged.name, reason: r.unread });
   return destinationOf(mailbox, ctx.config.folderStyle, r);
 }
