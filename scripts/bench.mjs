@@ -11,7 +11,9 @@
 //      mail-server:SERVER/new/ LOCAL/new   (cwd = LOCAL)
 //   B  syncmail: node dist/cli.js --config CFG --quiet
 //   C  A plus --fsync (the naive durable variant; informative)
-// A and B swap order every round; C runs last. Before every measured run the whole machine is `sync`ed, so
+//   R  B with routing rules (RULES below: five rules, none of which matches these messages, so each
+//      message's header block is read, parsed and every rule asked; all of them land in INBOX, as in B)
+// A, B and R rotate their order every round; C runs last. Before every measured run the whole machine is `sync`ed, so
 // no run pays for flushing another run's (or the setup's) dirty pages — B's `sync -f` flushes only its own.
 //
 // Memory, client side only (the server-side rsync and sshd are not in the measured process tree):
@@ -45,7 +47,23 @@ const VARIANTS = {
   A: 'essay rsync',
   B: 'syncmail',
   C: 'essay rsync --fsync',
+  R: 'syncmail + 5 rules',
 };
+
+/** Variant R's rules: every kind of condition, none matching the generated messages. */
+const RULES = [
+  'rules:',
+  '  - { name: lkml, match: { list: linux-kernel.vger.kernel.org }, folder: lists.lkml }',
+  '  - name: nagios',
+  '    match: { from: "@monitoring.example.com", subject: { regex: "^(PROBLEM|RECOVERY)" } }',
+  '    trash: true',
+  '  - name: invoices',
+  '    match: { any: [{ to: billing@me.example }, { header: { name: X-Invoice, exists: true } }] }',
+  '    folder: finance',
+  '    copy: archive',
+  '  - { name: spam, match: { header: { name: X-Spam-Flag, is: "YES" } }, trash: true }',
+  '  - { name: huge, match: { size: { over: 50M } }, folder: big }',
+];
 
 // ---------------------------------------------------------------------------------------------------------
 // Options
@@ -58,7 +76,7 @@ function usage() {
     '  --max-size B      largest message (default 50000; 1000 with --tiny)',
     '  --rounds N        rounds (default 3; 1 with --tiny)',
     '  --tiny N[,N…]     tiny-file workload(s) instead: N files of 100–1000 bytes each (e.g. 100000)',
-    '  --variants ABC    which variants to run (default ABC; AB with --tiny)',
+    '  --variants ABC    which variants to run, from ABCR (default ABC; AB with --tiny)',
     '  --seed N          message generator seed (default 1)',
     '  --cli PATH        the syncmail CLI (default dist/cli.js)',
     '  --keep            keep the generated data (its path is printed)',
@@ -103,8 +121,8 @@ function options() {
   const maxSize = intOption(values['max-size'], 'max-size', 0) ?? (tiny ? 1000 : 50000);
   if (maxSize < minSize) throw new Error('--max-size is below --min-size');
   const variants = (values.variants ?? (tiny ? 'AB' : 'ABC')).toUpperCase();
-  if (!/^[ABC]+$/.test(variants) || new Set(variants).size !== variants.length)
-    throw new Error(`--variants: letters from ABC, got ${variants}`);
+  if (!/^[ABCR]+$/.test(variants) || new Set(variants).size !== variants.length)
+    throw new Error(`--variants: letters from ABCR, got ${variants}`);
   return {
     workloads: (tiny ?? [intOption(values.messages, 'messages', 1) ?? 10000]).map((count) => ({
       kind: tiny ? 'tiny' : 'messages',
@@ -445,9 +463,10 @@ function essayArgv(sshd, server, local, fsync) {
   ];
 }
 
-function writeSyncmailConfig(dir, sshd, server, local) {
+function writeSyncmailConfig(dir, sshd, server, local, rules = []) {
   const file = path.join(dir, 'syncmail.yaml');
   const text = [
+    ...rules,
     `ssh: ["-F", ${JSON.stringify(sshd.sshConfig)}]`,
     `log: ${JSON.stringify(path.join(dir, 'transfer.log'))}`,
     `state: ${JSON.stringify(path.join(dir, 'state'))}`,
@@ -544,8 +563,8 @@ async function runOnce(ctx, variant, round) {
 
   let argv;
   let cwd;
-  if (variant === 'B') {
-    const config = writeSyncmailConfig(dir, sshd, server, local);
+  if (variant === 'B' || variant === 'R') {
+    const config = writeSyncmailConfig(dir, sshd, server, local, variant === 'R' ? RULES : []);
     argv = [process.execPath, cli, '--config', config, '--quiet'];
     cwd = ROOT;
   } else {
@@ -592,7 +611,7 @@ async function runOnce(ctx, variant, round) {
     verify: check,
     output: output.length > 2000 ? `${output.slice(0, 2000)}…` : output,
   };
-  if (variant === 'B')
+  if (variant === 'B' || variant === 'R')
     result.breakdown = breakdown(sampler.spans(), wallMs, path.join(dir, 'transfer.log'), t0Epoch);
   if (!ctx.keep) fs.rmSync(dir, { recursive: true, force: true });
   return result;
@@ -600,6 +619,11 @@ async function runOnce(ctx, variant, round) {
 
 // ---------------------------------------------------------------------------------------------------------
 // Summaries and output
+
+/** How many messages a run moved (every run of a workload moves the same ones). */
+function summaryCount(runs) {
+  return runs[0]?.verify?.identical ?? Number.NaN;
+}
 
 function summarize(runs, variants) {
   const summary = {};
@@ -626,25 +650,46 @@ function summarize(runs, variants) {
     };
   }
   const ratios = {};
-  for (const v of ['B', 'C']) {
-    if (!summary[v] || !summary.A) continue;
-    ratios[`${v}/A`] = {
-      time: ratio(summary[v].wallMsMedian, summary.A.wallMsMedian),
-      maxProcRss: ratio(summary[v].maxProcRssKbMedian, summary.A.maxProcRssKbMedian),
-      treePeakRss: ratio(summary[v].treePeakRssKbMedian, summary.A.treePeakRssKbMedian),
+  for (const [v, base] of [
+    ['B', 'A'],
+    ['C', 'A'],
+    ['R', 'A'],
+    ['R', 'B'],
+  ]) {
+    if (!summary[v] || !summary[base]) continue;
+    ratios[`${v}/${base}`] = {
+      time: ratio(summary[v].wallMsMedian, summary[base].wallMsMedian),
+      maxProcRss: ratio(summary[v].maxProcRssKbMedian, summary[base].maxProcRssKbMedian),
+      treePeakRss: ratio(summary[v].treePeakRssKbMedian, summary[base].treePeakRssKbMedian),
     };
   }
-  let breakdownMedian;
-  const bs = runs.filter((r) => r.breakdown);
-  if (bs.length > 0) {
-    breakdownMedian = { phases: {}, fromLog: {} };
+  const breakdownOf = (variant) => {
+    const bs = runs.filter((r) => r.variant === variant && r.breakdown);
+    if (bs.length === 0) return undefined;
+    const out = { phases: {}, fromLog: {} };
     for (const part of ['phases', 'fromLog']) {
       for (const key of Object.keys(bs[0].breakdown[part])) {
-        breakdownMedian[part][key] = median(bs.map((r) => r.breakdown[part][key]));
+        out[part][key] = median(bs.map((r) => r.breakdown[part][key]));
       }
     }
+    return out;
+  };
+  const breakdownMedian = breakdownOf('B');
+  const breakdownMedianR = breakdownOf('R');
+  // What routing costs: R's delivery phase over B's, per message and against the fetch pass.
+  let routing;
+  const dR = breakdownMedianR?.phases.deliver;
+  const dB = breakdownMedian?.phases.deliver;
+  const fetch = breakdownMedian?.phases.fetch;
+  if (dR != null && dB != null && fetch) {
+    const extra = dR - dB;
+    routing = {
+      extraDeliverMs: extra,
+      perMessageUs: Math.round((extra * 1000) / summaryCount(runs)),
+      ofFetch: ratio(extra, fetch),
+    };
   }
-  return { summary, ratios, breakdownMedian };
+  return { summary, ratios, breakdownMedian, breakdownMedianR, routing };
 }
 
 function pad(text, width, right = false) {
@@ -708,15 +753,24 @@ function renderTable(result) {
         `${name}: time ×${r.time}, max-proc RSS ×${r.maxProcRss}, tree RSS ×${r.treePeakRss}`,
       );
     }
-    if (w.breakdownMedian) {
-      const p = w.breakdownMedian.phases;
-      const f = w.breakdownMedian.fromLog;
+    for (const [label, b] of [
+      ['syncmail', w.breakdownMedian],
+      ['syncmail + rules', w.breakdownMedianR],
+    ]) {
+      if (!b) continue;
+      const p = b.phases;
+      const f = b.fromLog;
       const ms = (x) => (x == null ? 'n.a.' : x === 0 ? `<${SAMPLE_MS} ms` : `${x} ms`);
       lines.push(
-        `syncmail phases (median, ±${SAMPLE_MS} ms): startup ${ms(p.startup)} | fetch pass ${ms(p.fetch)} | deliver (rename loop) ${ms(p.deliver)} | sync -f ${ms(p['sync -f'])} | remove prep ${ms(p['remove prep'])} (these three: ${ms(p['deliver..remove start'])}) | remove pass ${ms(p.remove)} | finish ${ms(p.finish)}`,
+        `${label} phases (median, ±${SAMPLE_MS} ms): startup ${ms(p.startup)} | fetch pass ${ms(p.fetch)} | deliver (rename loop) ${ms(p.deliver)} | sync -f ${ms(p['sync -f'])} | remove prep ${ms(p['remove prep'])} (these three: ${ms(p['deliver..remove start'])}) | remove pass ${ms(p.remove)} | finish ${ms(p.finish)}`,
       );
       lines.push(
         `  from the transfer log: rename loop ${ms(f['rename loop (log)'])}, writing the delivered records ${ms(f['delivered records written (log)'])}, last delivered → first removed ${ms(f['first removed after last delivered (log)'])}, removed records span ${ms(f['removed records span (log)'])}`,
+      );
+    }
+    if (w.routing) {
+      lines.push(
+        `routing (R's deliver phase − B's): ${w.routing.extraDeliverMs} ms, ${w.routing.perMessageUs} µs per message, ×${w.routing.ofFetch} of B's fetch pass`,
       );
     }
     for (const r of w.runs.filter((x) => !x.ok)) {
@@ -791,8 +845,10 @@ async function main() {
       const orders = [];
       for (let round = 1; round <= opts.rounds; round++) {
         const ab = opts.variants.filter((v) => v !== 'C');
+        const shift = (round - 1) % ab.length;
         const order = [
-          ...(round % 2 === 1 ? ab : [...ab].reverse()),
+          ...ab.slice(shift),
+          ...ab.slice(0, shift),
           ...opts.variants.filter((v) => v === 'C'),
         ];
         orders.push(order);

@@ -32,7 +32,7 @@ import {
 import { flush } from '../maildir/flush.js';
 import { joinName, type MailboxPaths, uniqueName } from '../maildir/layout.js';
 import { scanLocal } from '../maildir/local-index.js';
-import { Journal } from '../maildir/pending.js';
+import { Journal, type Pending } from '../maildir/pending.js';
 import { planMessage } from '../maildir/plan.js';
 import { clearDir, prepareFolder, prepareLocalMaildir } from '../maildir/prepare.js';
 import { fetchArgv, listArgv, REMOVE_TEMP_DIR, removeArgv } from '../rsync/argv.js';
@@ -99,15 +99,20 @@ function reportDelivery(m: MailboxRun, d: Delivery): void {
 
 /**
  * An intent the last run left, whose staged copy is gone: renamed into new/ (the name, or the fresh one
- * it was to get, is in the local Maildir; or it is not, because the reader deleted it, and the renaming
- * marker says a batch was cut short), or wiped with the rest of tmp/ by a cleaner before the rename (the
+ * it was to get, is in the folder it was going to; or it is not, because the reader deleted or moved it,
+ * and the renaming marker says a batch was cut short), or wiped with the rest of tmp/ by a cleaner before the rename (the
  * marker went with it): then it never became visible, and it is fetched and delivered again.
  */
-function settleIntent(m: MailboxRun, name: Buffer, as: Buffer, renaming: boolean): void {
+function settleIntent(m: MailboxRun, name: Buffer, p: Pending, renaming: boolean): void {
   const journal = m.openJournal;
   if (m.fs.lstat(joinName(m.paths.stageNew, name)) !== undefined) return; // the deliver step finishes it
+  const as = p.as ?? name;
   const unique = uniqueName(as);
-  const there = m.index.find(as).some((e) => uniqueName(e.name).equals(unique));
+  // In the folder it was renamed into: a copy linked into another folder before the rename says nothing.
+  const folder = p.dest?.targets[0]?.maildir ?? m.paths.local;
+  const there = m.index
+    .find(as)
+    .some((e) => e.maildir === folder && uniqueName(e.name).equals(unique));
   if (there || renaming) journal.delivered(name);
   else journal.undo(name);
 }
@@ -195,7 +200,7 @@ const settleStep: Step = {
     m.index = scanLocal(indexedMaildirs(m), m.fs);
     const renaming = m.fs.lstat(m.paths.renaming) !== undefined;
     const intents = [...m.journal.entries()].filter(([, p]) => !p.visible);
-    for (const [name, p] of intents) settleIntent(m, name, p.as ?? name, renaming);
+    for (const [name, p] of intents) settleIntent(m, name, p, renaming);
     // Every intent left now has its staged copy: the marker has said what it had to.
     endRenaming(m);
     rebuildPlaceholders(m);
