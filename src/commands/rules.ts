@@ -125,7 +125,7 @@ async function test(argv: readonly string[], io: Io): Promise<number> {
     const shown = displayName(relative);
     try {
       const size = io.fs.stat(file).size;
-      const { route, view } = await routeFile(io.fs, file, size, mailbox.rules);
+      const { route, view } = routeFile(io.fs, file, size, mailbox.rules);
       const subject = view?.values('subject')[0] ?? '';
       if (v.json) {
         const dest = destinationOf(mailbox, config.folderStyle, route);

@@ -250,8 +250,8 @@ function rule(c: Checker, value: unknown, path: Path, index: number): ConfigRule
       path,
       `expected a rule (a mapping with name, match and folder), got ${describe(value)}`,
     );
-  c.unknownKeys(value, RULE_KEYS, path);
   const before = c.problems.length;
+  c.unknownKeys(value, RULE_KEYS, path);
   const rawName = value['name'];
   let name = `rule ${index + 1}`;
   if (rawName !== undefined) {

@@ -12,6 +12,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import * as v from 'valibot';
 import { COMMAND_NAMES } from '../command-names.js';
 import { ConfigError } from '../errors.js';
+import { INBOX } from '../rules/types.js';
 import { type Env, type ExpandMode, expand, xdgDir } from './expand.js';
 import {
   choice,
@@ -162,7 +163,7 @@ const rulesList = v.pipe(
         type: 'object' as const,
         origin: 'value' as const,
         input: dataset.value as Record<string, unknown>,
-        key: String(key),
+        key,
         value: undefined,
       }));
       addIssue(
@@ -176,7 +177,13 @@ const rulesList = v.pipe(
 );
 
 /** A folder name from the config (the trash folder): the same names a rule may give. */
-const folderName = oneProblem(v.pipe(text(), refuse<string>(folderProblem)));
+const folderName = oneProblem(
+  v.pipe(
+    text(),
+    refuse<string>(folderProblem),
+    v.transform((name) => (name.toUpperCase() === INBOX ? INBOX : name)),
+  ),
+);
 
 /** A mailbox name, used on the command line and in the log. */
 const mailboxName = oneProblem(

@@ -335,7 +335,7 @@ async function destination(
   if (pinned !== undefined) return pinned;
   const { mailbox, ctx } = m;
   if (mailbox.rules.length === 0) return inboxDestination(m.paths);
-  const { route: r } = await routeFile(m.fs, staged.path, staged.size, mailbox.rules);
+  const { route: r } = routeFile(m.fs, staged.path, staged.size, mailbox.rules);
   if (r.unread !== undefined) m.emit({ event: 'unrouted', file: staged.name, reason: r.unread });
   return destinationOf(mailbox, ctx.config.folderStyle, r);
 }

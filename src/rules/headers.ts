@@ -1,6 +1,7 @@
-// A message's header block, read with a bounded size and parsed by postal-mime (README: dependencies),
-// as the MessageView rules look at. Only the header block is read: rules never see the body.
-import PostalMime, { addressParser, decodeWords } from 'postal-mime';
+// A message's header block, read with a bounded size, as the MessageView rules look at: its fields
+// unfolded here, their encoded words and address lists decoded by postal-mime (README: dependencies).
+// Only the header block is read: rules never see the body.
+import { addressParser, decodeWords } from 'postal-mime';
 import type { FsPath, MaildirFs } from '../maildir/fs.js';
 import type { MessageView } from './types.js';
 
@@ -16,6 +17,9 @@ export interface HeaderBlock {
 
 /** Where the headers end: just past the first empty line, or -1. */
 function headerEnd(bytes: Buffer, from: number): number {
+  // An empty first line: a message with no headers at all, all of it body.
+  if (bytes[0] === 0x0a) return 1;
+  if (bytes[0] === 0x0d && bytes[1] === 0x0a) return 2;
   for (let i = bytes.indexOf(0x0a, from); i !== -1; i = bytes.indexOf(0x0a, i + 1)) {
     const next = bytes[i + 1];
     if (next === 0x0a) return i + 2;
@@ -66,35 +70,70 @@ function decoded(value: string): string {
   }
 }
 
-/** The view rules match on. A mbox "From " line or any other junk is just a header of no use. */
-export async function parseHeaders(block: Buffer, size: number): Promise<MessageView> {
-  // The blank line tells postal-mime the headers are over, so it never waits for a body.
-  const parsed = await PostalMime.parse(Buffer.concat([block, Buffer.from('\r\n\r\n')]));
-  const byName = new Map<string, string[]>();
-  const raw = new Map<string, string[]>();
-  for (const { key, value } of parsed.headers) {
-    const name = key.toLowerCase();
-    byName.set(name, [...(byName.get(name) ?? []), decoded(value)]);
-    raw.set(name, [...(raw.get(name) ?? []), value]);
+/** A header line's name: printable ASCII but ":" (RFC 5322), so an mbox "From " line is no header. */
+const FIELD_NAME = /^[!-9;-~]+$/;
+
+/**
+ * The header block's fields, unfolded (a line starting with a space or tab continues the one before; the
+ * line break goes, the whitespace stays, as RFC 5322 says), name lower-cased, value as written. Bytes
+ * that are not UTF-8 become U+FFFD. A line that is not "name: value" is skipped, with its continuations.
+ */
+export function unfold(block: Buffer): Map<string, string[]> {
+  const fields = new Map<string, string[]>();
+  let current: { values: string[]; at: number } | undefined;
+  let skipping = false;
+  for (const line of block.toString('utf8').split(/\r?\n/)) {
+    if (line === '') break;
+    if (line[0] === ' ' || line[0] === '\t') {
+      if (current !== undefined && !skipping) current.values[current.at] += line;
+      continue;
+    }
+    const colon = line.indexOf(':');
+    const name = colon === -1 ? '' : line.slice(0, colon).trimEnd().toLowerCase();
+    skipping = !FIELD_NAME.test(name);
+    if (skipping) continue;
+    const values = fields.get(name) ?? [];
+    if (values.length === 0) fields.set(name, values);
+    values.push(line.slice(colon + 1));
+    current = { values, at: values.length - 1 };
   }
-  const addresses = (names: readonly string[]): string[] => {
-    const out: string[] = [];
-    for (const name of names) {
-      for (const value of raw.get(name) ?? []) {
-        try {
-          flatten(addressParser(value) as Address[], out);
-        } catch {
-          // An address list that does not parse has no address to match.
+  return fields;
+}
+
+/**
+ * The view rules match on. The block is split into fields here (unfold); postal-mime does what is hard
+ * to get right, RFC 2047 encoded words in any charset and address lists with groups, only for the
+ * headers some rule asks about, once each.
+ */
+export function parseHeaders(block: Buffer, size: number): MessageView {
+  const fields = unfold(block);
+  const decodedCache = new Map<string, string[]>();
+  const values = (name: string): string[] => {
+    const key = name.toLowerCase();
+    let known = decodedCache.get(key);
+    if (known === undefined) {
+      known = (fields.get(key) ?? []).map((v) => (v.includes('=?') ? decoded(v) : v).trim());
+      decodedCache.set(key, known);
+    }
+    return known;
+  };
+  const addressCache = new Map<string, string[]>();
+  const addresses = (kind: 'from' | 'to'): string[] => {
+    let known = addressCache.get(kind);
+    if (known === undefined) {
+      known = [];
+      for (const name of kind === 'from' ? ['from'] : ['to', 'cc']) {
+        for (const value of fields.get(name) ?? []) {
+          try {
+            flatten(addressParser(value) as Address[], known);
+          } catch {
+            // An address list that does not parse has no address to match.
+          }
         }
       }
+      addressCache.set(kind, known);
     }
-    return out;
+    return known;
   };
-  const from = addresses(['from']);
-  const to = addresses(['to', 'cc']);
-  return {
-    values: (name) => byName.get(name.toLowerCase()) ?? [],
-    addresses: (kind) => (kind === 'from' ? from : to),
-    size,
-  };
+  return { values, addresses, size };
 }

@@ -11,14 +11,14 @@ export interface Routed {
   readonly view?: MessageView;
 }
 
-export async function routeFile(
+export function routeFile(
   fs: MaildirFs,
   path: FsPath,
   size: number,
   rules: readonly Rule[],
-): Promise<Routed> {
+): Routed {
   const block = readHeaderBlock(fs, path, HEADER_LIMIT);
   if (!block.complete) return { route: defaultRoute('header-too-large') };
-  const view = await parseHeaders(block.bytes, size);
+  const view = parseHeaders(block.bytes, size);
   return { route: route(rules, view), view };
 }

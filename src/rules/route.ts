@@ -51,7 +51,9 @@ export function addressMatches(pattern: string, address: string): boolean {
   const p = pattern.toLowerCase();
   const a = address.toLowerCase();
   if (!p.startsWith('@')) return a === p;
-  const domain = a.slice(a.lastIndexOf('@') + 1);
+  const at = a.lastIndexOf('@');
+  if (at === -1) return false; // no domain to compare
+  const domain = a.slice(at + 1);
   const wanted = p.slice(1);
   return domain === wanted || domain.endsWith(`.${wanted}`);
 }
@@ -105,22 +107,25 @@ export function defaultRoute(unread?: Route['unread']): Route {
 
 export function route(rules: readonly Rule[], m: MessageView): Route {
   const matched: string[] = [];
-  const folders: string[] = [];
-  const copies: string[] = [];
+  /** Every folder a matching rule names (its folder, then its copies), in rule order. */
+  const named: string[] = [];
   const flags = new Set<Flag>();
   let rule: string | undefined;
+  let folder: string | undefined;
   for (const r of rules) {
     if (!matches(r.match, m)) continue;
     matched.push(r.name);
     for (const f of r.flags) flags.add(f);
     if (r.folder !== undefined) {
-      if (folders.length === 0) rule = r.name;
-      folders.push(r.folder);
+      if (folder === undefined) {
+        folder = r.folder;
+        rule = r.name;
+      } else named.push(r.folder);
     }
-    copies.push(...r.copy);
+    named.push(...r.copy);
     if (!r.continue) break;
   }
-  const folder = folders[0] ?? INBOX;
-  const others = [...new Set([...folders.slice(1), ...copies])].filter((f) => f !== folder);
-  return { rule, matched, folder, copies: others, flags: [...flags].sort() };
+  const primary = folder ?? INBOX;
+  const copies = [...new Set(named)].filter((f) => f !== primary);
+  return { rule, matched, folder: primary, copies, flags: [...flags].sort() };
 }
