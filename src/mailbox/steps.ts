@@ -38,7 +38,7 @@ import { clearDir, prepareFolder, prepareLocalMaildir } from '../maildir/prepare
 import { fetchArgv, listArgv, REMOVE_TEMP_DIR, removeArgv } from '../rsync/argv.js';
 import { parseListLine } from '../rsync/parse-list.js';
 import { directoryProbe } from '../rsync/watchdog.js';
-import { type Destination, destinationOf } from '../rules/folders.js';
+import { type Destination, destinationOf, mailboxMaildirs } from '../rules/folders.js';
 import { routeFile } from '../rules/route-file.js';
 import { shellCommand } from '../text/shell-quote.js';
 import { asSyncmailError, MAILDIR_DIRS, type MailboxRun } from './mailbox-run.js';
@@ -138,7 +138,14 @@ function rebuildPlaceholders(m: MailboxRun): void {
 
 const prepare: Step = {
   name: 'prepare',
-  print: (s) => [`# prepare: create cur/ new/ tmp/ and ${s.paths.work}/ (mode 0700) if missing`],
+  print: (s) => {
+    const folders = mailboxMaildirs(s.mailbox, s.config.folderStyle).slice(1);
+    const also =
+      folders.length === 0
+        ? ''
+        : `, and each folder of the rules as a Maildir: ${folders.join(', ')}`;
+    return [`# prepare: create cur/ new/ tmp/ and ${s.paths.work}/ (mode 0700) if missing${also}`];
+  },
   async run(m) {
     prepareLocalMaildir(m.fs, m.paths);
     const stageDev = m.fs.stat(m.paths.stageNew).dev;
