@@ -34,7 +34,12 @@ import { joinName, type MailboxPaths, uniqueName } from '../maildir/layout.js';
 import { scanLocal } from '../maildir/local-index.js';
 import { Journal, type Pending } from '../maildir/pending.js';
 import { planMessage } from '../maildir/plan.js';
-import { clearDir, prepareFolder, prepareLocalMaildir } from '../maildir/prepare.js';
+import {
+  clearDir,
+  folderFilesystemProblems,
+  prepareFolder,
+  prepareLocalMaildir,
+} from '../maildir/prepare.js';
 import { fetchArgv, listArgv, REMOVE_TEMP_DIR, removeArgv } from '../rsync/argv.js';
 import { parseListLine } from '../rsync/parse-list.js';
 import { directoryProbe } from '../rsync/watchdog.js';
@@ -122,10 +127,15 @@ function settleIntent(m: MailboxRun, name: Buffer, p: Pending, renaming: boolean
  * interrupted delivery was journaled for (the rules may have changed since; it is found there still).
  */
 function indexedMaildirs(m: MailboxRun): string[] {
-  const journaled = [...m.openJournal.entries()].flatMap(
-    ([, p]) => p.dest?.targets.map((t) => t.maildir) ?? [],
+  return [...new Set([...m.maildirs, ...journaledMaildirs(m.openJournal)])];
+}
+
+/** The folders the journal's intents go to (each delivery cut short finishes there). */
+function journaledMaildirs(journal: Journal): string[] {
+  const dirs = [...journal.entries()].flatMap(([, p]) =>
+    p.visible ? [] : (p.dest?.targets.map((t) => t.maildir) ?? []),
   );
-  return [...new Set([...m.maildirs, ...journaled])];
+  return [...new Set(dirs)];
 }
 
 /** Every pending message's placeholder, and nothing else, in pending/new. */
@@ -133,6 +143,23 @@ function rebuildPlaceholders(m: MailboxRun): void {
   clearDir(m.fs, m.paths.pendingNew);
   for (const [name, p] of m.openJournal.entries()) {
     if (p.visible) placeholder(m.delivering, name, p.size, p.mtime);
+  }
+}
+
+/**
+ * Makes each of `dirs` a Maildir on the mailbox's filesystem (maildir/prepare.ts); one on another
+ * filesystem is a configuration problem, reported before anything moves.
+ */
+function prepareFolders(m: MailboxRun, dirs: readonly string[]): void {
+  const stageDev = m.fs.stat(m.paths.stageNew).dev;
+  const plusPlus = m.ctx.config.folderStyle === 'maildir++';
+  const problems = dirs.flatMap((dir) => prepareFolder(m.fs, dir, stageDev, plusPlus) ?? []);
+  if (problems.length > 0) {
+    throw new ConfigError(
+      m.ctx.config.file,
+      problems.map((p) => `${m.mailbox.name}: folders: ${p}`),
+      `set folders (or the mailbox's folders) to a directory on the same filesystem as ${m.mailbox.local}; nothing was moved`,
+    );
   }
 }
 
@@ -148,48 +175,61 @@ const prepare: Step = {
   },
   async run(m) {
     prepareLocalMaildir(m.fs, m.paths);
-    const stageDev = m.fs.stat(m.paths.stageNew).dev;
-    const plusPlus = m.ctx.config.folderStyle === 'maildir++';
-    const problems = m.maildirs
-      .slice(1)
-      .flatMap((dir) => prepareFolder(m.fs, dir, stageDev, plusPlus) ?? []);
-    if (problems.length > 0) {
-      throw new ConfigError(
-        m.ctx.config.file,
-        problems.map((p) => `${m.mailbox.name}: folders: ${p}`),
-        `set folders (or the mailbox's folders) to a directory on the same filesystem as ${m.mailbox.local}; nothing was moved`,
-      );
-    }
+    prepareFolders(m, m.maildirs.slice(1));
     m.fs.mkdir(`${m.ctx.config.state}/pending`, 0o700);
     m.fs.mkdir(`${m.ctx.config.state}/locks`, 0o700);
     return true;
   },
+  async preview(m) {
+    // Creates nothing: only says now what the real run would refuse.
+    const problems = folderFilesystemProblems(m.fs, m.paths.local, m.maildirs.slice(1));
+    if (problems.length > 0) {
+      m.fail(
+        new ConfigError(
+          m.ctx.config.file,
+          problems.map((p) => `${m.mailbox.name}: folders: ${p}`),
+          `set folders (or the mailbox's folders) to a directory on the same filesystem as ${m.mailbox.local}`,
+        ),
+      );
+      return false;
+    }
+    return true;
+  },
 };
+
+/** Takes one lock; false when the mailbox is busy or the run is interrupted. */
+async function take(m: MailboxRun, target: string, kind: 'file' | 'directory'): Promise<boolean> {
+  const result = await lockPath(target, kind, m.ctx.wait, m.ctx.guard.abortSignal);
+  if (result.kind === 'failed') {
+    throw new LocalIoError(
+      result.message,
+      'check that util-linux flock is installed and the Maildir and the state directory are writable',
+      'lock-failed',
+    );
+  }
+  if (result.kind === 'busy') m.emit({ event: 'busy' });
+  if (result.kind !== 'locked') return false;
+  m.locks.push(result);
+  return true;
+}
 
 const lock: Step = {
   name: 'lock',
   print: (s) => [
-    `# lock: flock ${s.paths.folderLock} (the server folder) and ${s.paths.local}/ (the local Maildir, and each folder its rules deliver to) for the rest; every rsync below inherits them`,
+    `# lock: flock ${s.paths.folderLock} (the server folder) and ${s.paths.local}/ (the local Maildir, and each folder its rules or the journal deliver to) for the rest; every rsync below inherits them`,
   ],
   async run(m) {
-    // Always the server folder first, then the local Maildirs in one order (the mailbox's own and its
-    // rules' folders, sorted): two runs never wait on each other in a ring.
-    const targets: [string, 'file' | 'directory'][] = [
-      [m.paths.folderLock, 'file'],
-      ...[...m.maildirs].sort().map((dir): [string, 'directory'] => [dir, 'directory']),
-    ];
-    for (const [target, kind] of targets) {
-      const result = await lockPath(target, kind, m.ctx.wait, m.ctx.guard.abortSignal);
-      if (result.kind === 'failed') {
-        throw new LocalIoError(
-          result.message,
-          'check that util-linux flock is installed and the Maildir and the state directory are writable',
-          'lock-failed',
-        );
-      }
-      if (result.kind === 'busy') m.emit({ event: 'busy' });
-      if (result.kind !== 'locked') return false;
-      m.locks.push(result);
+    // Always the server folder first, then the local Maildirs in one order (sorted): two runs never
+    // wait on each other in a ring.
+    if (!(await take(m, m.paths.folderLock, 'file'))) return false;
+    // Under the server folder's lock the journal is this run's to read: a delivery it says was cut
+    // short goes on into the folders it names, whatever the rules say now, so those are Maildirs
+    // (again, if someone removed one) and locked too.
+    m.journal = new Journal(m.fs, m.paths.journal);
+    const journaled = journaledMaildirs(m.journal).filter((dir) => !m.maildirs.includes(dir));
+    prepareFolders(m, journaled);
+    for (const dir of [...m.maildirs, ...journaled].sort()) {
+      if (!(await take(m, dir, 'directory'))) return false;
     }
     return true;
   },
@@ -203,10 +243,9 @@ const settleStep: Step = {
   async run(m) {
     // Nothing else can be writing here while we hold the locks (an orphaned rsync would still hold them).
     clearDir(m.fs, m.paths.temp);
-    m.journal = new Journal(m.fs, m.paths.journal);
     m.index = scanLocal(indexedMaildirs(m), m.fs);
     const renaming = m.fs.lstat(m.paths.renaming) !== undefined;
-    const intents = [...m.journal.entries()].filter(([, p]) => !p.visible);
+    const intents = [...m.openJournal.entries()].filter(([, p]) => !p.visible);
     for (const [name, p] of intents) settleIntent(m, name, p, renaming);
     // Every intent left now has its staged copy: the marker has said what it had to.
     endRenaming(m);
@@ -334,11 +373,7 @@ function endRenaming(m: MailboxRun): void {
  * Where a staged message goes: where an interrupted run journaled it would (so a rule changed since
  * never puts it in a second folder), else where its rules send it, read from its header block.
  */
-async function destination(
-  m: MailboxRun,
-  staged: Staged,
-  pinned: Destination | undefined,
-): Promise<Destination> {
+function destination(m: MailboxRun, staged: Staged, pinned: Destination | undefined): Destination {
   if (pinned !== undefined) return pinned;
   const { mailbox, ctx } = m;
   if (mailbox.rules.length === 0) return inboxDestination(m.paths);
@@ -348,7 +383,7 @@ async function destination(
 }
 
 /** The staged messages of one batch, decided; what is not a message is reported and dropped. */
-async function decideBatch(m: MailboxRun, entries: Iterable<Dirent<Buffer>>): Promise<Decision[]> {
+function decideBatch(m: MailboxRun, entries: Iterable<Dirent<Buffer>>): Decision[] {
   const d = m.delivering;
   const decisions: Decision[] = [];
   for (const entry of entries) {
@@ -375,8 +410,9 @@ async function decideBatch(m: MailboxRun, entries: Iterable<Dirent<Buffer>>): Pr
     }
     const pinned = pending?.visible === false ? pending.dest : undefined;
     const dest =
-      plan.action === 'drop' ? inboxDestination(m.paths) : await destination(m, staged, pinned);
-    decisions.push(decide(d, staged, plan, dest));
+      plan.action === 'drop' ? inboxDestination(m.paths) : destination(m, staged, pinned);
+    const copied = pinned === undefined ? [] : (pending?.copied ?? []);
+    decisions.push(decide(d, staged, plan, dest, copied));
   }
   return decisions;
 }
@@ -424,7 +460,7 @@ const deliver: Step = {
     const d = m.delivering;
     const entries = m.fs.entries(m.paths.stageNew);
     for (let start = 0; start < entries.length; start += BATCH) {
-      const decisions = await decideBatch(m, entries.slice(start, start + BATCH));
+      const decisions = decideBatch(m, entries.slice(start, start + BATCH));
       if (decisions.length === 0) continue;
       try {
         beginRenaming(m, decisions);

@@ -69,6 +69,8 @@ export type Decision =
       readonly renamed: boolean;
       readonly changedOnServer: boolean;
       readonly dest: Destination;
+      /** The targets whose copy an interrupted run already made (journal C records). */
+      readonly copied: readonly number[];
     }
   | { readonly kind: 'exists'; readonly staged: Staged; readonly local: Buffer }
   | { readonly kind: 'conflict'; readonly staged: Staged; readonly local: Buffer }
@@ -131,9 +133,11 @@ function move(
   as: Buffer,
   changedOnServer: boolean,
   dest: Destination,
+  copied: readonly number[],
 ): Decision {
   reserve(d, as, dest);
-  return { kind: 'move', staged, as, renamed: !as.equals(staged.name), changedOnServer, dest };
+  const renamed = !as.equals(staged.name);
+  return { kind: 'move', staged, as, renamed, changedOnServer, dest, copied };
 }
 
 /**
@@ -161,14 +165,15 @@ export function decide(
   staged: Staged,
   plan: Extract<Plan, { action: 'drop' | 'deliver' | 'compare' }>,
   dest: Destination = inboxDestination(d.paths),
+  copied: readonly number[] = [],
 ): Decision {
   if (plan.action === 'drop') return { kind: 'drop', staged };
   const local = plan.action === 'compare' ? plan.local : [];
   const same = sameBytes(d, staged, local, dest);
   if (same.kind === 'here') return { kind: 'exists', staged, local: same.local };
-  if (same.kind === 'copies') return move(d, staged, same.as, plan.changedOnServer, dest);
+  if (same.kind === 'copies') return move(d, staged, same.as, plan.changedOnServer, dest, copied);
   if (local.length === 0 && !taken(d, staged.name, dest))
-    return move(d, staged, staged.name, plan.changedOnServer, dest);
+    return move(d, staged, staged.name, plan.changedOnServer, dest, copied);
   // A version of ours that changed on the server is always taken, under a fresh name beside the old one.
   if (d.onConflict === 'keep' && !plan.changedOnServer) {
     return {
@@ -177,7 +182,7 @@ export function decide(
       local: local[0]?.path ?? targetPath(primary(dest), staged.name),
     };
   }
-  return move(d, staged, freshName(d, staged.name, dest), plan.changedOnServer, dest);
+  return move(d, staged, freshName(d, staged.name, dest), plan.changedOnServer, dest, copied);
 }
 
 /** Whether a destination is just the mailbox's own new/: its intent needs no DEST. */
@@ -225,6 +230,17 @@ const NO_LINK = new Set(['EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV']);
 function linkCopy(d: Delivering, staged: Staged, t: Target, as: Buffer): boolean {
   const to = targetPath(t, as);
   if (d.fs.lstat(to) !== undefined) return sameContent(d.fs, staged.path, to);
+  // Made by a run cut short before its C record, and moved to cur/ by the reader since.
+  const unique = uniqueName(as);
+  const moved = d.index
+    .find(as)
+    .some(
+      (e) =>
+        e.maildir === t.maildir &&
+        uniqueName(e.name).equals(unique) &&
+        sameContent(d.fs, staged.path, e.path),
+    );
+  if (moved) return true;
   try {
     d.fs.link(staged.path, to);
   } catch (error) {
@@ -257,8 +273,12 @@ export function apply(d: Delivering, x: Decision): Delivery | undefined {
       let as = x.as;
       const { dest } = x;
       const copyConflicts: Buffer[] = [];
-      for (const t of dest.targets.slice(1)) {
-        if (!linkCopy(d, staged, t, as)) copyConflicts.push(targetPath(t, as));
+      for (const [k, t] of dest.targets.entries()) {
+        // The copies first, each journaled once made: one the reader then moves or deletes is not
+        // made again when an interrupted delivery resumes.
+        if (k === 0 || x.copied.includes(k)) continue;
+        if (linkCopy(d, staged, t, as)) d.journal.copied(staged.name, k);
+        else copyConflicts.push(targetPath(t, as));
       }
       while (!publish(d, staged.path, targetPath(primary(dest), as))) {
         // Taken since the decision (another writer): the same bytes are a leftover; others are a

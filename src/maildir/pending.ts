@@ -12,6 +12,8 @@
 //                             DEST (base64 JSON: the rule and the target Maildirs) where routing rules
 //                             sent it, so an interrupted delivery finishes where it began, whatever
 //                             the rules say by then
+//   C NAME K .                its copy for the destination's target K (1, 2, …) is made: never made
+//                             again, so a copy the reader moved or deleted before the rename stays so
 //   D NAME .                  it is in new/ now
 //   E NAME SIZE MTIME .       the same bytes were already in the local Maildir: nothing to deliver
 //   R NAME .                  its server copy is gone: forget it
@@ -35,6 +37,8 @@ export interface Pending {
   readonly as?: Buffer | undefined;
   /** Where rules sent it; absent: the mailbox's own new/. */
   readonly dest?: Destination | undefined;
+  /** The targets of `dest` whose copy is made (C records), while only the intent is known. */
+  readonly copied?: readonly number[] | undefined;
 }
 
 type JournalRecord =
@@ -46,10 +50,12 @@ type JournalRecord =
       readonly as?: Buffer | undefined;
       readonly dest?: Destination | undefined;
     }
-  | { readonly op: 'D' | 'R' | 'U'; readonly name: Buffer };
+  | { readonly op: 'D' | 'R' | 'U'; readonly name: Buffer }
+  | { readonly op: 'C'; readonly name: Buffer; readonly target: number };
 
 export function formatRecord(r: JournalRecord): string {
   const name = r.name.toString('base64');
+  if (r.op === 'C') return `C ${name} ${r.target} .\n`;
   if (!('size' in r)) return `${r.op} ${name} .\n`;
   const renamed = r.as !== undefined && !r.as.equals(r.name);
   const dest =
@@ -60,8 +66,24 @@ export function formatRecord(r: JournalRecord): string {
 
 const B64 = '[A-Za-z0-9+/]*={0,2}';
 const LINE = new RegExp(
-  `^([IEDRU]) (${B64})(?: (\\d+) (-?\\d+)(?: (${B64})(?: (${B64}))?)?)? \\.$`,
+  `^([IEDRU]) (${B64})(?: (\\d+) (-?\\d+)(?: (${B64})(?: (${B64}))?)?)? \\.$|^C (${B64}) (\\d+) \\.$`,
 );
+
+/**
+ * An intent written again for a message whose intent was already known (its delivery resumed): the
+ * copies made for the same destination stay made.
+ */
+function again(known: Pending | undefined, next: Pending): Pending {
+  if (known?.copied === undefined || known.visible || next.visible) return next;
+  const same = JSON.stringify(known.dest) === JSON.stringify(next.dest);
+  return same ? { ...next, copied: known.copied } : next;
+}
+
+/** The entry a C record leaves: the copy for `target` made. */
+function withCopy(known: Pending, target: number): Pending {
+  const copied = known.copied ?? [];
+  return copied.includes(target) ? known : { ...known, copied: [...copied, target] };
+}
 
 /** A DEST field as written by formatRecord; one that does not read back is no destination. */
 function readDest(b64: string | undefined): Destination | undefined {
@@ -102,18 +124,26 @@ export function foldJournal(text: string): Map<string, Pending> {
   for (const line of text.split('\n')) {
     const m = LINE.exec(line);
     if (m === null) continue;
-    const [, op, b64, size, mtime, as, dest] = m as unknown as [
+    const [, op, b64 = '', size, mtime, as, dest, cB64, cTarget] = m as unknown as [
       string,
-      string,
-      string,
+      string?,
+      string?,
+      string?,
+      string?,
       string?,
       string?,
       string?,
       string?,
     ];
+    if (op === undefined) {
+      const key = Buffer.from(cB64 ?? '', 'base64').toString('latin1');
+      const known = live.get(key);
+      if (known !== undefined) live.set(key, withCopy(known, Number(cTarget)));
+      continue;
+    }
     const key = Buffer.from(b64, 'base64').toString('latin1');
     if ((op === 'I' || op === 'E') && size !== undefined && mtime !== undefined) {
-      live.set(key, entry(key, size, mtime, op === 'E', as, dest));
+      live.set(key, again(live.get(key), entry(key, size, mtime, op === 'E', as, dest)));
     } else if (op === 'D') {
       const known = live.get(key);
       if (known !== undefined) live.set(key, { ...known, visible: true });
@@ -166,16 +196,20 @@ export class Journal {
     const key = r.name.toString('latin1');
     if (r.op === 'I' || r.op === 'E') {
       const as = r.as === undefined || r.as.equals(r.name) ? undefined : r.as;
-      this.#live.set(key, {
+      const next: Pending = {
         size: r.size,
         mtime: r.mtime,
         visible: r.op === 'E',
         ...(as ? { as } : {}),
         ...(r.dest ? { dest: r.dest } : {}),
-      });
+      };
+      this.#live.set(key, again(this.#live.get(key), next));
     } else if (r.op === 'D') {
       const known = this.#live.get(key);
       if (known !== undefined) this.#live.set(key, { ...known, visible: true });
+    } else if (r.op === 'C') {
+      const known = this.#live.get(key);
+      if (known !== undefined) this.#live.set(key, withCopy(known, r.target));
     } else this.#live.delete(key);
   }
 
@@ -185,6 +219,10 @@ export class Journal {
 
   delivered(name: Buffer): void {
     this.#append({ op: 'D', name });
+  }
+
+  copied(name: Buffer, target: number): void {
+    this.#append({ op: 'C', name, target });
   }
 
   exists(name: Buffer, size: number, mtime: number): void {
@@ -227,6 +265,8 @@ export class Journal {
         // A delivered message's destination is no longer needed: only an intent's is.
         const dest = p.visible ? undefined : p.dest;
         text += formatRecord({ op: 'I', name, size: p.size, mtime: p.mtime, as: p.as, dest });
+        if (!p.visible)
+          for (const target of p.copied ?? []) text += formatRecord({ op: 'C', name, target });
         if (p.visible) text += formatRecord({ op: 'D', name });
       }
       this.#fs.replace(this.#file, text);

@@ -56,6 +56,29 @@ export function prepareLocalMaildir(fs: MaildirFs, paths: MailboxPaths): void {
   }
 }
 
+/** The device a path is on, or would be created on: that of its nearest existing ancestor. */
+function deviceOf(fs: MaildirFs, dir: string): number {
+  let existing = dir;
+  while (fs.lstat(existing) === undefined && path.dirname(existing) !== existing)
+    existing = path.dirname(existing);
+  return fs.stat(existing).dev;
+}
+
+function filesystemProblem(fs: MaildirFs, dir: string, dev: number): string | undefined {
+  if (deviceOf(fs, dir) === dev) return undefined;
+  return `${dir} is on another filesystem than the mailbox's Maildir; syncmail moves mail into folders with rename(), which needs one filesystem`;
+}
+
+/** For a dry run, which creates nothing: the folders that a real run would refuse as on another filesystem. */
+export function folderFilesystemProblems(
+  fs: MaildirFs,
+  local: string,
+  dirs: readonly string[],
+): string[] {
+  const dev = deviceOf(fs, local);
+  return dirs.flatMap((dir) => filesystemProblem(fs, dir, dev) ?? []);
+}
+
 /**
  * Makes a folder a rule delivers to a Maildir (cur/ new/ tmp/, 0700; Maildir++ readers also want a
  * `maildirfolder` file in a subfolder) and checks it is on the stage's filesystem, without which the
@@ -67,13 +90,9 @@ export function prepareFolder(
   stageDev: number,
   maildirPlusPlus: boolean,
 ): string | undefined {
-  // The filesystem it is on, or would be created on: nothing is created on the wrong one.
-  let existing = dir;
-  while (fs.lstat(existing) === undefined && path.dirname(existing) !== existing)
-    existing = path.dirname(existing);
-  if (fs.stat(existing).dev !== stageDev) {
-    return `${dir} is on another filesystem than the mailbox's Maildir; syncmail moves mail into folders with rename(), which needs one filesystem`;
-  }
+  // Nothing is created on the wrong filesystem.
+  const problem = filesystemProblem(fs, dir, stageDev);
+  if (problem !== undefined) return problem;
   ensureDir(fs, dir, `the folder ${dir}`, true);
   for (const sub of ['cur', 'new', 'tmp']) ensureDir(fs, path.join(dir, sub), `${sub}/`);
   if (maildirPlusPlus && path.basename(dir).startsWith('.')) {

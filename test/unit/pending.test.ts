@@ -134,4 +134,44 @@ test('Journal: appends survive a reopen; compact keeps only live entries, and re
   }
 });
 
+test('DEST and C records: a routed intent keeps its folders and the copies made, through a re-intent and a compaction', () => {
+  const dest = {
+    rule: 'invoices',
+    targets: [
+      { folder: 'finance', maildir: '/m/.finance', info: ':2,S' },
+      { folder: 'archive', maildir: '/m/.archive', info: ':2,S' },
+    ],
+  };
+  const other = { targets: [{ folder: 'lists', maildir: '/m/.lists', info: '' }] };
+  const line = formatRecord({ op: 'I', name: b('x'), size: 5, mtime: 9, dest });
+  // AS is written with DEST even when it is the name itself, so the fields stay in place.
+  assert.match(line, /^I eA== 5 9 eA== [A-Za-z0-9+/=]+ \.\n$/);
+  const text = [
+    line,
+    formatRecord({ op: 'C', name: b('x'), target: 1 }),
+    formatRecord({ op: 'I', name: b('x'), size: 5, mtime: 9, dest }), // the delivery resumed
+    formatRecord({ op: 'I', name: b('y'), size: 1, mtime: 2, dest }),
+    formatRecord({ op: 'C', name: b('y'), target: 1 }),
+    formatRecord({ op: 'I', name: b('y'), size: 1, mtime: 2, dest: other }), // another destination
+    'C eA== ', // torn
+  ].join('');
+  const live = foldJournal(text);
+  assert.equal(live.get('x'), { size: 5, mtime: 9, visible: false, dest, copied: [1] });
+  assert.equal(live.get('y'), { size: 1, mtime: 2, visible: false, dest: other });
+  const dir = mkdtempSync(path.join(tmpdir(), 'syncmail-journal-'));
+  try {
+    const file = path.join(dir, 'j');
+    writeFileSync(file, text);
+    const journal = new Journal(realFs, file);
+    journal.copied(b('y'), 1);
+    journal.removed(b('nothing'));
+    journal.compact();
+    const again = foldJournal(readFileSync(file, 'latin1'));
+    assert.equal(again.get('x'), live.get('x'));
+    assert.equal(again.get('y'), { size: 1, mtime: 2, visible: false, dest: other, copied: [1] });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
