@@ -20,14 +20,13 @@
 //
 // One sshd for the file, the system rsync at both ends (sync.test.ts runs every rsync pair), small
 // messages: the file stays within seconds. Needs root (sshd, mount) and the build (npm run build).
-import { existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { realFs } from '../../src/maildir/fs.js';
-import { foldJournal } from '../../src/maildir/pending.js';
 import { nameFromFields } from '../../src/outputs/name-fields.js';
 import { Crash, faultyFs } from '../helpers/faulty-fs.js';
 import { deliver, type Message, makeMaildir, nameKey, sha1, snapshot } from '../helpers/maildir.js';
