@@ -20,13 +20,14 @@
 //
 // One sshd for the file, the system rsync at both ends (sync.test.ts runs every rsync pair), small
 // messages: the file stays within seconds. Needs root (sshd, mount) and the build (npm run build).
-import { existsSync, lstatSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { realFs } from '../../src/maildir/fs.js';
+import { foldJournal, type Pending } from '../../src/maildir/pending.js';
 import { nameFromFields } from '../../src/outputs/name-fields.js';
 import { Crash, faultyFs } from '../helpers/faulty-fs.js';
 import { deliver, type Message, makeMaildir, nameKey, sha1, snapshot } from '../helpers/maildir.js';
@@ -679,6 +680,14 @@ tests(
     });
   },
 );
+
+/** The live entries of the case's one journal (state/pending/*.journal), keyed by name. */
+function journalOf(dir: string): Map<string, Pending> {
+  const pending = path.join(dir, 'state', 'pending');
+  const files = readdirSync(pending).filter((f) => f.endsWith('.journal'));
+  assert.is(files.length, 1, `one journal in ${pending}`);
+  return foldJournal(readFileSync(path.join(pending, files[0] as string), 'latin1'));
+}
 
 tests(
   '4. a run cut short between its journaled intents and their renames, then the rules change: each message ends in the folder its intent named, none in two folders, new mail follows the new rules',
