@@ -44,6 +44,13 @@ export type SyncEvent =
       /** A dry run cannot say where rules put a message that is not fetched yet: they read its headers. */
       readonly routedWhenFetched?: true;
     }
+  /** A copy a rule asked for was not made: other bytes have the name there. The message itself is delivered. */
+  | {
+      readonly event: 'copy-conflict';
+      readonly mailbox: string;
+      readonly file: Buffer;
+      readonly local: Buffer;
+    }
   /** The rules could not be asked (its header block is larger than syncmail reads): it went to INBOX. */
   | {
       readonly event: 'unrouted';

@@ -31,6 +31,10 @@ export function count(tally: Tally, e: MailboxEvent): void {
       tally.leftOnServer += 1;
       tally.codes.push(EXIT.data);
       break;
+    case 'copy-conflict':
+      // Delivered, and gone from the server; only the copy waits for a person.
+      tally.codes.push(EXIT.data);
+      break;
     case 'busy':
       tally.busy = true;
       tally.codes.push(EXIT.tempfail);

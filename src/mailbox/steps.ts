@@ -90,7 +90,7 @@ function reportDelivery(m: MailboxRun, d: Delivery): void {
         ...(copies.length > 0 ? { copies: copies.map((t) => t.folder) } : {}),
         ...(first !== undefined && first.info !== '' ? { flags: first.info.slice(3) } : {}),
       });
-      for (const local of d.copyConflicts) m.emit({ event: 'conflict', file: d.name, local });
+      for (const local of d.copyConflicts) m.emit({ event: 'copy-conflict', file: d.name, local });
       break;
     }
     case 'exists':

@@ -244,7 +244,10 @@ function linkCopy(d: Delivering, staged: Staged, t: Target, as: Buffer): boolean
   try {
     d.fs.link(staged.path, to);
   } catch (error) {
-    if (!NO_LINK.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    // Made since the check by another writer: the same bytes are this copy, others a conflict.
+    if (code === 'EEXIST') return sameContent(d.fs, staged.path, to);
+    if (!NO_LINK.has(code)) throw error;
     const temp = joinName(d.paths.temp, Buffer.from('copy'));
     d.fs.remove(temp);
     d.fs.copyFile(staged.path, temp);

@@ -86,6 +86,12 @@ export class Terminal implements Output {
           'compare the two, then set onConflict: rename to take the server copy under a new name, or delete it on the server',
         );
         break;
+      case 'copy-conflict':
+        this.#problem(
+          `${e.mailbox}: ${displayName(e.file)}: delivered, but its copy was not made: a different message has that name already (${displayName(e.local)})`,
+          'compare the two; the delivered message is in the folder its rule chose',
+        );
+        break;
       case 'nonregular':
         this.#problem(
           `${e.mailbox}: ${displayName(e.file)}: not a regular file (symlink, FIFO, socket or device) in the server's new/; left there`,

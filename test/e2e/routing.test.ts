@@ -20,13 +20,21 @@
 //
 // One sshd for the file, the system rsync at both ends (sync.test.ts runs every rsync pair), small
 // messages: the file stays within seconds. Needs root (sshd, mount) and the build (npm run build).
-import { existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { realFs } from '../../src/maildir/fs.js';
+import { type MaildirFs, realFs } from '../../src/maildir/fs.js';
 import { foldJournal, type Pending } from '../../src/maildir/pending.js';
 import { nameFromFields } from '../../src/outputs/name-fields.js';
 import { Crash, faultyFs } from '../helpers/faulty-fs.js';
@@ -627,6 +635,74 @@ tests(
         [moved.name]: left.moved,
       });
       assert.equal([...deliveredByFile(dir).keys()], [fresh.name]);
+    });
+  },
+);
+
+tests(
+  '3c. a unique name taken in a copy folder by other bytes: a conflict left on the server (keep), or delivered everywhere under a fresh name (rename); taken only at link time: delivered, the copy not made, exit 65',
+  async ({ sshd }) => {
+    await inTempDir('route-copy-conflict', async (dir) => {
+      const { server, local } = await maildirs(dir);
+      const invoice = message('invoice', ['X-Invoice: 9', 'Subject: taken']);
+      await onServer(server, [invoice]);
+      await makeMaildir(local);
+      const archive = await makeMaildir(path.join(local, '.archive'));
+      const other = path.join(archive, 'cur', `${invoice.name}:2,S`);
+      const otherText = 'another message under the same name\n';
+      await writeFile(other, otherText);
+      const write = (onConflict: string) =>
+        writeRoutingConfig({
+          sshd,
+          dir,
+          top: { rules: [INVOICE_RULE], onConflict },
+          mailboxes: [box(server, local)],
+        });
+      const kept = await syncmail(['--config', write('keep')]);
+      assert.is(kept.code, 65, told(kept));
+      assert.equal(listDir(path.join(server, 'new')), [invoice.name], 'left on the server');
+      assert.equal(folderListing(path.join(local, '.finance')), {});
+
+      const renamed = await syncmail(['--config', write('rename')]);
+      assert.is(renamed.code, 0, told(renamed));
+      const finance = Object.keys(folderListing(path.join(local, '.finance')));
+      assert.is(finance.length, 1, told(renamed));
+      const fresh = (finance[0] as string).slice('cur/'.length);
+      assert.match(fresh, new RegExp(`^${invoice.name.replaceAll('.', '\\.')}\\.syncmail-.*:2,S$`));
+      assert.equal(
+        Object.keys(folderListing(archive)).sort(),
+        [`cur/${invoice.name}:2,S`, `cur/${fresh}`].sort(),
+      );
+      assert.is(readFileSync(other, 'utf8'), otherText);
+      assert.equal(listDir(path.join(server, 'new')), []);
+
+      // Another writer takes the copy's name between syncmail's check and its link().
+      const late = message('late', ['X-Invoice: 10', 'Subject: raced']);
+      await onServer(server, [late]);
+      const racedAt = path.join(archive, 'cur', `${late.name}:2,S`);
+      const racing: MaildirFs = {
+        ...realFs,
+        link: (from, to) => {
+          if (Buffer.from(to).toString() === racedAt) writeFileSync(racedAt, otherText);
+          realFs.link(from, to);
+        },
+      };
+      const raced = await syncmail(['--config', write('keep')], racing);
+      assert.is(raced.code, 65, told(raced));
+      assert.match(raced.err, 'delivered, but its copy was not made', told(raced));
+      assert.equal(
+        folderListing(path.join(local, '.finance'))[`cur/${late.name}:2,S`],
+        late.sha1,
+        'delivered all the same',
+      );
+      assert.is(readFileSync(racedAt, 'utf8'), otherText);
+      assert.equal(listDir(path.join(server, 'new')), [], 'the server copy is removed');
+      const conflicts = logRecords(dir).filter((r) => r['event'] === 'copy-conflict');
+      assert.equal(
+        conflicts.map((r) => [r['file'], r['local']]),
+        [[late.name, racedAt]],
+      );
+      assert.is(raced.out, 'inbox: 1 new (finance 1), then failed (see above)\n', told(raced));
     });
   },
 );
