@@ -408,7 +408,9 @@ function decideBatch(m: MailboxRun, entries: Iterable<Dirent<Buffer>>): Decision
       m.emit({ event: 'not-a-message', file: name, reason: plan.reason });
       continue;
     }
-    const pinned = pending?.visible === false ? pending.dest : undefined;
+    // An intent without DEST was going to the mailbox's own new/: it goes on there too.
+    const pinned =
+      pending?.visible === false ? (pending.dest ?? inboxDestination(m.paths)) : undefined;
     const dest =
       plan.action === 'drop' ? inboxDestination(m.paths) : destination(m, staged, pinned);
     const copied = pinned === undefined ? [] : (pending?.copied ?? []);
