@@ -10,7 +10,9 @@
 //   --seconds N     how long the MDA of scenario 3 delivers (default 60)
 //   --repeat N      passes over the server-side faults of scenario 2 (default 3)
 //   --seed N        the seed (default: SYNCMAIL_FAULT_SEED or a fresh one; printed)
-//   --only LIST     comma-separated scenarios: 1a,1b,1c,1d,2,3,4,5a,5b,6,7a,7b,7c,8 (default all)
+//   --only LIST     comma-separated scenarios: 1a,1b,1c,1d,2,3,4,5a,5b,6,7a,7b,7c,8,9a,9b,9c,9d (default all;
+//                   9 is the routing rules: 9a random kills, 9b a kill at every step, 9c rules changed
+//                   after a cut, 9d a full disk; "9" runs all four)
 //   --verbose       print every kill as it happens
 //
 // Every scenario runs once per test rsync as the client, against the other one as the server, as in
@@ -34,10 +36,12 @@ import {
   Rng,
   randomKills,
   recoveryStates,
+  ruleChange,
   serverFaults,
   stepKills,
   wipedTmp,
 } from '../test/helpers/faults.ts';
+import { RULES_A } from '../test/helpers/routed-mail.ts';
 import { crossPairs, testRsyncs } from '../test/helpers/rsyncs.ts';
 import { startSshd } from '../test/helpers/sshd.ts';
 
@@ -102,6 +106,10 @@ const seeds = Object.fromEntries(
     'steps',
     'changed',
     'wipe',
+    'routeKills',
+    'routeSteps',
+    'routeChange',
+    'routeDisk',
   ].map((k) => [k, rng.child()]),
 );
 process.stdout.write(
@@ -182,9 +190,63 @@ try {
   await scenario('7a', (rsync) => recoveryStates({ rsync, seed: seeds.recovery, log }));
   await scenario('7b', (rsync) => changedVersionStillOnServer({ rsync, seed: seeds.changed, log }));
   await scenario('7c', (rsync) => wipedTmp({ rsync, seed: seeds.recovery, log }));
-  if (await haveStrace())
+  const strace = await haveStrace();
+  if (strace)
     await scenario('8', (rsync) => stepKills({ rsync, seed: seeds.steps, messages: 8, log }));
   else if (want('8')) process.stdout.write('SKIP step kills: strace is not installed\n');
+  // Routing rules (test/helpers/routed-mail.ts), for every pair here (the test runs each for one).
+  await scenario('9a', (rsync) =>
+    randomKills({
+      ...killOpts,
+      rsync,
+      seed: seeds.routeKills,
+      kind: 'syncmail',
+      kinds: ['syncmail', 'group', 'all'],
+      name: '9a routed, syncmail/group/all',
+      routing: RULES_A,
+      targets: ['time', 'fetch', 'deliver', 'deliver', 'deliver', 'remove'],
+      wipeTmp: 0.2,
+    }),
+  );
+  if (strace) {
+    await scenario('9b', (rsync) =>
+      stepKills({
+        rsync,
+        seed: seeds.routeSteps,
+        messages: 9,
+        syscalls: ['link', 'rename', 'unlink', 'write', 'fsync'],
+        routing: RULES_A,
+        name: '9b routed, kill at every step',
+        log,
+      }),
+    );
+    await scenario('9c', (rsync) =>
+      ruleChange({
+        rsync,
+        seed: seeds.routeChange,
+        cuts: [
+          { at: 'fetch' },
+          ...Array.from({ length: 14 }, (_, i) => ({ at: 'rename', nth: i + 1 })),
+          ...Array.from({ length: 6 }, (_, i) => ({ at: 'link', nth: i + 1 })),
+        ],
+        log,
+      }),
+    );
+  } else if (want('9b') || want('9c'))
+    process.stdout.write('SKIP routed step kills and rule changes: strace is not installed\n');
+  await scenario('9d', (rsync) =>
+    fullDisk({
+      sshd,
+      rsync,
+      seed: seeds.routeDisk,
+      free: 'delete',
+      big: 11,
+      small: 40,
+      routing: RULES_A,
+      name: '9d full disk (delete), routed',
+      log,
+    }),
+  );
 } finally {
   await sshd.stop();
 }

@@ -1,14 +1,17 @@
 // Fault injection, CI-sized: SIGKILLs at random moments (syncmail, its group, everything), the server side
 // killed or frozen mid-transfer, an MDA delivering during syncs, concurrent runs, a full local disk, name
-// collisions, hand-built recovery states, and a kill before every link/rename/unlink. After each, one clean
-// run must leave every message exactly once locally, byte-identical, and nothing anywhere else; a monitor
-// checks all along that nothing left the server before it was local. The scenarios live in
-// test/helpers/faults.ts; scripts/fault-soak.mjs runs them bigger.
+// collisions, hand-built recovery states, a kill before every link/rename/unlink, and (9a-9d) such faults
+// with routing rules delivering into folders, the rules also changed between a cut run and the next. After
+// each, one clean run must leave every message exactly once locally (in each folder its rules chose, and
+// no other), byte-identical, and nothing anywhere else; a monitor checks all along that nothing left the
+// server before it was local. The scenarios live in test/helpers/faults.ts; scripts/fault-soak.mjs runs
+// them bigger.
 //
 // Every scenario runs once per test rsync as the client, against another one as the server (with two
 // versions: client 3.2.7 / server 3.5.0, then client 3.5.0 / server 3.2.7), so each version is exercised at
-// both ends without running the long scenarios for all four pairs. Scenarios with a local-path remote have
-// no server rsync: rsync plays both ends itself.
+// both ends without running the long scenarios for all four pairs; the routing ones (9a-9d) run for one
+// pair each (see there). Scenarios with a local-path remote have no server rsync: rsync plays both ends
+// itself.
 //
 // Needs the build (npm run build): the runs are real `node dist/cli.js` processes, so they can be SIGKILLed.
 // SYNCMAIL_FAULT_SEED=N repeats a run's random choices (the timing of a real machine still varies).
@@ -35,10 +38,12 @@ import {
   randomKills,
   recoveryStates,
   rsyncSuffix,
+  ruleChange,
   serverFaults,
   stepKills,
   wipedTmp,
 } from '../helpers/faults.js';
+import { RULES_A } from '../helpers/routed-mail.js';
 import { pairsOrFailingTest, type RsyncPair } from '../helpers/rsyncs.js';
 import { type Sshd, withSshd } from '../helpers/sshd.js';
 
@@ -60,6 +65,10 @@ const seeds = {
   steps: rng.child(),
   changed: rng.child(),
   wipe: rng.child(),
+  routeKills: rng.child(),
+  routeSteps: rng.child(),
+  routeChange: rng.child(),
+  routeDisk: rng.child(),
 };
 
 const log = (line: string): void => {
@@ -115,14 +124,20 @@ const ONLY = only === undefined || only === '' ? undefined : new RegExp(only);
 
 const PAIRS = pairsOrFailingTest('cross', (title, fn) => faults(title, fn));
 
-/** Registers a scenario once per pair of PAIRS; its name says the pair (`viaSsh`: false for a local-path remote). */
+/**
+ * Registers a scenario once per pair of PAIRS, or only for PAIRS[onePair] (round the list) where running
+ * it for every pair would cost more CI time than what it tests depends on the rsyncs; its name says the
+ * pair (`viaSsh`: false for a local-path remote).
+ */
 function scenario(
   title: string,
   fn: (ctx: { sshd: Sshd }, rsync: RsyncPair) => Promise<void>,
   viaSsh = true,
+  onePair?: number,
 ): void {
   if (ONLY !== undefined && !ONLY.test(title)) return;
-  for (const rsync of PAIRS)
+  const one = onePair === undefined ? undefined : PAIRS[onePair % PAIRS.length];
+  for (const rsync of one === undefined ? PAIRS : [one])
     faults(`${title}${rsyncSuffix(rsync, viaSsh)}`, (ctx) => fn(ctx, rsync));
 }
 
@@ -342,6 +357,125 @@ if (noStrace !== undefined) {
         assert.ok((fig.phases[s] ?? 0) >= 3, `kills before ${s}: ${JSON.stringify(fig.phases)}`);
     },
     false,
+  );
+}
+
+// Routing rules (routed-mail.ts: five folders, a copy with and one without seen, the trash, INBOX): the
+// same faults with mail delivered into folders. Where a message goes is syncmail's own work, the same
+// whichever rsyncs move it, so each of these runs for one pair only (both pairs are covered, two
+// scenarios each), which keeps them within CI's time; scripts/fault-soak.mjs runs them for every pair.
+scenario(
+  '9a. routing rules: random SIGKILL of syncmail alone and of its process group while rules route mail into five folders (copies, seen, trash), a reader moving and deleting in every folder',
+  async ({ sshd }, rsync) => {
+    const fig = await randomKills({
+      sshd,
+      rsync,
+      seed: seeds.routeKills,
+      kind: 'syncmail',
+      kinds: ['syncmail', 'group'],
+      name: '9a routed, syncmail/group',
+      routing: RULES_A,
+      // Half the kills aimed at the delivery, where the copies are linked and the messages renamed.
+      targets: ['time', 'fetch', 'deliver', 'deliver', 'deliver', 'remove'],
+      kills: 6,
+      messages: 70,
+      big: 2,
+      bigMin: 800_000,
+      bigMax: 1_500_000,
+      bwlimit: 2500,
+      minDelayMs: 200,
+      maxDelayMs: 2000,
+      log,
+    });
+    check(fig);
+    assert.is((fig.kills['syncmail'] ?? 0) + (fig.kills['group'] ?? 0), 6, '6 runs killed');
+    assert.ok((fig.kills['group'] ?? 0) >= 3, `group kills: ${JSON.stringify(fig.kills)}`);
+    assert.ok(fig.readerMoved + fig.readerDeleted > 0, 'the reader did something');
+  },
+  true,
+  0,
+);
+
+if (noStrace !== undefined) {
+  console.log(`  SKIP routed step kills and rule changes: ${noStrace}`);
+  faults.skip(
+    '9b/9c. routing rules: kills at every link and rename, rules changed after a cut (SKIPPED: no strace)',
+    () => undefined,
+  );
+} else {
+  scenario(
+    '9b. routing rules: a SIGKILL before every link and rename syncmail makes (folders created, copies linked, messages renamed into their folders); the reader reads everything and deletes in every folder in between',
+    async (_ctx, rsync) => {
+      const fig = await stepKills({
+        rsync,
+        seed: seeds.routeSteps,
+        messages: 5,
+        syscalls: ['link', 'rename'],
+        routing: RULES_A,
+        name: '9b routed, kill at every step',
+        log,
+      });
+      check(fig);
+      // Two copies linked; five folders' maildirfolder files and four messages renamed into place.
+      assert.ok((fig.phases['link'] ?? 0) >= 2, `kills before link: ${JSON.stringify(fig.phases)}`);
+      assert.ok(
+        (fig.phases['rename'] ?? 0) >= 9,
+        `kills before rename: ${JSON.stringify(fig.phases)}`,
+      );
+    },
+    false,
+    1,
+  );
+  scenario(
+    '9c. routing rules changed between a cut run and the next: what was journaled finishes where its intent said, the rest goes where the new rules say, never in two folders',
+    async (_ctx, rsync) => {
+      const fig = await ruleChange({
+        rsync,
+        seed: seeds.routeChange,
+        cuts: [
+          { at: 'fetch' },
+          { at: 'rename', nth: 1 },
+          { at: 'rename', nth: 6 },
+          { at: 'link', nth: 1 },
+          { at: 'link', nth: 3 },
+        ],
+        log,
+      });
+      check(fig);
+      assert.is(fig.kills['cut'], 5, `every cut landed: ${JSON.stringify(fig.counts)}`);
+      assert.ok((fig.counts['journaled, not yet delivered'] ?? 0) >= 4, JSON.stringify(fig.counts));
+      assert.ok((fig.counts['routed by the new rules'] ?? 0) >= 8, JSON.stringify(fig.counts));
+    },
+    false,
+    0,
+  );
+}
+
+if (noMount !== undefined) {
+  faults.skip(
+    '9d. routing rules on a full local disk (SKIPPED: cannot mount a tmpfs here)',
+    () => undefined,
+  );
+} else {
+  scenario(
+    '9d. routing rules on a full local disk (3 MB tmpfs): exit 74, nothing removed that is not in its folder; after the reader deletes in every folder, later runs finish the move',
+    async ({ sshd }, rsync) => {
+      const fig = await fullDisk({
+        sshd,
+        rsync,
+        seed: seeds.routeDisk,
+        free: 'delete',
+        big: 11,
+        small: 20,
+        routing: RULES_A,
+        name: '9d full disk (delete), routed',
+        log,
+      });
+      check(fig);
+      assert.ok((fig.exitCodes['74'] ?? 0) >= 1);
+    },
+    true,
+    1,
   );
 }
 

@@ -11,6 +11,14 @@
 //   every few ms while things run, no message was ever missing from both the server and the local Maildir
 //   (that is: nothing was removed from the server before it was in the local Maildir).
 //
+// A World may also route (World.create's `routing`, test/helpers/routed-mail.ts): rules for the config,
+// and the test's own reading of them, a message → the folders it must end up in (its folder, then each
+// that keeps a copy; seen: in cur/ as NAME:2,S). The property then holds folder by folder: every message
+// exactly once in each folder its rules chose, in no other (a "misrouted" figure of its own), nothing
+// half-written in any folder's new/ or cur/, and the reader reads, moves and deletes in every folder (a
+// copy it deleted must not come back either). Scenarios 9a-9d are the faults above with routing, and a
+// change of the rules between a run cut short and the next.
+//
 // Every scenario returns Figures (counts of runs, kills, messages, problems). A scenario never throws for a
 // broken property: it records a problem, so the soak script can print the whole table. Tests assert that
 // the problem list is empty, and more.
@@ -43,6 +51,19 @@ import {
   sha1,
   uniqueOf,
 } from './maildir.js';
+import {
+  dress,
+  dressAll,
+  folderPath,
+  INBOX,
+  INBOX_ONLY,
+  MAIL_KINDS,
+  type MailKind,
+  type Placement,
+  type Routing,
+  RULES_A,
+  RULES_B,
+} from './routed-mail.js';
 import { type RsyncPair, rsyncPathArg } from './rsyncs.js';
 import type { Sshd } from './sshd.js';
 
@@ -136,6 +157,11 @@ export interface Figures {
   stranded: number;
   /** Entries in local new/ or cur/ that are not expected messages (dot-files, leftovers, extras). */
   junk: number;
+  /**
+   * With routing rules: messages in a folder their rules did not choose (or delivered unread where the
+   * rules said seen), at the end or seen so by the monitor while runs were going on.
+   */
+  misrouted: number;
   /** Files left in syncmail's work dirs (stage, placeholders, temp, partial) or journal after the final run. */
   leftovers: number;
   /** Messages seen missing from both the server and the local Maildir while runs were going on. */
@@ -167,6 +193,7 @@ export function newFigures(name: string, seed: number): Figures {
     corrupted: 0,
     stranded: 0,
     junk: 0,
+    misrouted: 0,
     leftovers: 0,
     violations: 0,
     orphans: 0,
@@ -203,6 +230,7 @@ export function formatTable(all: readonly Figures[]): string {
     'corrupt',
     'strand',
     'junk',
+    'misroute',
     'leftover',
     'viol',
     'orphan',
@@ -224,6 +252,7 @@ export function formatTable(all: readonly Figures[]): string {
     String(f.corrupted),
     String(f.stranded),
     String(f.junk),
+    String(f.misrouted),
     String(f.leftovers),
     String(f.violations),
     String(f.orphans),
@@ -254,6 +283,7 @@ export function formatTable(all: readonly Figures[]): string {
     sum((f) => f.corrupted),
     sum((f) => f.stranded),
     sum((f) => f.junk),
+    sum((f) => f.misrouted),
     sum((f) => f.leftovers),
     sum((f) => f.violations),
     sum((f) => f.orphans),
@@ -278,6 +308,7 @@ export function badCount(f: Figures): number {
     f.corrupted +
     f.stranded +
     f.junk +
+    f.misrouted +
     f.leftovers +
     f.violations +
     f.orphans +
@@ -438,6 +469,23 @@ function joinRaw(dir: string, name: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${dir}/`), name]);
 }
 
+/** One message in one folder: its unique name, after the folder's name but in INBOX. */
+function slot(folder: string, unique: string): string {
+  return folder === INBOX ? unique : `${folder}/${unique}`;
+}
+
+/** An entry of a folder as problems name it: new/NAME in INBOX, FOLDER/cur/NAME elsewhere. */
+function whereOf(folder: string, sub: string, name: Buffer): string {
+  return `${folder === INBOX ? '' : `${folder}/`}${sub}/${nameKey(name)}`;
+}
+
+/** The flags of a Maildir name: "NAME:2,FS" → "FS". */
+function flagsOf(name: Buffer): string {
+  const text = name.toString('latin1');
+  const at = text.indexOf(':2,');
+  return at === -1 ? '' : text.slice(at + 3);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The world: Maildirs, config, runs, the monitor, the reader, the final check
 
@@ -451,8 +499,15 @@ export interface Box {
   readonly work: string;
   /** Unique name → sha1 of every message that must end up locally (delivered to the server, not deleted by the reader). */
   readonly expected: Map<string, string>;
-  /** Unique names the reader deleted: they must never come back. */
+  /** Unique name → the folders it must end up in (absent: INBOX only, unread), from the routing rules. */
+  readonly placement: Map<string, Placement>;
+  /** Unique names the reader deleted (from every folder that held them): they must never come back. */
   readonly deleted: Set<string>;
+  /** Unique name → the folders the reader deleted it from while others still hold it: it must not come back there. */
+  readonly removedFrom: Map<string, Set<string>>;
+  /** Slots (see slot()) of unread messages that may be in cur/: the reader moved them there, or the test put them. */
+  readonly inCur: Set<string>;
+  readonly misroutedSeen: Set<string>;
   readonly violations: Set<string>;
   readonly resurrectedSeen: Set<string>;
   readonly junkSeen: Set<string>;
@@ -514,6 +569,8 @@ export class World {
     rsync?: RsyncPair | undefined;
     boxes?: readonly string[];
     localRoot?: string;
+    /** Routing rules for the config, and where they send each message (see routed-mail.ts). */
+    routing?: Routing | undefined;
     log?: Log;
   }): Promise<World> {
     const dir = await makeTempDir(`faults-${opts.name}`);
@@ -531,7 +588,11 @@ export class World {
         work: paths.work,
         journal: paths.journal,
         expected: new Map(),
+        placement: new Map(),
         deleted: new Set(),
+        removedFrom: new Map(),
+        inCur: new Set(),
+        misroutedSeen: new Set(),
         violations: new Set(),
         resurrectedSeen: new Set(),
         junkSeen: new Set(),
@@ -542,7 +603,53 @@ export class World {
     const log = opts.log ?? (() => undefined);
     const name = opts.name + rsyncSuffix(opts.rsync, opts.sshd !== undefined);
     log(`${name}: seed ${opts.seed}, dir ${dir}`);
-    return new World(dir, opts.sshd, opts.rsync, boxes, newFigures(name, opts.seed), log);
+    const world = new World(dir, opts.sshd, opts.rsync, boxes, newFigures(name, opts.seed), log);
+    if (opts.routing !== undefined) world.route(opts.routing);
+    return world;
+  }
+
+  // --- routing -------------------------------------------------------------------------------------------
+
+  #routing: Routing | undefined;
+  /** Every folder any rules of this world named (INBOX aside): the checks look in all of them. */
+  readonly #folders = new Set<string>();
+
+  get routing(): Routing | undefined {
+    return this.#routing;
+  }
+
+  /** Rules for the next configure(), and where they send the messages added from now on. */
+  route(routing: Routing | undefined): void {
+    this.#routing = routing;
+    for (const f of routing?.folders ?? []) this.#folders.add(f);
+  }
+
+  /** INBOX (the mailbox's local Maildir) and every folder rules of this world named, with their directories. */
+  folders(box: Box): { name: string; dir: string }[] {
+    return [INBOX, ...[...this.#folders].sort()].map((name) => ({
+      name,
+      dir: folderPath(box.local, name),
+    }));
+  }
+
+  placementOf(box: Box, unique: string): Placement {
+    return box.placement.get(unique) ?? INBOX_ONLY;
+  }
+
+  /** The folders a message must be in now: those of its placement the reader has not deleted it from. */
+  wantedIn(box: Box, unique: string): string[] {
+    const gone = box.removedFrom.get(unique);
+    return this.placementOf(box, unique).folders.filter((f) => gone?.has(f) !== true);
+  }
+
+  /** Every unique name visible in new/ or cur/ of any folder of the box. */
+  localUniques(box: Box): Set<string> {
+    const found = new Set<string>();
+    for (const { dir } of this.folders(box))
+      for (const sub of ['new', 'cur'])
+        for (const name of readdirSafe(path.join(dir, sub)))
+          if (name[0] !== 0x2e) found.add(uniqueOf(name));
+    return found;
   }
 
   get box(): Box {
@@ -571,6 +678,7 @@ export class World {
     lines.push(`state: ${JSON.stringify(this.stateDir)}`);
     lines.push(`retries: ${opts.retries ?? 1}`);
     lines.push(`retryDelay: ${opts.retryDelay ?? 0.2}`);
+    if (this.#routing !== undefined) lines.push(...this.#routing.yaml);
     if (opts.connectTimeout !== undefined) lines.push(`connectTimeout: ${opts.connectTimeout}`);
     if (opts.ioTimeout !== undefined) lines.push(`ioTimeout: ${opts.ioTimeout}`);
     if (opts.onConflict !== undefined) lines.push(`onConflict: ${opts.onConflict}`);
@@ -596,6 +704,8 @@ export class World {
   async addOne(box: Box, m: Message, mtime?: Date): Promise<void> {
     await deliver(box.server, m.name, m.content, mtime === undefined ? {} : { mtime });
     box.expected.set(uniqueOf(m.name), m.sha1);
+    if (this.#routing !== undefined)
+      box.placement.set(uniqueOf(m.name), this.#routing.route(m.content));
     this.fig.messages += 1;
     this.fig.bytes += m.content.length;
   }
@@ -722,15 +832,23 @@ export class World {
   checkOnce(): void {
     for (const box of this.boxes) {
       const onServer = new Set(readdirSafe(path.join(box.server, 'new')).map((n) => uniqueOf(n)));
-      const local = new Map<string, number>();
-      for (const sub of ['new', 'cur']) {
-        for (const name of readdirSafe(path.join(box.local, sub))) {
-          if (name[0] === 0x2e) {
-            box.junkSeen.add(`${sub}/${nameKey(name)}`);
-            continue;
+      // Unique name → how often it is in each folder.
+      const local = new Map<string, Map<string, number>>();
+      for (const folder of this.folders(box)) {
+        for (const sub of ['new', 'cur'] as const) {
+          for (const name of readdirSafe(path.join(folder.dir, sub))) {
+            if (name[0] === 0x2e) {
+              box.junkSeen.add(whereOf(folder.name, sub, name));
+              continue;
+            }
+            const u = uniqueOf(name);
+            const counts = local.get(u) ?? new Map<string, number>();
+            counts.set(folder.name, (counts.get(folder.name) ?? 0) + 1);
+            local.set(u, counts);
+            const wrong = this.misplaced(box, folder.name, sub, name);
+            if (wrong !== undefined)
+              box.misroutedSeen.add(`${whereOf(folder.name, sub, name)} ${wrong}`);
           }
-          const u = uniqueOf(name);
-          local.set(u, (local.get(u) ?? 0) + 1);
         }
       }
       for (const u of box.expected.keys()) {
@@ -739,25 +857,45 @@ export class World {
           this.log(`  VIOLATION ${this.fig.name}: ${u} is neither on the server nor local`);
         }
       }
-      for (const [u, n] of local) {
-        if (n > 1) box.duplicateSeen.add(u);
-        if (box.deleted.has(u)) box.resurrectedSeen.add(u);
+      for (const [u, counts] of local) {
+        for (const [folder, n] of counts) {
+          if (n > 1) box.duplicateSeen.add(slot(folder, u));
+          if (box.deleted.has(u) || box.removedFrom.get(u)?.has(folder) === true)
+            box.resurrectedSeen.add(slot(folder, u));
+        }
       }
     }
     this.fig.monitorChecks += 1;
   }
 
+  /**
+   * Why a message of the box must not be where it is (in a folder its rules did not choose, unread where
+   * they said seen, in cur/ unread without the reader having moved it there), or undefined. Names that
+   * are no known message are junk, not misrouted, and so are reported by the callers.
+   */
+  misplaced(box: Box, folder: string, sub: 'new' | 'cur', name: Buffer): string | undefined {
+    const u = uniqueOf(name);
+    // A message deleted everywhere is a resurrection wherever it shows up; an unknown name is junk.
+    if (box.deleted.has(u) || !(box.expected.has(u) || box.placement.has(u))) return undefined;
+    const p = this.placementOf(box, u);
+    if (!p.folders.includes(folder))
+      return `is in a folder its rules did not choose (they chose ${p.folders.join(' + ')})`;
+    if (this.#routing === undefined && box.placement.size === 0) return undefined;
+    if (p.seen && (sub === 'new' || !flagsOf(name).includes('S')))
+      return 'is not marked read (its rules said seen: in cur/ as NAME:2,S)';
+    if (!p.seen && sub === 'cur' && !box.inCur.has(slot(folder, u)))
+      return 'is in cur/ although its rules did not say seen and the reader never moved it';
+    return undefined;
+  }
+
   // --- the reader ----------------------------------------------------------------------------------------
 
   /**
-   * A mail reader (mutt): reads `move` messages in new/ (checking their content) and moves them to
-   * cur/NAME:2,S, then deletes `remove` read messages from cur/. Synchronous, so the monitor never sees a
-   * message half-moved. Deleted messages must never come back.
-   */
-  /**
-   * Reads and moves up to `move` messages from new/ to cur/, then deletes up to `remove` of those in cur/
-   * but the ones in `spare` (unique names: e.g. local copies syncmail never delivered, which it would
-   * rightly fetch again while the server holds them).
+   * A mail reader (mutt), in every folder of the box: reads up to `move` messages in new/ (checking their
+   * content) and moves them to cur/NAME:2,S, then deletes up to `remove` read messages from cur/ but
+   * the ones in `spare` (unique names: e.g. local copies syncmail never delivered, which it would rightly
+   * fetch again while the server holds them). Synchronous, so the monitor never sees a message
+   * half-moved. Deleted messages must never come back (in that folder; a copy in another folder stays).
    */
   reader(
     box: Box,
@@ -766,56 +904,77 @@ export class World {
     remove: number,
     spare: ReadonlySet<string> = new Set(),
   ): void {
+    for (const folder of this.folders(box)) this.#readFolder(box, folder, rng, move, remove, spare);
+  }
+
+  #readFolder(
+    box: Box,
+    folder: { name: string; dir: string },
+    rng: Rng,
+    move: number,
+    remove: number,
+    spare: ReadonlySet<string>,
+  ): void {
     const read = (dir: string, name: Buffer): void => {
       const u = uniqueOf(name);
       const want = box.expected.get(u);
       try {
         if (want !== undefined && sha1(readFileSync(joinRaw(dir, name))) !== want)
-          box.corruptSeen.add(u);
+          box.corruptSeen.add(slot(folder.name, u));
       } catch {
         // vanished: the monitor and the final check will say why
       }
     };
+    const newDir = path.join(folder.dir, 'new');
+    const curDir = path.join(folder.dir, 'cur');
     const fresh = rng.shuffle(
-      readdirSafe(path.join(box.local, 'new')).filter((n) => n[0] !== 0x2e && !n.includes(0x3a)),
+      readdirSafe(newDir).filter((n) => n[0] !== 0x2e && !n.includes(0x3a)),
     );
     for (const name of fresh.slice(0, move)) {
-      read(path.join(box.local, 'new'), name);
+      read(newDir, name);
       try {
         renameSync(
-          joinRaw(path.join(box.local, 'new'), name),
-          Buffer.concat([joinRaw(path.join(box.local, 'cur'), name), Buffer.from(':2,S')]),
+          joinRaw(newDir, name),
+          Buffer.concat([joinRaw(curDir, name), Buffer.from(':2,S')]),
         );
+        box.inCur.add(slot(folder.name, uniqueOf(name)));
         this.fig.readerMoved += 1;
       } catch {
         // gone meanwhile
       }
     }
     const seen = rng.shuffle(
-      readdirSafe(path.join(box.local, 'cur')).filter(
-        (n) => n[0] !== 0x2e && box.expected.has(uniqueOf(n)) && !spare.has(uniqueOf(n)),
-      ),
+      readdirSafe(curDir).filter((n) => {
+        const u = uniqueOf(n);
+        return (
+          n[0] !== 0x2e &&
+          box.expected.has(u) &&
+          !spare.has(u) &&
+          this.wantedIn(box, u).includes(folder.name)
+        );
+      }),
     );
     for (const name of seen.slice(0, remove)) {
-      read(path.join(box.local, 'cur'), name);
+      read(curDir, name);
       try {
-        unlinkSync(joinRaw(path.join(box.local, 'cur'), name));
+        unlinkSync(joinRaw(curDir, name));
       } catch {
         continue;
       }
       const u = uniqueOf(name);
-      box.expected.delete(u);
-      box.deleted.add(u);
+      const gone = box.removedFrom.get(u) ?? new Set<string>();
+      gone.add(folder.name);
+      box.removedFrom.set(u, gone);
+      if (this.wantedIn(box, u).length === 0) {
+        box.expected.delete(u);
+        box.deleted.add(u);
+      }
       this.fig.readerDeleted += 1;
     }
   }
 
   // --- the final check -------------------------------------------------------------------------------------
 
-  /**
-   * Checks the property now, after a final clean run. mustStay: per box, the server new/ names that must
-   * still be there (and may still be in the stage). Figures keep the worst value seen over all calls.
-   */
   /**
    * The run every scenario ends with: no bandwidth limit, and --wait so an orphaned rsync still holding the
    * lock finishes first; then the whole property is checked.
@@ -827,6 +986,12 @@ export class World {
     await this.verify('after the final run');
   }
 
+  /**
+   * Checks the property now, after a final clean run. mustStay: per box, the server new/ names that must
+   * still be there (and may still be in the stage). Figures keep the worst value seen over all calls.
+   * With routing, every folder of the box is looked at: each message must be exactly once in each folder
+   * its rules chose (unless the reader deleted it there), and in no other.
+   */
   async verify(
     what: string,
     mustStay: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
@@ -834,66 +999,100 @@ export class World {
     const f = this.fig;
     for (const box of this.boxes) {
       const stay = mustStay.get(box.name) ?? new Set<string>();
+      // slot (a message in one folder) → the files found for it there
       const copies = new Map<string, { where: string; sha: string }[]>();
       let junk = 0;
+      let misrouted = 0;
+      const misplacedNow = new Set<string>();
+      // Unique names found in a folder their rules did not choose: missing from theirs, but not lost.
+      const elsewhere = new Set<string>();
+      let cameBack = 0;
       const resurrected = new Set(box.resurrectedSeen);
-      for (const sub of ['new', 'cur']) {
-        const dir = path.join(box.local, sub);
-        for (const name of readdirSafe(dir)) {
-          const where = `${sub}/${nameKey(name)}`;
-          const u = uniqueOf(name);
-          if (name[0] === 0x2e) {
-            junk += 1;
-            this.problem(`${what}: ${box.name}: dot-file ${where}`);
-            continue;
+      for (const folder of this.folders(box)) {
+        for (const sub of ['new', 'cur'] as const) {
+          const dir = path.join(folder.dir, sub);
+          for (const name of readdirSafe(dir)) {
+            const where = whereOf(folder.name, sub, name);
+            const u = uniqueOf(name);
+            if (name[0] === 0x2e) {
+              junk += 1;
+              this.problem(`${what}: ${box.name}: dot-file ${where}`);
+              continue;
+            }
+            if (box.deleted.has(u) || box.removedFrom.get(u)?.has(folder.name) === true) {
+              resurrected.add(slot(folder.name, u));
+              cameBack += 1;
+              this.problem(`${what}: ${box.name}: ${where} came back after the reader deleted it`);
+              continue;
+            }
+            if (!box.expected.has(u)) {
+              junk += 1;
+              this.problem(`${what}: ${box.name}: unexpected ${where}`);
+              continue;
+            }
+            const wrong = this.misplaced(box, folder.name, sub, name);
+            if (wrong !== undefined) {
+              misrouted += 1;
+              misplacedNow.add(`${where} ${wrong}`);
+              this.problem(`${what}: ${box.name}: ${where} ${wrong}`);
+              // In a folder of its own it still counts as its copy there (a flag wrong); elsewhere not.
+              if (!this.placementOf(box, u).folders.includes(folder.name)) {
+                elsewhere.add(u);
+                continue;
+              }
+            }
+            let sha = '';
+            try {
+              sha = sha1(await readFile(joinRaw(dir, name)));
+            } catch (e) {
+              sha = `unreadable: ${(e as Error).message}`;
+            }
+            const key = slot(folder.name, u);
+            const list = copies.get(key) ?? [];
+            list.push({ where, sha });
+            copies.set(key, list);
           }
-          if (box.deleted.has(u)) {
-            resurrected.add(u);
-            this.problem(`${what}: ${box.name}: ${where} came back after the reader deleted it`);
-            continue;
-          }
-          if (!box.expected.has(u)) {
-            junk += 1;
-            this.problem(`${what}: ${box.name}: unexpected ${where}`);
-            continue;
-          }
-          let sha = '';
-          try {
-            sha = sha1(await readFile(joinRaw(dir, name)));
-          } catch (e) {
-            sha = `unreadable: ${(e as Error).message}`;
-          }
-          const list = copies.get(u) ?? [];
-          list.push({ where, sha });
-          copies.set(u, list);
         }
       }
+      misrouted += this.#strayFolders(box, what);
+      for (const m of box.misroutedSeen) {
+        if (misplacedNow.has(m)) continue;
+        misrouted += 1;
+        this.problem(`${what}: ${box.name}: ${m}, seen during a run`);
+      }
+      if (this.#routing !== undefined) this.#checkFolders(box, what);
       let lost = 0;
       let notMoved = 0;
       let duplicated = 0;
       let corrupted = box.corruptSeen.size;
       const onServer = new Set(readdirSafe(path.join(box.server, 'new')).map((n) => uniqueOf(n)));
       for (const [u, want] of box.expected) {
-        const list = copies.get(u) ?? [];
-        if (list.length === 0 && onServer.has(u)) {
-          // Not lost, but not moved either: it shows up as stranded on the server below.
-          notMoved += 1;
-          if (notMoved <= 5)
+        for (const folder of this.wantedIn(box, u)) {
+          const list = copies.get(slot(folder, u)) ?? [];
+          const label = folder === INBOX ? u : `${u} (in ${folder})`;
+          if (list.length === 0 && onServer.has(u)) {
+            // Not lost, but not moved either: it shows up as stranded on the server below.
+            notMoved += 1;
+            if (notMoved <= 5)
+              this.problem(
+                `${what}: ${box.name}: ${label} never reached the local Maildir (still on the server)`,
+              );
+          } else if (list.length === 0 && elsewhere.has(u)) {
+            // Counted as misrouted above.
+            this.problem(`${what}: ${box.name}: ${label} is not there (misrouted)`);
+          } else if (list.length === 0) {
+            lost += 1;
+            if (lost <= 10)
+              this.problem(`${what}: ${box.name}: lost ${label} (neither local nor on the server)`);
+          } else if (list.length > 1) {
+            duplicated += list.length - 1;
             this.problem(
-              `${what}: ${box.name}: ${u} never reached the local Maildir (still on the server)`,
+              `${what}: ${box.name}: ${label} ×${list.length}: ${list.map((c) => c.where).join(', ')}`,
             );
-        } else if (list.length === 0) {
-          lost += 1;
-          if (lost <= 10)
-            this.problem(`${what}: ${box.name}: lost ${u} (neither local nor on the server)`);
-        } else if (list.length > 1) {
-          duplicated += list.length - 1;
-          this.problem(
-            `${what}: ${box.name}: ${u} ×${list.length}: ${list.map((c) => c.where).join(', ')}`,
-          );
-        } else if (list[0]?.sha !== want) {
-          corrupted += 1;
-          this.problem(`${what}: ${box.name}: ${list[0]?.where} has the wrong content`);
+          } else if (list[0]?.sha !== want) {
+            corrupted += 1;
+            this.problem(`${what}: ${box.name}: ${list[0]?.where} has the wrong content`);
+          }
         }
       }
       for (const u of box.duplicateSeen)
@@ -930,12 +1129,19 @@ export class World {
         this.problem(
           `${what}: ${box.name}: removed from the server before they were local: ${[...box.violations].slice(0, 5).join(', ')}`,
         );
-      if (lost + notMoved + duplicated + corrupted + junk === 0) {
-        // The helper's own check, as a second opinion (its message duplicates the ones above otherwise).
-        try {
-          await assertExactlyOnce(box.expected, box.local);
-        } catch (e) {
-          this.problem(`${what}: ${(e as Error).message}`);
+      if (lost + notMoved + duplicated + corrupted + junk + misrouted + cameBack === 0) {
+        // The helper's own check, as a second opinion (its message duplicates the ones above otherwise),
+        // folder by folder: exactly the messages placed there, and nothing else.
+        for (const folder of this.folders(box)) {
+          const here = new Map<string, string>();
+          for (const [u, sha] of box.expected)
+            if (this.wantedIn(box, u).includes(folder.name)) here.set(u, sha);
+          if (folder.name !== INBOX && here.size === 0 && !existsSync(folder.dir)) continue;
+          try {
+            await assertExactlyOnce(here, folder.dir);
+          } catch (e) {
+            this.problem(`${what}: ${(e as Error).message}`);
+          }
         }
       }
       f.lost = Math.max(f.lost, lost);
@@ -944,6 +1150,7 @@ export class World {
       f.corrupted = Math.max(f.corrupted, corrupted);
       f.stranded = Math.max(f.stranded, stranded.length);
       f.junk = Math.max(f.junk, junk);
+      f.misrouted = Math.max(f.misrouted, misrouted);
       f.leftovers = Math.max(f.leftovers, leftovers);
       f.violations = Math.max(f.violations, box.violations.size);
     }
@@ -953,6 +1160,43 @@ export class World {
         `${what}: processes still alive after the final run: ${alive.map((p) => `${p.pid} ${p.argv.slice(0, 3).join(' ')}`).join('; ')}`,
       );
       f.orphans = Math.max(f.orphans, alive.length);
+    }
+  }
+
+  /**
+   * Messages in a directory of the local Maildir that no rules of this world named (a folder name
+   * mapped to the wrong directory, say): each one is misrouted.
+   */
+  #strayFolders(box: Box, what: string): number {
+    const known = new Set([
+      'cur',
+      'new',
+      'tmp',
+      ...this.folders(box).map((x) => path.basename(x.dir)),
+    ]);
+    let stray = 0;
+    for (const entry of readdirSafe(box.local)) {
+      if (known.has(entry.toString('latin1'))) continue;
+      const dir = joinRaw(box.local, entry).toString('latin1');
+      for (const sub of ['new', 'cur']) {
+        const names = readdirSafe(path.join(dir, sub)).filter((n) => n[0] !== 0x2e);
+        for (const name of names.slice(0, 5))
+          this.problem(
+            `${what}: ${box.name}: ${nameKey(entry)}/${sub}/${nameKey(name)} is in a folder no rule chose`,
+          );
+        stray += names.length;
+      }
+    }
+    return stray;
+  }
+
+  /** Every folder the rules made is a Maildir, and a Maildir++ subfolder says so (a maildirfolder file). */
+  #checkFolders(box: Box, what: string): void {
+    for (const folder of this.folders(box)) {
+      if (folder.name === INBOX || !existsSync(folder.dir)) continue;
+      for (const sub of ['cur', 'new', 'tmp', 'maildirfolder'])
+        if (!existsSync(path.join(folder.dir, sub)))
+          this.problem(`${what}: ${box.name}: the folder ${folder.name} has no ${sub}`);
     }
   }
 
@@ -1035,6 +1279,15 @@ export interface Common {
 export interface RandomKillOptions extends Common {
   sshd: Sshd;
   kind: KillKind;
+  /** Kills take these kinds in turn (default: `kind` every time). */
+  kinds?: readonly KillKind[];
+  /**
+   * Routing rules: the messages get headers the rules tell apart (routed-mail.ts), and the reader reads and
+   * deletes in every folder.
+   */
+  routing?: Routing;
+  /** Where kills are aimed, one drawn per run (default KILL_TARGETS: twice a random moment, twice the fetch, once the delivery, once the remove pass). */
+  targets?: readonly KillTarget[];
   /** Runs to kill (runs that end before the moment aimed at do not count; at most 3 × kills runs). */
   kills: number;
   messages: number;
@@ -1064,7 +1317,7 @@ const KIND_LABEL: Record<KillKind, string> = {
 };
 
 /** Where a kill is aimed: a random moment, or a moment inside one of the run's phases. */
-type KillTarget = 'time' | 'fetch' | 'deliver' | 'remove';
+export type KillTarget = 'time' | 'fetch' | 'deliver' | 'remove';
 const KILL_TARGETS: readonly KillTarget[] = ['time', 'time', 'fetch', 'fetch', 'deliver', 'remove'];
 
 /** Waits for the moment a kill is aimed at; false if the run ended first. */
@@ -1122,12 +1375,15 @@ export async function randomKills(o: RandomKillOptions): Promise<Figures> {
     seed: o.seed,
     rsync: o.rsync,
     sshd: o.sshd,
+    routing: o.routing,
     ...(o.log ? { log: o.log } : {}),
   });
   const box = world.box;
   world.configure({ rsyncArgs: [`--bwlimit=${o.bwlimit ?? 2000}`] });
-  const small = makeMessages(rng, `k${o.kind}${o.seed}`, o.messages - o.big);
-  const big = makeMessages(rng, `k${o.kind}${o.seed}b`, o.big, o.big, o.bigMin, o.bigMax);
+  const dressed = (m: Message[]) => (o.routing === undefined ? m : dressAll(m));
+  const small = dressed(makeMessages(rng, `k${o.kind}${o.seed}`, o.messages - o.big));
+  const big = dressed(makeMessages(rng, `k${o.kind}${o.seed}b`, o.big, o.big, o.bigMin, o.bigMax));
+  const kinds = o.kinds ?? [o.kind];
   const smallFirst = Math.ceil(small.length * 0.6);
   const bigFirst = Math.ceil(big.length / 3);
   const perRun = Math.ceil((small.length - smallFirst) / Math.max(1, o.kills));
@@ -1150,7 +1406,8 @@ export async function randomKills(o: RandomKillOptions): Promise<Figures> {
     for (let i = 0, killed = 0; killed < o.kills && i < 6 * o.kills; i++) {
       await feed(perRun, rng.chance(0.5) ? 1 : 0);
       const run = world.syncmail(['--quiet', '--wait', '60']);
-      const target = KILL_TARGETS[rng.int(0, KILL_TARGETS.length - 1)] as KillTarget;
+      const targets = o.targets ?? KILL_TARGETS;
+      const target = targets[rng.int(0, targets.length - 1)] as KillTarget;
       // The first run is not killed: a kill of everything usually lands in the fetch (the longest step),
       // so without it the reader could find nothing to read or delete in any run.
       if (i === 0 || !(await aim(world, run, rng, target, o, typicalMs))) {
@@ -1159,8 +1416,8 @@ export async function randomKills(o: RandomKillOptions): Promise<Figures> {
         typicalMs = Math.round(result.ms * 1.2);
         world.expectExit(result, [0], `run ${i + 1} (not killed)`);
       } else {
+        const phase = await world.kill(run, kinds[killed % kinds.length] as KillKind);
         killed += 1;
-        const phase = await world.kill(run, o.kind);
         bump(world.fig.exitCodes, 'killed');
         world.log(
           `  ${world.fig.name}: run ${i + 1} aimed at ${target}, killed after ${Date.now() - run.started} ms (${phase})`,
@@ -1510,6 +1767,10 @@ export interface FullDiskOptions extends Common {
   free: 'grow' | 'delete';
   big: number;
   small: number;
+  /** Routing rules: the messages get headers the rules tell apart, and land in several folders of the disk. */
+  routing?: Routing;
+  /** The scenario's name in the figures (default "5 full disk (FREE)"). */
+  name?: string;
 }
 
 /** Mounts a tmpfs of `size` at dir, or says why it cannot. */
@@ -1529,11 +1790,12 @@ export async function fullDisk(o: FullDiskOptions): Promise<Figures> {
   const probe = await makeTempDir('faults-disk');
   const mnt = path.join(probe, 'disk');
   const world = await World.create({
-    name: `5 full disk (${o.free})`,
+    name: o.name ?? `5 full disk (${o.free})`,
     seed: o.seed,
     rsync: o.rsync,
     sshd: o.sshd,
     localRoot: mnt,
+    routing: o.routing,
     ...(o.log ? { log: o.log } : {}),
   });
   const why = await mountTmpfs(mnt, '3m');
@@ -1546,10 +1808,8 @@ export async function fullDisk(o: FullDiskOptions): Promise<Figures> {
   try {
     world.configure({});
     // ~4.5 MB on the server, 3 MB of disk.
-    await world.addMail(
-      box,
-      makeMessages(rng, `d${o.seed}`, o.big + o.small, o.big, 330_000, 420_000, 20_000),
-    );
+    const mail = makeMessages(rng, `d${o.seed}`, o.big + o.small, o.big, 330_000, 420_000, 20_000);
+    await world.addMail(box, o.routing === undefined ? mail : dressAll(mail));
     world.startMonitor(10);
     const first = await world.run(['--quiet'], [74], 'run on the full disk');
     if (!/disk is full|No space left/i.test(first.err))
@@ -1557,7 +1817,8 @@ export async function fullDisk(o: FullDiskOptions): Promise<Figures> {
         `the full-disk run did not mention the full disk: ${JSON.stringify(first.err)}`,
       );
     world.checkOnce();
-    const local = readdirSafe(path.join(box.local, 'new')).length;
+    // In any folder (without routing, new/ of the one Maildir: the reader has not run yet).
+    const local = world.localUniques(box).size;
     const server = readdirSafe(path.join(box.server, 'new')).length;
     world.count('local after the full-disk run', local);
     world.count('server after the full-disk run', server);
@@ -1565,7 +1826,7 @@ export async function fullDisk(o: FullDiskOptions): Promise<Figures> {
     // local mail can later free the disk); everything else must still be on the server.
     if (server + local < box.expected.size)
       world.problem(
-        `after the full-disk run the server holds ${server} and the local new/ ${local} of ${box.expected.size}: a message is in neither place`,
+        `after the full-disk run the server holds ${server} and the local folders ${local} of ${box.expected.size}: a message is in neither place`,
       );
     if (local === 0 && server !== box.expected.size)
       world.problem(
@@ -2034,7 +2295,72 @@ export interface StepKillOptions extends Common {
    * one that dies of SIGKILL).
    */
   syscalls?: readonly string[];
+  /**
+   * Routing rules: the messages get the headers of the kinds the rules tell apart in turn (STEP_KINDS: the
+   * one already local, in INBOX and read, is plain; then a list, a copy unread, a copy seen, the trash,
+   * ...), and the reader moves everything and deletes one message per folder in between (so the copies
+   * of a message are read and deleted apart).
+   */
+  routing?: Routing;
+  /** The scenario's name in the figures (default "8 kill at every step"). */
+  name?: string;
 }
+
+/** Adds the figures of one world of a scenario that makes a world per kill point to the scenario's. */
+function absorb(fig: Figures, f: Figures, label: string): void {
+  fig.runs += f.runs;
+  fig.messages += f.messages;
+  fig.bytes += f.bytes;
+  fig.readerMoved += f.readerMoved;
+  fig.readerDeleted += f.readerDeleted;
+  for (const key of [
+    'lost',
+    'duplicated',
+    'resurrected',
+    'corrupted',
+    'stranded',
+    'junk',
+    'misrouted',
+    'leftovers',
+    'violations',
+    'orphans',
+  ] as const)
+    fig[key] += f[key];
+  for (const [c, n] of Object.entries(f.counts)) bump(fig.counts, c, n);
+  for (const [c, n] of Object.entries(f.exitCodes)) bump(fig.exitCodes, c, n);
+  fig.monitorChecks += f.monitorChecks;
+  fig.problems.push(...f.problems.map((p) => `${label}: ${p}`));
+}
+
+/**
+ * strace around syncmail that SIGKILLs it at its `nth` call of `syscall`. Without -f it traces node's
+ * main thread alone, where syncmail makes its link/rename/unlink calls (all *Sync), and none of its
+ * children: with -f the call counted could be rsync's own (3.2.7 calls rename() and unlink(), 3.5
+ * renameat() and unlinkat()), and the SIGKILL hit rsync.
+ */
+function straceKill(syscall: string, nth: number): string[] {
+  return [
+    'strace',
+    '-qq',
+    '-o',
+    '/dev/null',
+    '-e',
+    `trace=${syscall}`,
+    '-e',
+    `inject=${syscall}:signal=SIGKILL:when=${nth}`,
+  ];
+}
+
+/** The kinds of mail of the routed step kills, in turn: the first few make the most of few messages. */
+const STEP_KINDS: readonly MailKind[] = [
+  'plain',
+  'list',
+  'shop',
+  'invoice',
+  'alert',
+  'shop-invoice',
+  'report',
+];
 
 export async function haveStrace(): Promise<boolean> {
   const r = await execa('strace', ['-V'], { reject: false });
@@ -2043,11 +2369,15 @@ export async function haveStrace(): Promise<boolean> {
 
 export async function stepKills(o: StepKillOptions): Promise<Figures> {
   const rng = new Rng(o.seed);
-  const fig = newFigures(`8 kill at every step${rsyncSuffix(o.rsync, false)}`, o.seed);
+  const fig = newFigures(
+    `${o.name ?? '8 kill at every step'}${rsyncSuffix(o.rsync, false)}`,
+    o.seed,
+  );
   const began = Date.now();
   const log = o.log ?? (() => undefined);
   log(`${fig.name}: seed ${o.seed}`);
-  const pool = makeMessages(rng, `t${o.seed}`, o.messages);
+  const made = makeMessages(rng, `t${o.seed}`, o.messages);
+  const pool = o.routing === undefined ? made : dressAll(made, STEP_KINDS);
   const [first] = pool as [Message];
   for (const syscall of o.syscalls ?? ['rename', 'write', 'fsync', 'unlink', 'syncfs']) {
     for (let k = 1; k <= 60; k++) {
@@ -2055,6 +2385,7 @@ export async function stepKills(o: StepKillOptions): Promise<Figures> {
         name: `8 ${syscall}#${k}`,
         seed: o.seed,
         rsync: o.rsync,
+        routing: o.routing,
         log: () => undefined,
       });
       let reached = false;
@@ -2062,9 +2393,12 @@ export async function stepKills(o: StepKillOptions): Promise<Figures> {
       try {
         world.configure({});
         await world.addMail(world.box, pool);
-        // One message is already local (read): the run finds it "exists".
+        // One message is already local (read): the run finds it "exists". In INBOX, whatever its rules
+        // say: the same bytes in any folder are the message already here, and it stays where it is.
         await makeMaildir(world.box.local);
         await writeFile(path.join(world.box.local, 'cur', `${first.name}:2,S`), first.content);
+        world.box.placement.set(uniqueOf(first.name), INBOX_ONLY);
+        world.box.inCur.add(uniqueOf(first.name));
         world.startMonitor(5);
         let run: Running;
         const syncCalls = path.join(world.dir, 'sync-calls');
@@ -2085,20 +2419,7 @@ export async function stepKills(o: StepKillOptions): Promise<Figures> {
             env: { PATH: `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}` },
           });
         } else {
-          // strace without -f traces node's main thread alone, where syncmail makes its link/rename/unlink
-          // calls (all *Sync), and none of its children: with -f the k-th call counted could be rsync's own
-          // (3.2.7 calls rename() and unlink(), 3.5 renameat() and unlinkat()), and the SIGKILL hit rsync.
-          const wrap = [
-            'strace',
-            '-qq',
-            '-o',
-            '/dev/null',
-            '-e',
-            `trace=${syscall}`,
-            '-e',
-            `inject=${syscall}:signal=SIGKILL:when=${k}`,
-          ];
-          run = world.syncmail(['--quiet'], { wrap });
+          run = world.syncmail(['--quiet'], { wrap: straceKill(syscall, k) });
         }
         const killed = await run.done;
         reached = killed.signal === 'SIGKILL';
@@ -2117,8 +2438,15 @@ export async function stepKills(o: StepKillOptions): Promise<Figures> {
         if (reached || syscall === 'syncfs') {
           bump(fig.kills, 'step');
           bump(fig.phases, syscall);
-          // The reader reads and deletes every message syncmail delivered: none may come back.
-          world.reader(world.box, rng, 100, 100, new Set([uniqueOf(first.name)]));
+          // The reader reads and deletes every message syncmail delivered: none may come back. With
+          // routing it reads everything and deletes one message per folder.
+          world.reader(
+            world.box,
+            rng,
+            100,
+            o.routing === undefined ? 100 : 1,
+            new Set([uniqueOf(first.name)]),
+          );
         }
         await world.run(['--quiet'], [0], `clean run after a kill before ${syscall}#${k}`);
         world.checkOnce();
@@ -2128,29 +2456,139 @@ export async function stepKills(o: StepKillOptions): Promise<Figures> {
         world.problem(`scenario crashed: ${(e as Error).stack ?? String(e)}`);
         crashed = true;
       }
-      const f = await world.finish();
-      fig.runs += f.runs;
-      fig.messages += f.messages;
-      fig.bytes += f.bytes;
-      fig.readerMoved += f.readerMoved;
-      fig.readerDeleted += f.readerDeleted;
-      for (const key of [
-        'lost',
-        'duplicated',
-        'resurrected',
-        'corrupted',
-        'stranded',
-        'junk',
-        'leftovers',
-        'violations',
-        'orphans',
-      ] as const)
-        fig[key] += f[key];
-      for (const [c, n] of Object.entries(f.exitCodes)) bump(fig.exitCodes, c, n);
-      fig.monitorChecks += f.monitorChecks;
-      fig.problems.push(...f.problems.map((p) => `${syscall}#${k}: ${p}`));
+      absorb(fig, await world.finish(), `${syscall}#${k}`);
       if (!reached || crashed || syscall === 'syncfs') break;
     }
+  }
+  fig.ms = Date.now() - began;
+  return fig;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Scenario 9c: the routing rules change between an interrupted run and the next
+
+/** Where the interrupted run is cut: a SIGKILL before syncmail's nth rename or link (strace), or during the fetch. */
+export type Cut =
+  | { readonly at: 'rename' | 'link'; readonly nth: number }
+  | { readonly at: 'fetch' };
+
+export interface RuleChangeOptions extends Common {
+  cuts: readonly Cut[];
+}
+
+/** A Maildir++ folder as a reader (or an earlier run) left it. */
+async function makeFolder(dir: string): Promise<void> {
+  await makeMaildir(dir);
+  await writeFile(path.join(dir, 'maildirfolder'), '');
+}
+
+/**
+ * One world per cut: mail of every kind arrives under rules A (RULES_A: its folders already there), a run
+ * is cut, the config changes to rules B (RULES_B: every kind but plain goes elsewhere), more mail
+ * arrives, the reader reads in every folder, and a clean run must leave each message exactly where the
+ * rules it was journaled under sent it: rules A for every message the cut run journaled (an intent,
+ * delivered or not), and its journaled destination must be what rules A say; rules B for the rest
+ * (fetched, or staged, but never journaled). Never in two folders.
+ */
+export async function ruleChange(o: RuleChangeOptions): Promise<Figures> {
+  const rng = new Rng(o.seed);
+  const fig = newFigures(`9c rules changed after a cut${rsyncSuffix(o.rsync, false)}`, o.seed);
+  const began = Date.now();
+  (o.log ?? (() => undefined))(`${fig.name}: seed ${o.seed}`);
+  for (const cut of o.cuts) {
+    const label = cut.at === 'fetch' ? 'fetch' : `${cut.at}#${cut.nth}`;
+    const world = await World.create({
+      name: `9 ${label}`,
+      seed: o.seed,
+      rsync: o.rsync,
+      routing: RULES_A,
+      log: () => undefined,
+    });
+    const box = world.box;
+    const body = async () => {
+      // Slow enough that the fetch cut lands while the big message is still coming.
+      world.configure(cut.at === 'fetch' ? { rsyncArgs: ['--bwlimit=400'] } : {});
+      const mail = dressAll(makeMessages(rng, `x${o.seed}${cut.at}`, MAIL_KINDS.length * 2));
+      if (cut.at === 'fetch') {
+        // Last in rsync's (sorted) order: the others are staged before it, and it is not.
+        const [big] = makeMessages(rng, `x${o.seed}big`, 1, 1, 500_000, 600_000) as [Message];
+        mail.push(dress({ ...big, name: `2${big.name.slice(1)}` }, 'shop'));
+      }
+      await world.addMail(box, mail);
+      for (const folder of RULES_A.folders) await makeFolder(folderPath(box.local, folder));
+      world.startMonitor(5);
+      const run =
+        cut.at === 'fetch'
+          ? world.syncmail(['--quiet'])
+          : world.syncmail(['--quiet'], { wrap: straceKill(cut.at, cut.nth) });
+      let reached: boolean;
+      if (cut.at === 'fetch') {
+        const stage = path.join(box.work, 'stage', 'new');
+        reached =
+          (await waitFor(
+            () => run.exited || readdirSafe(stage).some((n) => n[0] !== 0x2e),
+            30_000,
+            2,
+          )) && !run.exited;
+        if (reached) await world.kill(run, 'all');
+        await run.done;
+      } else {
+        const result = await run.done;
+        reached = result.signal === 'SIGKILL';
+        if (!reached) world.expectExit(result, [0], `${label} never reached`);
+      }
+      world.checkOnce();
+      if (!reached) {
+        world.count(`missed (${label})`);
+        return;
+      }
+      bump(world.fig.exitCodes, 'killed');
+      bump(fig.kills, 'cut');
+      bump(fig.phases, cut.at);
+      // What the cut run journaled stays with rules A; its destination must be rules A's.
+      const journaled = new Set<string>();
+      for (const [key, p] of foldJournal(readTextSafe(box.journal))) {
+        const u = uniqueOf(Buffer.from(key, 'latin1'));
+        journaled.add(u);
+        world.count(p.visible ? 'delivered before the cut' : 'journaled, not yet delivered');
+        const want = world.placementOf(box, u);
+        if (p.visible) continue;
+        const got = p.dest?.targets ?? [{ folder: INBOX, maildir: box.local, info: '' }];
+        const ok =
+          got.length === want.folders.length &&
+          got.every(
+            (t, i) =>
+              t.folder === want.folders[i] &&
+              t.maildir === folderPath(box.local, want.folders[i] as string) &&
+              t.info === (want.seen ? ':2,S' : ''),
+          );
+        if (!ok)
+          world.problem(
+            `the intent for ${u} was journaled for ${JSON.stringify(got)}; rules A send it to ${want.folders.join(' + ')}${want.seen ? ' (seen)' : ''}`,
+          );
+      }
+      // Visible somewhere without a journal record would be a delivery the journal does not know of.
+      for (const u of world.localUniques(box))
+        if (!journaled.has(u))
+          world.problem(`${u} is local, but the cut run's journal has no record of it`);
+      world.route(RULES_B);
+      world.configure({});
+      for (const m of mail) {
+        const u = uniqueOf(m.name);
+        if (journaled.has(u)) continue;
+        box.placement.set(u, RULES_B.route(m.content));
+        world.count('routed by the new rules');
+      }
+      await world.addMail(
+        box,
+        dressAll(makeMessages(rng, `x${o.seed}${cut.at}late`, 3), ['list', 'shop', 'invoice']),
+      );
+      world.reader(box, rng, 100, 1);
+      await world.run(['--quiet'], [0], `the run with the changed rules after a cut at ${label}`);
+      world.checkOnce();
+      await world.verify(`rules changed after a cut at ${label}`);
+    };
+    absorb(fig, await finishing(world, body), label);
   }
   fig.ms = Date.now() - began;
   return fig;
