@@ -8,6 +8,9 @@ import type { MessageView } from './types.js';
 /** At most this much is read: a header block that has not ended by then is not routed (see route.ts). */
 export const HEADER_LIMIT = 1024 * 1024;
 const CHUNK = 64 * 1024;
+const FIRST_READ = 8 * 1024;
+/** Reads land here and are copied out: no fresh 64 KiB buffer for each of 10,000 messages. */
+const scratch = Buffer.allocUnsafe(CHUNK);
 
 export interface HeaderBlock {
   readonly bytes: Buffer;
@@ -31,21 +34,17 @@ function headerEnd(bytes: Buffer, from: number): number {
 export function readHeaderBlock(fs: MaildirFs, path: FsPath, limit = HEADER_LIMIT): HeaderBlock {
   const fd = fs.open(path);
   try {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    for (;;) {
-      const chunk = Buffer.alloc(Math.min(CHUNK, limit + 1 - length));
-      const n = fs.read(fd, chunk);
-      if (n === 0) return { bytes: Buffer.concat(chunks, length), complete: true };
-      chunks.push(chunk.subarray(0, n));
+    let bytes = Buffer.alloc(0);
+    // A small first read: most header blocks fit, and the body is not read for nothing.
+    for (let want = FIRST_READ; ; want = CHUNK) {
+      const n = fs.read(fd, scratch.subarray(0, Math.min(want, limit + 1 - bytes.length)));
+      if (n === 0) return { bytes, complete: true };
       // Look again from a little before the new bytes: the empty line may straddle two reads.
-      const from = Math.max(0, length - 2);
-      length += n;
-      const bytes = Buffer.concat(chunks, length);
+      const from = Math.max(0, bytes.length - 2);
+      bytes = Buffer.concat([bytes, scratch.subarray(0, n)]);
       const end = headerEnd(bytes, from);
       if (end !== -1) return { bytes: bytes.subarray(0, end), complete: true };
-      if (length > limit) return { bytes: bytes.subarray(0, limit), complete: false };
-      chunks.splice(0, chunks.length, bytes);
+      if (bytes.length > limit) return { bytes: bytes.subarray(0, limit), complete: false };
     }
   } finally {
     fs.close(fd);
