@@ -1154,7 +1154,13 @@ export class World {
       f.leftovers = Math.max(f.leftovers, leftovers);
       f.violations = Math.max(f.violations, box.violations.size);
     }
-    const alive = this.procs();
+    // A server-side process of a connection cut just before (a resumed black hole) may still be on its
+    // way out, its environment already gone, so it is not told from ours: give it a moment.
+    let alive = this.procs();
+    for (let i = 0; i < 30 && alive.length > 0; i++) {
+      await sleep(100);
+      alive = this.procs();
+    }
     if (alive.length > 0) {
       this.problem(
         `${what}: processes still alive after the final run: ${alive.map((p) => `${p.pid} ${p.argv.slice(0, 3).join(' ')}`).join('; ')}`,
