@@ -194,6 +194,11 @@ function sizeCondition(c: Checker, value: unknown, path: Path): Condition | unde
   };
   const over = bound('over');
   const under = bound('under');
+  if (over !== undefined && under !== undefined && over + 1 >= under)
+    return c.problem(
+      path,
+      `no size is over ${over} and under ${under} bytes; check over and under`,
+    );
   return {
     kind: 'size',
     ...(over === undefined ? {} : { over }),

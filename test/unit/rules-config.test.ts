@@ -545,4 +545,22 @@ test('validateConfig: trashFolder and a top-level folders apply to every mailbox
   assert.is(b!.folders, '/bf', "a mailbox's folders wins over the top-level one");
 });
 
+test('a size range no message can be in is refused', () => {
+  const { problems } = parseRules(
+    [{ name: 'never', match: { size: { over: '20M', under: '1M' } }, folder: 'x' }],
+    [],
+  );
+  assert.equal(problems, [
+    {
+      path: [0, 'match', 'size'],
+      message: 'no size is over 20971520 and under 1048576 bytes; check over and under',
+    },
+  ]);
+  const ok = parseRules(
+    [{ name: 'mid', match: { size: { over: '1K', under: '1M' } }, folder: 'x' }],
+    [],
+  );
+  assert.equal(ok.problems, []);
+});
+
 test.run();
