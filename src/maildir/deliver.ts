@@ -185,18 +185,18 @@ export function decide(
   return move(d, staged, freshName(d, staged.name, dest), plan.changedOnServer, dest, copied);
 }
 
-/** Whether a destination is just the mailbox's own new/: its intent needs no DEST. */
-function plain(d: Delivering, dest: Destination): boolean {
+/** The DEST an intent is journaled with: none for just the mailbox's own new/. */
+function journaledDest(d: Delivering, dest: Destination): Destination | undefined {
   const t = primary(dest);
-  return dest.targets.length === 1 && t.info === '' && t.maildir === d.paths.local;
+  const plain = dest.targets.length === 1 && t.info === '' && t.maildir === d.paths.local;
+  return plain ? undefined : dest;
 }
 
 /** Step 2: the journal records for a batch of decisions, durable before anything moves. */
 export function journalBatch(d: Delivering, decisions: readonly Decision[]): void {
   for (const x of decisions) {
     const { name, size, mtime } = x.staged;
-    if (x.kind === 'move')
-      d.journal.intend(name, size, mtime, x.as, plain(d, x.dest) ? undefined : x.dest);
+    if (x.kind === 'move') d.journal.intend(name, size, mtime, x.as, journaledDest(d, x.dest));
     else if (x.kind === 'exists') d.journal.exists(name, size, mtime);
   }
   d.journal.sync();
@@ -251,7 +251,10 @@ function linkCopy(d: Delivering, staged: Staged, t: Target, as: Buffer): boolean
     const temp = joinName(d.paths.temp, Buffer.from('copy'));
     d.fs.remove(temp);
     d.fs.copyFile(staged.path, temp);
-    if (!publish(d, temp, to)) d.fs.remove(temp);
+    if (!publish(d, temp, to)) {
+      d.fs.remove(temp);
+      return sameContent(d.fs, staged.path, to);
+    }
   }
   return true;
 }
@@ -299,13 +302,7 @@ export function apply(d: Delivering, x: Decision): Delivery | undefined {
         // The name just found taken is in its folder now, so the search goes past it.
         as = freshName(d, staged.name, dest);
         reserve(d, as, dest);
-        d.journal.intend(
-          staged.name,
-          staged.size,
-          staged.mtime,
-          as,
-          plain(d, dest) ? undefined : dest,
-        );
+        d.journal.intend(staged.name, staged.size, staged.mtime, as, journaledDest(d, dest));
         d.journal.sync();
       }
       d.journal.delivered(staged.name);
