@@ -70,7 +70,7 @@ export class MailboxRun {
   index: LocalIndex;
   /** The server folder's lock and the local Maildir's, in that order; every rsync inherits both. */
   readonly locks: Held[] = [];
-  /** The pending removals of this local Maildir and server folder; opened by the settle step. */
+  /** The pending removals of this local Maildir and server folder; opened by the lock step. */
   journal: Journal | undefined;
   /** The server's new/ as the dry run's listing saw it. */
   readonly listing: Entry[] = [];
@@ -96,9 +96,9 @@ export class MailboxRun {
     return this.ctx.fs;
   }
 
-  /** The journal, for the steps after settle (which opens it). */
+  /** The journal, for the steps after lock (which opens it under the server folder's lock). */
   get openJournal(): Journal {
-    if (this.journal === undefined) throw new Error('the journal is opened by the settle step');
+    if (this.journal === undefined) throw new Error('the journal is opened by the lock step');
     return this.journal;
   }
 

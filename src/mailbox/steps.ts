@@ -154,13 +154,16 @@ function prepareFolders(m: MailboxRun, dirs: readonly string[]): void {
   const stageDev = m.fs.stat(m.paths.stageNew).dev;
   const plusPlus = m.ctx.config.folderStyle === 'maildir++';
   const problems = dirs.flatMap((dir) => prepareFolder(m.fs, dir, stageDev, plusPlus) ?? []);
-  if (problems.length > 0) {
-    throw new ConfigError(
-      m.ctx.config.file,
-      problems.map((p) => `${m.mailbox.name}: folders: ${p}`),
-      `set folders (or the mailbox's folders) to a directory on the same filesystem as ${m.mailbox.local}; nothing was moved`,
-    );
-  }
+  if (problems.length > 0) throw folderError(m, problems, '; nothing was moved');
+}
+
+/** Folders on another filesystem, as the configuration problem they are. */
+function folderError(m: MailboxRun, problems: readonly string[], done = ''): ConfigError {
+  return new ConfigError(
+    m.ctx.config.file,
+    problems.map((p) => `${m.mailbox.name}: folders: ${p}`),
+    `set folders (or the mailbox's folders) to a directory on the same filesystem as ${m.mailbox.local}${done}`,
+  );
 }
 
 const prepare: Step = {
@@ -184,13 +187,7 @@ const prepare: Step = {
     // Creates nothing: only says now what the real run would refuse.
     const problems = folderFilesystemProblems(m.fs, m.paths.local, m.maildirs.slice(1));
     if (problems.length > 0) {
-      m.fail(
-        new ConfigError(
-          m.ctx.config.file,
-          problems.map((p) => `${m.mailbox.name}: folders: ${p}`),
-          `set folders (or the mailbox's folders) to a directory on the same filesystem as ${m.mailbox.local}`,
-        ),
-      );
+      m.fail(folderError(m, problems));
       return false;
     }
     return true;
