@@ -1,6 +1,7 @@
 // What a subcommand is to the dispatcher (main.ts): a name, a line for the overview, its own help, and
 // a run that parses its own options and returns the exit code.
 import type { CommandName } from '../command-names.js';
+import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 
 export interface Command {
@@ -13,3 +14,9 @@ export interface Command {
 }
 
 export const USAGE_HINT = 'run `syncmail --help` for usage';
+
+/** A node:util parseArgs failure as a usage error, without node's advice about "--". */
+export function badCommandLine(error: unknown): UsageError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new UsageError(message.replace(/\. To specify a positional argument.*$/s, ''), USAGE_HINT);
+}

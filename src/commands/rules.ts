@@ -4,7 +4,6 @@
 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/load.js';
 import type { Config, Mailbox } from '../config/types.js';
 import { EXIT, UsageError, worstExit } from '../errors.js';
 import type { Io } from '../io.js';
@@ -14,8 +13,8 @@ import { destinationOf } from '../rules/folders.js';
 import { routeFile } from '../rules/route-file.js';
 import type { Route } from '../rules/types.js';
 import { displayName } from '../text/display-name.js';
-import type { Command } from './command.js';
-import { USAGE_HINT } from './command.js';
+import { badCommandLine, type Command } from './command.js';
+import { commandConfig } from './command-config.js';
 
 export const RULES_HELP = `Usage: syncmail rules test [options] FILE|MAILDIR...
 
@@ -45,7 +44,7 @@ function parse(argv: readonly string[]) {
   try {
     return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: OPTIONS });
   } catch (error) {
-    throw new UsageError((error as Error).message.replace(/\. To specify.*$/s, ''), USAGE_HINT);
+    throw badCommandLine(error);
   }
 }
 
@@ -107,12 +106,7 @@ async function test(argv: readonly string[], io: Io): Promise<number> {
   }
   if (parsed.positionals.length === 0)
     throw new UsageError('give at least one FILE or MAILDIR', RULES_HINT);
-  const config = await loadConfig({
-    ...(v.config === undefined ? {} : { configPath: v.config }),
-    cwd: io.cwd,
-    env: io.env,
-    homedir: io.homedir,
-  });
+  const config = await commandConfig(io, v.config);
   const mailbox = pickMailbox(config, v.mailbox);
   const files = parsed.positionals.flatMap((arg) => messageFiles(io.fs, path.resolve(io.cwd, arg)));
   if (!v.json)

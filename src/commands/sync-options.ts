@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { COMMAND_NAMES } from '../command-names.js';
 import { UsageError } from '../errors.js';
-import { USAGE_HINT } from './command.js';
+import { badCommandLine, USAGE_HINT } from './command.js';
 
 export interface Options {
   readonly config: string | undefined;
@@ -46,11 +46,7 @@ export function parseSyncOptions(argv: readonly string[]): Options {
       options: OPTIONS,
     });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(
-      message.replace(/\. To specify a positional argument.*$/s, ''),
-      USAGE_HINT,
-    );
+    throw badCommandLine(error);
   }
   const v = parsed.values;
   if (v.quiet && v.verbose)

@@ -1,5 +1,4 @@
 // `syncmail [sync]`: load the config, pick the mailboxes, and sync them (or dry-run, or --print).
-import { loadConfig } from '../config/load.js';
 import type { Config, Mailbox } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import type { Output } from '../events.js';
@@ -14,6 +13,7 @@ import { holdSignals } from '../signals.js';
 import { newRunId, runSync } from '../sync-run.js';
 import { VERSION } from '../version.js';
 import type { Command } from './command.js';
+import { commandConfig } from './command-config.js';
 import { type Options, parseSyncOptions, SYNC_HELP } from './sync-options.js';
 
 function selectMailboxes(config: Config, names: readonly string[]): Mailbox[] {
@@ -62,12 +62,7 @@ export const syncCommand: Command = {
       io.out(`syncmail ${VERSION}\n`);
       return 0;
     }
-    const config = await loadConfig({
-      ...(options.config === undefined ? {} : { configPath: options.config }),
-      cwd: io.cwd,
-      env: io.env,
-      homedir: io.homedir,
-    });
+    const config = await commandConfig(io, options.config);
     const mailboxes = selectMailboxes(config, options.mailboxes);
     if (options.print) {
       io.out(printMailboxes(config, mailboxes));
