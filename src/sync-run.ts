@@ -1,12 +1,14 @@
-// One sync run over the selected mailboxes: events in, outputs out. Every event goes to every output
+// One sync run over the selected mailboxes, up to `jobs` at once (lanes.ts): events in, outputs out. Every event goes to every output
 // (the transfer log, the terminal, --json) and to the tally of its mailbox, from which the mailbox's
 // summary and exit code come; the run's code is the worst of them, or 128+N after a signal.
 import { randomBytes } from 'node:crypto';
 import type { Config, Mailbox } from './config/types.js';
 import { EXIT, worstExit } from './errors.js';
 import type { Output, SyncEvent } from './events.js';
+import { lanes } from './mailbox/lanes.js';
 import type { RunContext } from './mailbox/mailbox-run.js';
 import { type Mode, syncMailbox } from './mailbox/sequence.js';
+import { mailboxMaildirs } from './rules/folders.js';
 import { type SignalGuard, signalNumber } from './signals.js';
 import { count, mailboxCode, newTally, type Tally } from './tally.js';
 import { VERSION } from './version.js';
@@ -69,9 +71,7 @@ export async function runSync(run: SyncRun): Promise<number> {
   const names = run.mailboxes.map((m) => m.name);
   emit({ event: 'run-start', version: VERSION, dryRun: run.mode === 'dry-run', mailboxes: names });
   const done: string[] = [];
-  for (const mailbox of run.mailboxes) {
-    // After a signal the mailbox that was running finishes; the rest wait for the next run.
-    if (guard.pending !== undefined) break;
+  const one = async (mailbox: Mailbox): Promise<void> => {
     const started = Date.now();
     emit({
       event: 'mailbox-start',
@@ -92,7 +92,21 @@ export async function runSync(run: SyncRun): Promise<number> {
       ms: Date.now() - started,
     });
     done.push(mailbox.name);
-  }
+  };
+  const style = run.config.folderStyle;
+  const claims = (m: Mailbox) => [...mailboxMaildirs(m, style), `server ${m.remoteText}`];
+  const queue = lanes(run.mailboxes, claims);
+  // Each worker takes the next lane and syncs its mailboxes in order. After a signal the mailboxes that
+  // are running finish; the rest wait for the next run.
+  const worker = async (): Promise<void> => {
+    for (let lane = queue.shift(); lane !== undefined; lane = queue.shift()) {
+      for (const mailbox of lane) {
+        if (guard.pending !== undefined) return;
+        await one(mailbox);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(run.config.jobs, queue.length) }, worker));
   const signal = guard.pending;
   let code = worstExit(done.map((name) => mailboxCode(tallies.get(name) ?? newTally())));
   if (signal !== undefined) {

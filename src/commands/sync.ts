@@ -8,6 +8,7 @@ import { JsonLines } from '../outputs/json-lines.js';
 import { colorLevel, Terminal } from '../outputs/terminal.js';
 import { TransferLog } from '../outputs/transfer-log.js';
 import { rsyncEnv } from '../rsync/argv.js';
+import { SharedConnections, socketDir } from '../rsync/shared-connection.js';
 import { checkRsyncVersion } from '../rsync/version.js';
 import { holdSignals } from '../signals.js';
 import { newRunId, runSync } from '../sync-run.js';
@@ -72,6 +73,12 @@ export const syncCommand: Command = {
     const runId = newRunId(new Date());
     const outputs = outputsFor(options, config, runId, io);
     const guard = holdSignals((message) => io.err(`syncmail: ${message}\n`));
+    const connections = new SharedConnections({
+      dir: config.shareConnection ? socketDir(io.env) : undefined,
+      env: io.env,
+      connectTimeout: config.connectTimeout,
+      pid: process.pid,
+    });
     try {
       return await runSync({
         config,
@@ -79,12 +86,13 @@ export const syncCommand: Command = {
         mode: options.dryRun ? 'dry-run' : 'sync',
         runId,
         outputs,
-        context: { wait: options.wait, env: io.env, fs: io.fs },
+        context: { wait: options.wait, env: io.env, fs: io.fs, connections },
         guard,
         outputFailed: (failure) =>
           io.err(`syncmail: could not write the transfer log ${config.log}: ${failure.message}\n`),
       });
     } finally {
+      await connections.close();
       guard.release();
     }
   },

@@ -175,3 +175,15 @@ export function choice<const T extends string>(choices: readonly T[]) {
     return `expected ${options}, got ${describe(input)}${advice}`;
   });
 }
+
+/** true or false; "yes" and "no" as strings are told to drop the quotes. */
+export const yesNo = v.boolean(({ input }) => {
+  const word = typeof input === 'string' ? input.trim().toLowerCase() : '';
+  const meant = ['true', 'yes', 'on'].includes(word)
+    ? 'true'
+    : ['false', 'no', 'off'].includes(word)
+      ? 'false'
+      : undefined;
+  const advice = meant === undefined ? '' : `; write ${meant}, without quotes`;
+  return `expected true or false, got ${describe(input)}${advice}`;
+});

@@ -52,6 +52,10 @@ export interface Config {
   readonly retries: number;
   readonly retryDelay: number; // seconds
   readonly rsync: string; // the rsync program, default "rsync"
+  /** How many mailboxes sync at once (mailboxes that share a local Maildir never do). */
+  readonly jobs: number;
+  /** One ssh connection per server for all of a run's passes, through syncmail's own ControlMaster. */
+  readonly shareConnection: boolean;
   readonly folderStyle: FolderStyle;
   readonly mailboxes: readonly Mailbox[];
 }

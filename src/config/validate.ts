@@ -28,6 +28,7 @@ import {
   stringList,
   text,
   transformOrRefuse,
+  yesNo,
 } from './fields.js';
 import { describe, isMapping, problemLines } from './problems.js';
 import { checkRemotePath, type SplitRemote, splitRemote } from './remote.js';
@@ -46,6 +47,8 @@ export const TOP_KEYS = [
   'retries',
   'retryDelay',
   'rsync',
+  'jobs',
+  'shareConnection',
   'folders',
   'folderStyle',
   'trashFolder',
@@ -71,9 +74,18 @@ export const DEFAULTS = {
   retries: 1,
   retryDelay: 5,
   rsync: 'rsync',
+  jobs: 4,
+  shareConnection: true,
   folderStyle: 'maildir++',
   trashFolder: 'Trash',
 } as const;
+
+/**
+ * At most this many mailboxes sync at once. With a shared connection each is a session on one ssh
+ * connection, and OpenSSH's sshd allows 10 per connection by default (MaxSessions); a pass whose session
+ * is refused fails instead of moving mail.
+ */
+const JOBS_MAX = 8;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const NAME_MAX = 64;
@@ -320,6 +332,8 @@ function configSchema(ctx: Context) {
     retries: v.optional(numberIn({ min: 0, max: 10 }), DEFAULTS.retries),
     retryDelay: v.optional(numberIn(seconds(0, 3600), true), DEFAULTS.retryDelay),
     rsync: v.optional(rsyncProgram, DEFAULTS.rsync),
+    jobs: v.optional(numberIn({ min: 1, max: JOBS_MAX, unit: 'mailboxes at once' }), DEFAULTS.jobs),
+    shareConnection: v.optional(yesNo, DEFAULTS.shareConnection),
     folders: v.optional(localPath(ctx)),
     folderStyle: v.optional(choice(['maildir++', 'plain']), DEFAULTS.folderStyle),
     trashFolder: v.optional(folderName, DEFAULTS.trashFolder),
@@ -350,6 +364,8 @@ function configSchema(ctx: Context) {
         retries: top.retries,
         retryDelay: top.retryDelay,
         rsync: top.rsync,
+        jobs: top.jobs,
+        shareConnection: top.shareConnection,
         folderStyle: top.folderStyle,
         mailboxes: top.mailboxes.map((mailbox) => ({
           name: mailbox.name,

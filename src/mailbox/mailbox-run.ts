@@ -19,6 +19,7 @@ import type { Entry } from '../maildir/plan.js';
 import type { Outcome } from '../rsync/classify.js';
 import type { RsyncEvent } from '../rsync/events.js';
 import { runPass } from '../rsync/pass.js';
+import type { PassConnection, SharedConnections } from '../rsync/shared-connection.js';
 import { mailboxMaildirs } from '../rules/folders.js';
 import type { SignalGuard } from '../signals.js';
 
@@ -33,6 +34,8 @@ export interface RunContext {
   readonly fs: MaildirFs;
   readonly emit: (event: SyncEvent) => void;
   readonly sleep: (ms: number) => Promise<void>;
+  /** The run's shared ssh connections (shared-connection.ts). */
+  readonly connections: SharedConnections;
 }
 
 export const MAILDIR_DIRS = ['cur', 'new', 'tmp'] as const;
@@ -80,6 +83,8 @@ export class MailboxRun {
   readonly remoteSymlinks = new Set<string>();
   /** The fetch succeeded and the remote is a Maildir, or the fetch failed only on the local disk. */
   mayRemove = false;
+  /** This mailbox's server connection, shared with the run's other passes to that server. */
+  readonly connection: PassConnection | undefined;
   /** Names of non-regular files already reported in this run (a retried pass reports them again). */
   readonly #reported = new Set<string>();
 
@@ -90,6 +95,7 @@ export class MailboxRun {
     this.paths = mailboxPaths(mailbox, ctx.config.state, ctx.fs.realpath(mailbox.local));
     this.maildirs = mailboxMaildirs(mailbox, ctx.config.folderStyle);
     this.index = new LocalIndex(this.maildirs);
+    this.connection = ctx.connections.forMailbox(mailbox);
   }
 
   get fs(): MaildirFs {
@@ -132,7 +138,7 @@ export class MailboxRun {
   /** Runs one rsync pass for this mailbox (rsync/pass.ts). */
   pass(
     label: PassLabel,
-    argv: string[],
+    argv: (shared: readonly string[]) => string[],
     onEvent: (event: RsyncEvent) => void,
     onStdoutLine?: (line: string) => void,
     progress?: () => string,
@@ -141,6 +147,7 @@ export class MailboxRun {
     return runPass({
       label,
       argv,
+      connection: this.connection,
       // A dry run is a quick look: it does not retry.
       config: label === 'listing' ? { ...config, retries: 0 } : config,
       env: this.ctx.env,

@@ -297,7 +297,7 @@ const fetch: Step = {
     holdRoom(m);
     const outcome = await m.pass(
       'fetch',
-      fetchArgv(mailbox, ctx.config, paths),
+      (shared) => fetchArgv(mailbox, ctx.config, paths, shared),
       (event) => {
         if (event.kind === 'stat') stats[event.key] = event.value;
         else reportRsync(event);
@@ -330,7 +330,7 @@ const fetch: Step = {
     const { mailbox, ctx } = m;
     const outcome = await m.pass(
       'listing',
-      listArgv(mailbox, ctx.config),
+      (shared) => listArgv(mailbox, ctx.config, shared),
       m.reportRsync('listing'),
       (line) => {
         const entry = parseListLine(line);
@@ -542,7 +542,8 @@ const remove: Step = {
     );
     const gone = new Set<string>();
     const reportRsync = m.reportRsync('remove');
-    const outcome = await m.pass('remove', removeArgv(m.mailbox, m.ctx.config, paths), (event) => {
+    const argv = (shared: readonly string[]) => removeArgv(m.mailbox, m.ctx.config, paths, shared);
+    const outcome = await m.pass('remove', argv, (event) => {
       if (event.kind === 'removed' || event.kind === 'already-removed') {
         gone.add(event.name.toString('latin1'));
         if (event.kind === 'removed') m.emit({ event: 'removed', file: event.name });

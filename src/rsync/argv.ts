@@ -44,9 +44,12 @@ export function remoteSpec(remote: Remote, subdir = ''): string {
   return `${remote.user === undefined ? '' : `${remote.user}@`}${remote.host}:${escapeRemoteGlob(path)}`;
 }
 
-function transportArgs(mailbox: Mailbox, config: RunConfig): string[] {
+/** `shared`: the ssh options of the run's shared connection to this server, if any (--print has none). */
+type Shared = readonly string[];
+
+function transportArgs(mailbox: Mailbox, config: RunConfig, shared: Shared): string[] {
   const args: string[] = [];
-  if (mailbox.remote.kind === 'ssh') args.push(`--rsh=${rshOption(mailbox, config)}`);
+  if (mailbox.remote.kind === 'ssh') args.push(`--rsh=${rshOption(mailbox, config, shared)}`);
   // rsync 3.2.4+ quotes the paths it puts on the remote shell's command line, but 3.2.7 passes a
   // backquote through, and the server's shell then runs what the path holds between backquotes
   // (measured, docs/rsync-behaviour.md). Such a path travels inside rsync's protocol instead; not every
@@ -109,9 +112,14 @@ const MAILDIR_FILTERS = [
  * stage file is simply not sent again, and "never overwrite a local message" is the delivery's job (it
  * checks the name in new/ and cur/ before each rename, under the local Maildir's lock).
  */
-export function fetchArgv(mailbox: Mailbox, config: RunConfig, paths: MailboxPaths): string[] {
+export function fetchArgv(
+  mailbox: Mailbox,
+  config: RunConfig,
+  paths: MailboxPaths,
+  shared: Shared = [],
+): string[] {
   return [
-    ...transportArgs(mailbox, config),
+    ...transportArgs(mailbox, config, shared),
     '--recursive',
     // Files being received live here, never in new/ (the essay's relative partial dir put a tmp/ and
     // .NAME.XXXXXX dot-files inside new/). Absolute, no "..": rsync 3.5 refuses ".." in these paths.
@@ -146,9 +154,14 @@ export function fetchArgv(mailbox: Mailbox, config: RunConfig, paths: MailboxPat
  * --dirs, not --recursive and not --files-from: the server's new/ is listed without descending, and a
  * name list makes rsync 3.5's client slow down quadratically (60 s for 100,000 names, measured).
  */
-export function removeArgv(mailbox: Mailbox, config: RunConfig, paths: MailboxPaths): string[] {
+export function removeArgv(
+  mailbox: Mailbox,
+  config: RunConfig,
+  paths: MailboxPaths,
+  shared: Shared = [],
+): string[] {
   return [
-    ...transportArgs(mailbox, config),
+    ...transportArgs(mailbox, config, shared),
     '--dirs',
     '--existing',
     '--remove-source-files',
@@ -164,9 +177,9 @@ export function removeArgv(mailbox: Mailbox, config: RunConfig, paths: MailboxPa
 }
 
 /** Dry run: list what the server holds without copying anything. */
-export function listArgv(mailbox: Mailbox, config: RunConfig): string[] {
+export function listArgv(mailbox: Mailbox, config: RunConfig, shared: Shared = []): string[] {
   return [
-    ...transportArgs(mailbox, config),
+    ...transportArgs(mailbox, config, shared),
     '--list-only',
     '--recursive',
     '--one-file-system',

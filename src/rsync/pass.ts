@@ -9,11 +9,15 @@ import { rsyncEnv } from './argv.js';
 import { classifyPass, emptySummary, notice, type Outcome } from './classify.js';
 import type { RsyncEvent } from './events.js';
 import { spawnRsync } from './run.js';
+import type { PassConnection } from './shared-connection.js';
 import { Watchdog } from './watchdog.js';
 
 export interface PassSpec {
   readonly label: PassLabel;
-  readonly argv: readonly string[];
+  /** The command line, given the shared connection's ssh options for this attempt (none without one). */
+  readonly argv: (shared: readonly string[]) => readonly string[];
+  /** The run's shared ssh connection to this server (shared-connection.ts), if it has one. */
+  readonly connection?: PassConnection | undefined;
   readonly config: Pick<Config, 'rsync' | 'retries' | 'retryDelay'>;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
@@ -40,9 +44,10 @@ export async function runPass(spec: PassSpec): Promise<Outcome> {
     const stderr = emptySummary();
     const watchdog = new Watchdog(spec.stallMs, Date.now, spec.progress);
     const { onStdoutLine } = spec;
+    const shared = (await spec.connection?.words()) ?? [];
     const handle = spawnRsync({
       program: config.rsync,
-      argv: spec.argv,
+      argv: spec.argv(shared),
       env: rsyncEnv(spec.env),
       cwd: spec.cwd,
       lockFds: spec.lockFds,
@@ -73,6 +78,7 @@ export async function runPass(spec: PassSpec): Promise<Outcome> {
     const exit = await handle.done;
     clearInterval(timer);
     untrack();
+    spec.connection?.ended();
     if (guard.forced) {
       // rsync's own complaints about the stop (broken pipe, code 20) would read like a network failure.
       const error = new TransientError(

@@ -30,10 +30,19 @@ export function sshDefaults(config: Pick<Config, 'connectTimeout'>): string[] {
   ];
 }
 
-export function sshWords(mailbox: Mailbox, config: Pick<Config, 'connectTimeout'>): string[] {
-  return ['ssh', ...mailbox.ssh, ...sshDefaults(config)];
+/** `shared`: the shared connection's options for this pass (shared-connection.ts); the user's come first. */
+export function sshWords(
+  mailbox: Mailbox,
+  config: Pick<Config, 'connectTimeout'>,
+  shared: readonly string[] = [],
+): string[] {
+  return ['ssh', ...mailbox.ssh, ...shared, ...sshDefaults(config)];
 }
 
-export function rshOption(mailbox: Mailbox, config: Pick<Config, 'connectTimeout'>): string {
-  return sshWords(mailbox, config).map(quoteForRsyncSplit).join(' ');
+export function rshOption(
+  mailbox: Mailbox,
+  config: Pick<Config, 'connectTimeout'>,
+  shared: readonly string[] = [],
+): string {
+  return sshWords(mailbox, config, shared).map(quoteForRsyncSplit).join(' ');
 }

@@ -35,6 +35,8 @@ test('defaults for everything optional', () => {
     retries: 1,
     retryDelay: 5,
     rsync: 'rsync',
+    jobs: 4,
+    shareConnection: true,
     folderStyle: 'maildir++',
     mailboxes: [
       {
@@ -125,7 +127,7 @@ test('all problems are reported at once, in file order, one line each', () => {
     ],
   });
   assert.equal(problems, [
-    'colour: unknown key; known keys are: ssh, log, state, onConflict, connectTimeout, ioTimeout, maxMinutes, retries, retryDelay, rsync, folders, folderStyle, trashFolder, rules, mailboxes',
+    'colour: unknown key; known keys are: ssh, log, state, onConflict, connectTimeout, ioTimeout, maxMinutes, retries, retryDelay, rsync, jobs, shareConnection, folders, folderStyle, trashFolder, rules, mailboxes',
     'retries: expected a whole number from 0 to 10, got "two"',
     'mailboxes[0].name: "a b" may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit',
     'mailboxes[0].remote: "host::path" is rsync daemon syntax, which syncmail does not support; use host:path (one colon) to go over ssh',

@@ -60,7 +60,7 @@ function setup(dir: string, attempts: Attempt[], over: Partial<PassSpec> = {}) {
   const guard = new FakeGuard();
   const spec: PassSpec = {
     label: 'fetch',
-    argv: ['--fake'],
+    argv: () => ['--fake'],
     config: { rsync: FAKE, retries: 2, retryDelay: 0.5 },
     env: { PATH: process.env['PATH'], FAKE_RSYNC_SCRIPT: script },
     cwd: dir,
