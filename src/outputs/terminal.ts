@@ -130,8 +130,15 @@ export class Terminal implements Output {
       case 'error':
         this.#problem(e.message, e.hint);
         break;
+      case 'run-start':
+        this.#order.push(...e.mailboxes);
+        break;
       case 'mailbox-end':
-        if (!e.busy && !quiet) this.#summary(e);
+        this.#ended.set(e.mailbox, e.busy || quiet ? undefined : this.#summary(e));
+        this.#flushSummaries(false);
+        break;
+      case 'run-end':
+        this.#flushSummaries(true);
         break;
       case 'interrupted': {
         const n = e.skipped.length;
@@ -144,6 +151,25 @@ export class Terminal implements Output {
       }
       default:
         break;
+    }
+  }
+
+  /** The mailboxes in config order (run-start), and the summary of each that ended (none: say nothing). */
+  readonly #order: string[] = [];
+  readonly #ended = new Map<string, string | undefined>();
+
+  /**
+   * Prints the summaries in config order, whichever mailbox of a parallel run ends first: a line waits
+   * for the mailboxes before it. At the end of the run (`all`) what is left goes out, skipping the
+   * mailboxes a signal kept from running.
+   */
+  #flushSummaries(all: boolean): void {
+    while (this.#order.length > 0) {
+      const next = this.#order[0] as string;
+      if (!this.#ended.has(next) && !all) return;
+      this.#order.shift();
+      const line = this.#ended.get(next);
+      if (line !== undefined) this.#line(line);
     }
   }
 
@@ -170,7 +196,7 @@ export class Terminal implements Output {
     return `${mark} ${displayName(e.file)}${as}${where}`;
   }
 
-  #summary(e: Extract<SyncEvent, { event: 'mailbox-end' }>): void {
+  #summary(e: Extract<SyncEvent, { event: 'mailbox-end' }>): string {
     const n = e.delivered;
     const folders = [...(this.#folders.get(e.mailbox) ?? [])].map(([f, k]) => `${f} ${k}`);
     const parts = [
@@ -191,6 +217,6 @@ export class Terminal implements Output {
     if (n > 0 && e.code !== EXIT.ok) parts.push(this.#c.red('then failed (see above)'));
     if (e.leftOnServer > 0)
       parts.push(this.#c.yellow(`${plural(e.leftOnServer, 'item')} left on the server`));
-    this.#line(`${e.mailbox}: ${parts.join(', ')}`);
+    return `${e.mailbox}: ${parts.join(', ')}`;
   }
 }

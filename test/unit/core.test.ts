@@ -202,6 +202,7 @@ test('summary line: a failed mailbox never says "no new mail"', () => {
       err: () => {},
     });
     const end = { mailbox: 'inbox', delivered, removed: 0, leftOnServer: 0, busy: false, ms: 1 };
+    t.write({ event: 'run-start', version: '0', dryRun: false, mailboxes: ['inbox'] });
     t.write({ event: 'mailbox-end', ...end, code });
     return out;
   };
@@ -209,6 +210,40 @@ test('summary line: a failed mailbox never says "no new mail"', () => {
   assert.is(summary(0, 75), 'inbox: not synced (tries again next run)\n');
   assert.is(summary(0, 74), 'inbox: not synced (see above)\n');
   assert.is(summary(3, 65), 'inbox: 3 new, then failed (see above)\n');
+});
+
+test('summary lines come in config order, whichever mailbox of a parallel run ends first', () => {
+  const lines: string[] = [];
+  const t = new Terminal({
+    quiet: false,
+    verbose: false,
+    dryRun: false,
+    problemsOnly: false,
+    colorLevel: 0,
+    out: (s) => lines.push(s),
+    err: () => {},
+  });
+  const end = (mailbox: string, delivered: number) =>
+    t.write({
+      event: 'mailbox-end',
+      mailbox,
+      delivered,
+      removed: 0,
+      leftOnServer: 0,
+      busy: false,
+      ms: 1,
+      code: 0,
+    });
+  t.write({ event: 'run-start', version: '0', dryRun: false, mailboxes: ['a', 'b', 'c', 'd'] });
+  end('b', 2);
+  assert.equal(lines, [], 'b waits for a');
+  end('a', 1);
+  assert.equal(lines, ['a: 1 new\n', 'b: 2 new\n']);
+  end('d', 0);
+  assert.equal(lines.length, 2, 'd waits for c');
+  // c never ran (a signal stopped the run): the end of the run lets d out.
+  t.write({ event: 'run-end', code: 130 });
+  assert.equal(lines, ['a: 1 new\n', 'b: 2 new\n', 'd: no new mail\n']);
 });
 
 test('LocalIndex: a copy renamed after a conflict is also found under its original unique name', () => {
