@@ -2,41 +2,20 @@
 // The executable. Runs main() and ends the process the way the run ended: with its exit code, or, when a
 // signal stopped the run, by re-raising that signal (the signal listeners are gone by then), so a parent
 // shell sees a death by SIGINT, not a plain exit code.
-import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { EXIT } from './errors.js';
+import { outOfFiles } from './fd-limit.js';
 
-// Open files Node needs to load syncmail's modules, with room to spare (56 was measured too few).
-const LOAD_FILES = 128;
-
-// Loaded dynamically so that a file-descriptor limit too low for Node's module loader (it opens the
-// modules in parallel: `ulimit -n 56` is not enough) is told as that, not as a stack trace and exit 1.
+// Loaded dynamically so that a file-descriptor limit too low for Node's module loader to open the bundle's
+// chunks is told as that, not as a stack trace and exit 1.
 const { main } = await import('./main.js').catch((error: unknown) => {
-  const code = tooFewFiles(error);
-  if (code === undefined) throw error;
+  if (!outOfFiles(error)) throw error;
+  const code = (error as NodeJS.ErrnoException).code === 'ENFILE' ? 'ENFILE' : 'EMFILE';
   process.stderr.write(
     `syncmail: too many open files (${code}) to start; nothing was run\n  raise the limit (ulimit -n 1024) and run again\n`,
   );
   process.exit(EXIT.ioerr);
 });
-
-/**
- * Whether a failed import was the open-files limit. The loader does not always say so: an EMFILE while it
- * reads a package's package.json comes out as ERR_MODULE_NOT_FOUND for a package that is there. So a
- * soft limit below what loading needs counts too (Linux tells it in /proc; elsewhere only the code does).
- */
-function tooFewFiles(error: unknown): string | undefined {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'EMFILE' || code === 'ENFILE') return code;
-  if (code !== 'ERR_MODULE_NOT_FOUND') return undefined;
-  try {
-    const limits = readFileSync('/proc/self/limits', 'utf8');
-    const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
-    return soft < LOAD_FILES ? 'EMFILE' : undefined;
-  } catch (readError) {
-    return (readError as NodeJS.ErrnoException).code === 'EMFILE' ? 'EMFILE' : undefined;
-  }
-}
 
 // A reader that goes away (`syncmail | head -1`) must not crash a run halfway: the transfer log still
 // records everything, so output errors are dropped.

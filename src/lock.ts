@@ -6,6 +6,7 @@
 // tmp/ could delete (and a second syncmail then lock anew), and one lock however the path is spelled.
 import { closeSync, openSync } from 'node:fs';
 import { execa } from 'execa';
+import { checkFilesForSpawn } from './fd-limit.js';
 
 export type LockResult =
   | { readonly kind: 'locked'; readonly fd: number; release(): void }
@@ -22,6 +23,7 @@ export async function lockPath(
 ): Promise<LockResult> {
   const fd = kind === 'directory' ? openSync(file, 'r') : openSync(file, 'a', 0o600);
   const mode = waitSeconds > 0 ? ['--timeout', String(waitSeconds)] : ['--nonblock'];
+  checkFilesForSpawn('flock');
   const result = await execa('flock', ['--exclusive', ...mode, '--conflict-exit-code', '75', '3'], {
     // execa's types do not list a bare fd for extra stdio entries; Node's spawn accepts it (tested).
     stdio: ['ignore', 'pipe', 'pipe', fd] as unknown as ['ignore', 'pipe', 'pipe'],

@@ -6,7 +6,8 @@ import type { Command } from './commands/command.js';
 import { USAGE_HINT } from './commands/command.js';
 import { rulesCommand } from './commands/rules.js';
 import { syncCommand } from './commands/sync.js';
-import { InternalError, SyncmailError, UsageError } from './errors.js';
+import { InternalError, localIoError, SyncmailError, UsageError } from './errors.js';
+import { outOfFiles } from './fd-limit.js';
 import { type Io, processIo } from './io.js';
 
 const COMMANDS: ReadonlyMap<CommandName, Command> = new Map([
@@ -61,6 +62,12 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     if (error instanceof SyncmailError) {
       printError(io, error);
       return error.exitCode;
+    }
+    if (outOfFiles(error)) {
+      const text = error instanceof Error ? error.message : String(error);
+      const trouble = localIoError('EMFILE', 'syncmail', text);
+      printError(io, trouble);
+      return trouble.exitCode;
     }
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
     const bug = new InternalError(

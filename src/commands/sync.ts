@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import type { Output } from '../events.js';
 import type { Io } from '../io.js';
 import { printMailboxes } from '../mailbox/sequence.js';
+import { rsyncVersionCache } from '../maildir/layout.js';
 import { JsonLines } from '../outputs/json-lines.js';
 import { colorLevel, Terminal } from '../outputs/terminal.js';
 import { TransferLog } from '../outputs/transfer-log.js';
@@ -69,7 +70,10 @@ export const syncCommand: Command = {
       io.out(printMailboxes(config, mailboxes));
       return 0;
     }
-    await checkRsyncVersion(config.rsync, rsyncEnv(io.env));
+    await checkRsyncVersion(config.rsync, rsyncEnv(io.env), {
+      file: rsyncVersionCache(config.state),
+      remember: !options.dryRun,
+    });
     const runId = newRunId(new Date());
     const outputs = outputsFor(options, config, runId, io);
     const guard = holdSignals((message) => io.err(`syncmail: ${message}\n`));

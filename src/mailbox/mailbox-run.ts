@@ -9,6 +9,7 @@ import {
   SyncmailError,
 } from '../errors.js';
 import type { PassLabel, Scoped, SyncEvent } from '../events.js';
+import { outOfFiles } from '../fd-limit.js';
 import type { LockResult } from '../lock.js';
 import type { Delivering } from '../maildir/deliver.js';
 import type { MaildirFs } from '../maildir/fs.js';
@@ -56,6 +57,7 @@ export function asSyncmailError(error: unknown, mailbox: string): SyncmailError 
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const text = error instanceof Error ? error.message : String(error);
   if (isLocalErrno(code)) return localIoError(code, mailbox, text);
+  if (outOfFiles(error)) return localIoError('EMFILE', mailbox, text);
   const detail = error instanceof Error ? (error.stack ?? text) : text;
   return new InternalError(
     `${mailbox}: internal error: ${detail}`,

@@ -28,6 +28,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { checkFilesForSpawn } from '../fd-limit.js';
 
 export type FsPath = string | Buffer;
 
@@ -178,6 +179,7 @@ export const realFs: MaildirFs = {
     }
   },
   async syncfs(dir) {
+    checkFilesForSpawn('sync');
     const result = await execa('sync', ['-f', dir], { reject: false, stdin: 'ignore' });
     return result.exitCode === 0 ? undefined : result.stderr || result.shortMessage;
   },

@@ -117,3 +117,8 @@ export function uniqueName(name: Buffer): Buffer {
 export function joinName(dir: string, name: Buffer): Buffer {
   return Buffer.concat([Buffer.from(dir.endsWith('/') ? dir : `${dir}/`), name]);
 }
+
+/** Which local rsync was last checked, and its version (rsync/version.ts), in the state directory. */
+export function rsyncVersionCache(state: string): string {
+  return path.join(state, 'rsync-version.json');
+}

@@ -5,6 +5,7 @@
 // session a Ctrl-C, which the terminal sends to the whole foreground process group, and a kill of
 // syncmail's group do not reach it; syncmail holds its own signals meanwhile (signals.ts).
 import { execa } from 'execa';
+import { checkFilesForSpawn } from '../fd-limit.js';
 import type { RsyncExit } from './classify.js';
 import type { RsyncEvent } from './events.js';
 import { forEachLine } from './lines.js';
@@ -30,6 +31,7 @@ export interface RsyncSpawn {
 
 export function spawnRsync(spec: RsyncSpawn): RsyncHandle {
   const stdio = ['ignore', 'pipe', 'pipe', ...spec.lockFds];
+  checkFilesForSpawn(spec.program);
   const child = execa(spec.program, [...spec.argv], {
     cwd: spec.cwd,
     env: spec.env,

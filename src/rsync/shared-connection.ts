@@ -17,6 +17,7 @@ import { lstatSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Mailbox } from '../config/types.js';
+import { checkFilesForSpawn } from '../fd-limit.js';
 import { rsyncEnv } from './argv.js';
 import { sshDefaults } from './rsh.js';
 
@@ -174,6 +175,7 @@ export class SharedConnections {
   async #ssh(mailbox: Mailbox, socket: string, command: 'check' | 'exit'): Promise<boolean> {
     if (mailbox.remote.kind !== 'ssh') return false;
     const { user, host } = mailbox.remote;
+    checkFilesForSpawn('ssh');
     const result = await execa(
       'ssh',
       [

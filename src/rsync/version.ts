@@ -2,8 +2,11 @@
 // and Ubuntu 22.04/24.04's 3.2.7); anything older lacks something the passes rely on, and the refusal
 // names it. No version is refused for security holes it may or may not have: distributions backport the
 // fixes without changing the number (the README lists which upstream releases carry which fixes).
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { ConfigError } from '../errors.js';
+import { checkFilesForSpawn } from '../fd-limit.js';
 
 export type Version = readonly [number, number, number];
 
@@ -43,10 +46,84 @@ export function missingFeature(version: Version): string | undefined {
   return missing;
 }
 
+/**
+ * The file `program` runs (looked up in PATH like execvp), as device, inode, size, mtime and ctime:
+ * an upgrade or a different rsync earlier in PATH changes it. Undefined when it cannot be found.
+ */
+export function programIdentity(program: string, path: string | undefined): string | undefined {
+  const candidates = program.includes('/')
+    ? [program]
+    : (path ?? '')
+        .split(':')
+        .filter((dir) => dir.startsWith('/'))
+        .map((dir) => join(dir, program));
+  for (const file of candidates) {
+    try {
+      const st = statSync(file, { bigint: true });
+      if (!st.isFile() || (st.mode & 0o111n) === 0n) continue;
+      return [file, st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].join(' ');
+    } catch {
+      // Not here: the next directory of PATH.
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Checks the local rsync, remembering an accepted one in `cacheFile` so that a run does not spawn
+ * `rsync --version` again while the same file is installed (it cost a spawn on every run, about a
+ * tenth of an empty sync). A refused or unknown rsync is never remembered; nor is anything when
+ * `remember` is false (a dry run writes nothing).
+ */
 export async function checkRsyncVersion(
   program: string,
   env: Record<string, string>,
+  cache?: { readonly file: string; readonly remember: boolean },
 ): Promise<string> {
+  const identity = programIdentity(program, env['PATH']);
+  if (cache !== undefined && identity !== undefined) {
+    const cached = readCache(cache.file);
+    if (cached?.identity === identity) return cached.version;
+  }
+  const version = await askRsyncVersion(program, env);
+  if (cache?.remember === true && identity !== undefined)
+    writeCache(cache.file, { identity, version });
+  return version;
+}
+
+interface Cached {
+  readonly identity: string;
+  readonly version: string;
+}
+
+function readCache(file: string): Cached | undefined {
+  try {
+    const value = JSON.parse(readFileSync(file, 'utf8')) as Partial<Cached>;
+    const accepted =
+      typeof value.version === 'string' && parseRsyncVersion(`rsync version ${value.version}`);
+    if (typeof value.identity !== 'string' || !accepted) return undefined;
+    return missingFeature(accepted) === undefined
+      ? { identity: value.identity, version: value.version as string }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Best effort: a cache that cannot be written only means asking rsync again next time. */
+function writeCache(file: string, cached: Cached): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    const fresh = `${file}.${process.pid}`;
+    writeFileSync(fresh, `${JSON.stringify(cached)}\n`, { mode: 0o600 });
+    renameSync(fresh, file);
+  } catch {
+    // Left to the next run.
+  }
+}
+
+async function askRsyncVersion(program: string, env: Record<string, string>): Promise<string> {
+  checkFilesForSpawn(program);
   const result = await execa(program, ['--version'], {
     env,
     extendEnv: false,
