@@ -10,6 +10,7 @@ import type { Io } from '../io.js';
 import type { MaildirFs } from '../maildir/fs.js';
 import { joinName } from '../maildir/layout.js';
 import { destinationOf } from '../rules/folders.js';
+import { loadHeaderDecoders } from '../rules/headers.js';
 import { routeFile } from '../rules/route-file.js';
 import type { Route } from '../rules/types.js';
 import { displayName } from '../text/display-name.js';
@@ -153,7 +154,10 @@ export const rulesCommand: Command = {
   help: RULES_HELP,
   async run(argv, io) {
     const [sub, ...rest] = argv;
-    if (sub === 'test') return test(rest, io);
+    if (sub === 'test') {
+      await loadHeaderDecoders();
+      return test(rest, io);
+    }
     if (sub === '--help' || sub === '-h' || sub === 'help') {
       io.out(RULES_HELP);
       return EXIT.ok;

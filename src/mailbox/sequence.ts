@@ -2,6 +2,7 @@
 // preview, changing nothing), or --print (each step's commands, running nothing).
 import type { Config, Mailbox } from '../config/types.js';
 import { mailboxPaths } from '../maildir/layout.js';
+import { loadHeaderDecoders } from '../rules/headers.js';
 import { asSyncmailError, MailboxRun, type RunContext } from './mailbox-run.js';
 import { STEPS } from './steps.js';
 
@@ -15,6 +16,7 @@ export type Mode = 'sync' | 'dry-run';
 export async function syncMailbox(mailbox: Mailbox, ctx: RunContext, mode: Mode): Promise<void> {
   const m = new MailboxRun(mailbox, ctx);
   try {
+    if (mailbox.rules.length > 0) await loadHeaderDecoders();
     for (const step of STEPS) {
       const act = mode === 'sync' ? step.run : step.preview;
       if (act !== undefined && !(await act.call(step, m))) break;

@@ -1,7 +1,7 @@
 // A message's header block, read with a bounded size, as the MessageView rules look at: its fields
 // unfolded here, their encoded words and address lists decoded by postal-mime (README: dependencies).
 // Only the header block is read: rules never see the body.
-import { addressParser, decodeWords } from 'postal-mime';
+import type * as PostalMime from 'postal-mime';
 import type { FsPath, MaildirFs } from '../maildir/fs.js';
 import type { MessageView } from './types.js';
 
@@ -53,6 +53,22 @@ export function readHeaderBlock(fs: MaildirFs, path: FsPath, limit = HEADER_LIMI
 
 type Address = { address?: string | undefined; group?: Address[] | undefined };
 
+let postalMime: typeof PostalMime | undefined;
+
+/**
+ * Loads postal-mime, once, before the first message is routed: most runs ask no rule, and a run that
+ * does not need it should not pay for loading it (the bundle keeps it in a chunk of its own).
+ */
+export async function loadHeaderDecoders(): Promise<void> {
+  postalMime ??= await import('postal-mime');
+}
+
+function decoders(): typeof PostalMime {
+  if (postalMime === undefined)
+    throw new Error('loadHeaderDecoders() was not awaited before routing');
+  return postalMime;
+}
+
 function flatten(list: readonly Address[], out: string[]): string[] {
   for (const a of list) {
     if (a.group !== undefined) flatten(a.group, out);
@@ -63,7 +79,7 @@ function flatten(list: readonly Address[], out: string[]): string[] {
 
 function decoded(value: string): string {
   try {
-    return decodeWords(value);
+    return decoders().decodeWords(value);
   } catch {
     return value; // an encoded word that does not decode is matched as written
   }
@@ -124,7 +140,7 @@ export function parseHeaders(block: Buffer, size: number): MessageView {
       for (const name of kind === 'from' ? ['from'] : ['to', 'cc']) {
         for (const value of fields.get(name) ?? []) {
           try {
-            flatten(addressParser(value) as Address[], known);
+            flatten(decoders().addressParser(value) as Address[], known);
           } catch {
             // An address list that does not parse has no address to match.
           }

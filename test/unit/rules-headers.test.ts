@@ -11,9 +11,17 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseRules, resolveTrash } from '../../src/config/rules.js';
 import { type MaildirFs, realFs } from '../../src/maildir/fs.js';
-import { HEADER_LIMIT, parseHeaders, readHeaderBlock } from '../../src/rules/headers.js';
+import {
+  HEADER_LIMIT,
+  loadHeaderDecoders,
+  parseHeaders,
+  readHeaderBlock,
+} from '../../src/rules/headers.js';
 import { matches, route } from '../../src/rules/route.js';
 import type { Condition } from '../../src/rules/types.js';
+
+// postal-mime is loaded before the first message is routed (headers.ts); so here.
+await loadHeaderDecoders();
 
 const fixtures = path.resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/headers');
 const BODY = 'BODY-MARKER';

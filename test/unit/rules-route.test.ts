@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseRules, resolveTrash } from '../../src/config/rules.js';
-import { parseHeaders } from '../../src/rules/headers.js';
+import { loadHeaderDecoders, parseHeaders } from '../../src/rules/headers.js';
 import {
   addressMatches,
   defaultRoute,
@@ -16,6 +16,9 @@ import {
   testText,
 } from '../../src/rules/route.js';
 import type { Condition, MessageView, Rule } from '../../src/rules/types.js';
+
+// postal-mime is loaded before the first message is routed (headers.ts); so here.
+await loadHeaderDecoders();
 
 /** A MessageView of header text (lines joined with \n); its size is the text's unless given. */
 function view(lines: readonly string[], size?: number): MessageView {
