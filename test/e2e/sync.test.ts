@@ -216,11 +216,17 @@ function liveRsyncs(dir: string, sshd: Sshd, into: { client: Set<string>; server
       const exe = readlinkSync(`/proc/${pid}/exe`);
       if (path.basename(exe) !== 'rsync') continue;
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
+      if (!argv.some((a) => a.includes(dir))) continue;
+      if (!argv.includes('--server')) {
+        into.client.add(exe);
+        continue;
+      }
+      // Only the server side runs with --server. Its environment can be unreadable for a moment
+      // right after the exec: such a process is left for the next look, never counted as a client.
       const conn = /(?:^|\0)SSH_CONNECTION=\S+ \d+ \S+ (\d+)/.exec(
         readFileSync(`/proc/${pid}/environ`, 'latin1'),
       );
-      if (argv.includes('--server') && Number(conn?.[1]) === sshd.port) into.server.add(exe);
-      else if (argv.some((a) => a.includes(dir))) into.client.add(exe);
+      if (Number(conn?.[1]) === sshd.port) into.server.add(exe);
     } catch {
       // gone meanwhile
     }
