@@ -12,6 +12,14 @@ import type { Mailbox } from '../config/types.js';
 /** The name of rsync's partial dir inside the stage's new/ (never a message: it starts with a dot). */
 export const PARTIAL_DIR = '.syncmail-partial';
 
+/**
+ * rsync's temp dir, inside the stage (the fetch's destination): given to rsync relative to it, because
+ * rsync 3.4+ resolves every component of an absolute --temp-dir again for each file it receives (41
+ * opens per file against 14, measured with 3.5.0; 3.2.7 opens 3 either way). A dot-name: never one of
+ * the server's cur/ new/ tmp/, which the fetch's filters are limited to.
+ */
+export const TEMP_DIR = '.syncmail-temp';
+
 export interface MailboxPaths {
   readonly local: string;
   readonly cur: string;
@@ -27,7 +35,7 @@ export interface MailboxPaths {
    * by an interruption, so the next run resumes it.
    */
   readonly partial: string;
-  /** rsync --temp-dir: files being received. Anything here at the start of a run is an orphan: removed. */
+  /** rsync --temp-dir (TEMP_DIR): files being received. At the start of a run anything here is an orphan. */
   readonly temp: string;
   /**
    * pending/new: a sparse placeholder (the server copy's size and mtime, no data) for each message whose
@@ -92,7 +100,7 @@ export function mailboxPaths(
     stage,
     stageNew: path.join(stage, 'new'),
     partial: path.join(stage, 'new', PARTIAL_DIR),
-    temp: path.join(work, 'temp'),
+    temp: path.join(stage, TEMP_DIR),
     pending,
     pendingNew: path.join(pending, 'new'),
     renaming: path.join(work, 'renaming'),

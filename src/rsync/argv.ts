@@ -9,7 +9,7 @@
 // syncmail splits it into a fetch pass (into a private stage inside the local tmp/), a local delivery
 // (journal, rename into new/, one flush), and a remove pass over exactly the delivered names.
 import type { Config, Mailbox, Remote } from '../config/types.js';
-import { type MailboxPaths, PARTIAL_DIR } from '../maildir/layout.js';
+import { type MailboxPaths, PARTIAL_DIR, TEMP_DIR } from '../maildir/layout.js';
 import { rshOption } from './rsh.js';
 
 type RunConfig = Pick<Config, 'connectTimeout' | 'ioTimeout' | 'maxMinutes'>;
@@ -121,9 +121,10 @@ export function fetchArgv(
   return [
     ...transportArgs(mailbox, config, shared),
     '--recursive',
-    // Files being received live here, never in new/ (the essay's relative partial dir put a tmp/ and
-    // .NAME.XXXXXX dot-files inside new/). Absolute, no "..": rsync 3.5 refuses ".." in these paths.
-    ...commonArgs(paths.temp),
+    // Files being received live in the stage's TEMP_DIR, never in new/ (the essay's relative partial dir
+    // put a tmp/ and .NAME.XXXXXX dot-files inside new/). Relative to the stage, which is what rsync
+    // resolves a relative temp dir against; no "..": rsync 3.5 refuses ".." in these paths.
+    ...commonArgs(TEMP_DIR),
     // An interrupted file is kept here and resumed by the next run (the essay's --partial-dir purpose):
     // stage/new/.syncmail-partial, inside the private stage, so no reader ever sees it. Relative on
     // purpose: an absolute partial dir makes the resumed file fail verification on Debian's 3.2.7 and

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { TEMP_DIR } from '../../src/maildir/layout.js';
 import { makeMessages, Rng, type Running, rsyncSuffix, World } from '../helpers/faults.js';
 import { randomMessages } from '../helpers/maildir.js';
 import { pairsOrFailingTest, type RsyncPair } from '../helpers/rsyncs.js';
@@ -37,7 +38,7 @@ function entries(dir: string): string[] {
 
 /** Waits until rsync is receiving a file (its temp dir is not empty); fails the test if it never is. */
 async function untilReceiving(world: World, run: Running): Promise<void> {
-  const temp = path.join(world.box.work, 'temp');
+  const temp = path.join(world.box.work, 'stage', TEMP_DIR);
   const deadline = Date.now() + 20_000;
   while (entries(temp).length === 0) {
     assert.ok(!run.exited, 'the run ended before a transfer was under way');

@@ -17,6 +17,7 @@ import { execa } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { realFs } from '../../src/maildir/fs.js';
+import { TEMP_DIR } from '../../src/maildir/layout.js';
 import { type Io, main } from '../../src/main.js';
 import { shellQuote } from '../../src/text/shell-quote.js';
 import {
@@ -382,11 +383,11 @@ e2e(
       ['retries: 0', keepalive],
     );
     const pending = run(['--config', config, '--quiet']);
-    // rsync's temp dir, tmp/syncmail/FOLDER/temp: a message is arriving once it holds a file.
+    // rsync's temp dir, tmp/syncmail/FOLDER/stage/.syncmail-temp: a message is arriving once it holds a file.
     const works = path.join(local, 'tmp', 'syncmail');
     const receiving = () =>
       readdirSyncSafe(works).some(
-        (key) => readdirSyncSafe(path.join(works, key, 'temp')).length > 0,
+        (key) => readdirSyncSafe(path.join(works, key, 'stage', TEMP_DIR)).length > 0,
       );
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline && !receiving()) await new Promise((r) => setTimeout(r, 50));

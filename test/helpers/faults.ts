@@ -37,7 +37,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { mailboxPaths } from '../../src/maildir/layout.js';
+import { mailboxPaths, TEMP_DIR } from '../../src/maildir/layout.js';
 import { foldJournal, formatRecord } from '../../src/maildir/pending.js';
 import { shellQuote } from '../../src/text/shell-quote.js';
 import {
@@ -771,7 +771,7 @@ export class World {
 
   /** Is a file being received (rsync's temp dir not empty)? */
   receiving(box: Box = this.box): boolean {
-    return readdirSafe(path.join(box.work, 'temp')).length > 0;
+    return readdirSafe(path.join(box.work, 'stage', TEMP_DIR)).length > 0;
   }
 
   /**
@@ -1111,7 +1111,7 @@ export class World {
         if (!serverNames.includes(n))
           this.problem(`${what}: ${box.name}: ${n} had to stay on the server and is gone`);
       let leftovers = 0;
-      for (const sub of ['stage/new', 'pending/new', 'temp', PARTIAL]) {
+      for (const sub of ['stage/new', 'pending/new', `stage/${TEMP_DIR}`, PARTIAL]) {
         const names = readdirSafe(path.join(box.work, sub))
           .map((n) => nameKey(n))
           .filter((n) => !(sub === 'stage/new' && stay.has(n)));
@@ -2083,7 +2083,7 @@ export async function recoveryStates(o: Common): Promise<Figures> {
     // Every message starts on the server (an MDA delivered it).
     await world.addMail(box, m, mtime);
     await makeMaildir(box.local);
-    for (const d of ['stage/new', 'pending/new', 'temp', PARTIAL])
+    for (const d of ['stage/new', 'pending/new', `stage/${TEMP_DIR}`, PARTIAL])
       await mkdir(w(d), { recursive: true });
     const srv = (x: Message) => path.join(box.server, 'new', x.name);
     const local = (sub: 'new' | 'cur', name: string) => path.join(box.local, sub, name);
@@ -2125,7 +2125,7 @@ export async function recoveryStates(o: Common): Promise<Figures> {
     // rsync's leftovers: an orphaned temp file, a partial of a server message, a partial of a message gone.
     const staleBytes = await readFile(srv(stale));
     await writeFile(
-      w('temp', `${stale.name}.Ab3dE9`),
+      w(`stage/${TEMP_DIR}`, `${stale.name}.Ab3dE9`),
       staleBytes.subarray(0, Math.floor(staleBytes.length / 2)),
     );
     const halfBytes = await readFile(srv(half));

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from '
 import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TEMP_DIR } from '../../src/maildir/layout.js';
 import { foldJournal } from '../../src/maildir/pending.js';
 import { shellQuote } from '../../src/text/shell-quote.js';
 import {
@@ -370,7 +371,12 @@ export function workLeftovers(local: string, state: string): string[] {
   const left: string[] = [];
   for (const key of names(root)) {
     const work = path.join(root, key);
-    for (const sub of ['stage/new', 'stage/new/.syncmail-partial', 'pending/new', 'temp']) {
+    for (const sub of [
+      'stage/new',
+      'stage/new/.syncmail-partial',
+      'pending/new',
+      `stage/${TEMP_DIR}`,
+    ]) {
       for (const n of names(path.join(work, sub))) {
         if (sub === 'stage/new' && n === '.syncmail-partial' && isDir(path.join(work, sub, n)))
           continue;

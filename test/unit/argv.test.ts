@@ -44,10 +44,11 @@ test('remoteSpec: host:path with a trailing slash, user@ kept, subdir appended',
   assert.is(remoteSpec({ kind: 'local', path: '/x/~/y' }), '/x/~/y/');
 });
 
-test('fetch pass: stage destination, absolute temp dir, a relative partial dir inside the stage, no removal', () => {
+test('fetch pass: stage destination, temp and partial dirs relative to (inside) the stage, no removal', () => {
   const argv = fetchArgv(mailbox, config, paths);
   assert.equal(argv.slice(-3), ['--', 'me@mail-server:mail/My Inbox/', `${WORK}/stage/`]);
-  assert.ok(argv.includes(`--temp-dir=${WORK}/temp`));
+  assert.ok(argv.includes('--temp-dir=.syncmail-temp'));
+  assert.is(paths.temp, `${WORK}/stage/.syncmail-temp`, 'where rsync resolves it');
   assert.ok(argv.includes('--partial-dir=.syncmail-partial'));
   assert.not.ok(argv.includes('--secluded-args'), 'rrsync, the usual forced command, refuses it');
   const tick = {
