@@ -78,12 +78,15 @@ export const syncCommand: Command = {
     const outputs = outputsFor(options, config, runId, io);
     const guard = holdSignals((message) => io.err(`syncmail: ${message}\n`));
     const connections = new SharedConnections({
-      dir: config.shareConnection ? socketDir(io.env) : undefined,
+      dir: config.shareConnection
+        ? socketDir(io.env, options.dryRun ? undefined : config.state)
+        : undefined,
       env: io.env,
       connectTimeout: config.connectTimeout,
       pid: process.pid,
     });
     try {
+      if (!options.dryRun) await connections.reapStale();
       return await runSync({
         config,
         mailboxes,

@@ -78,8 +78,8 @@ export async function runPass(spec: PassSpec): Promise<Outcome> {
     const exit = await handle.done;
     clearInterval(timer);
     untrack();
-    spec.connection?.ended();
     if (guard.forced) {
+      spec.connection?.ended(false);
       // rsync's own complaints about the stop (broken pipe, code 20) would read like a network failure.
       const error = new TransientError(
         `${spec.mailbox}: the ${spec.label} was stopped on request; it resumes on the next run`,
@@ -106,6 +106,8 @@ export async function runPass(spec: PassSpec): Promise<Outcome> {
           server: spec.server,
           rsyncProgram: config.rsync,
         });
+    // A connection that failed this attempt is not trusted with the next (shared-connection.ts).
+    spec.connection?.ended(!outcome.ok && outcome.transient);
     if (outcome.ok || !outcome.transient) return outcome;
     if (attempt >= config.retries || guard.pending !== undefined) return outcome;
     const delay = config.retryDelay * 1000 * 2 ** attempt;

@@ -11,6 +11,9 @@ import type { RsyncEvent } from './events.js';
 import { forEachLine } from './lines.js';
 import { parseRsyncLine } from './parse.js';
 
+/** How long rsync's stdout and stderr may stay open after it exited (a frozen ssh master holds them). */
+export const PIPE_GRACE_MS = 1000;
+
 export interface RsyncHandle {
   /** Asks rsync to stop: SIGTERM to its whole process group, so ssh and the receiver go too. */
   terminate(): void;
@@ -61,6 +64,25 @@ export function spawnRsync(spec: RsyncSpawn): RsyncHandle {
       spawnError: spawnFailed ? result.shortMessage : undefined,
     };
   })();
+  // ssh hands its stdio to the ControlMaster of a shared connection (shared-connection.ts), so the
+  // master holds our pipes too: a frozen master would keep them open, and the pass waiting for their
+  // end, for ever after rsync exited. So rsync's exit also ends the pass, PIPE_GRACE_MS later, with
+  // the pipes given up (execa's own promise then never settles, and holds nothing).
+  let grace: NodeJS.Timeout | undefined;
+  const exited = new Promise<RsyncExit>((resolve) => {
+    child.once('exit', (code, signal) => {
+      grace = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        resolve({
+          exitCode: code ?? undefined,
+          signal: signal ?? undefined,
+          spawnError: undefined,
+        });
+      }, PIPE_GRACE_MS);
+    });
+  });
+  const settled = Promise.race([done, exited]).finally(() => clearTimeout(grace));
   return {
     terminate() {
       if (child.pid === undefined) return;
@@ -70,6 +92,6 @@ export function spawnRsync(spec: RsyncSpawn): RsyncHandle {
         // Already gone: nothing to stop.
       }
     },
-    done,
+    done: settled,
   };
 }

@@ -7,14 +7,14 @@
 // start meanwhile wait for the socket (or for the first pass to end without one) instead of each making
 // a master of their own. Before a pass uses a socket, `ssh -O check` must answer within CHECK_MS: a
 // master that is stopped (a suspend, a SIGSTOP) or dead is bypassed for the rest of the run, and the pass
-// connects on its own (ControlPath=none). The passes' own stall watchdog covers a master that wedges
-// mid-transfer; the retry then finds it unresponsive and bypasses it.
+// connects on its own (ControlPath=none). A master that wedges mid-transfer is caught by the passes'
+// own stall watchdog, and after any failed attempt through it the master is bypassed too.
 //
-// The socket lives in $XDG_RUNTIME_DIR/syncmail/ (0700, ours), named for this process, so no other run
-// ever uses it; without XDG_RUNTIME_DIR nothing is shared. At the end of the run `ssh -O exit` ends each
+// The socket lives in $XDG_RUNTIME_DIR/syncmail/ (0700, ours; socketDir() says where else without it),
+// named for this process, so no other run ever uses it. At the end of the run `ssh -O exit` ends each
 // master; if syncmail is killed before that, the master exits by itself PERSIST_S after its last pass.
-import { lstatSync, mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import type { Mailbox } from '../config/types.js';
 import { checkFilesForSpawn } from '../fd-limit.js';
@@ -34,7 +34,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** The extra ssh words of one pass, and what to do when the pass is over. */
 export interface PassConnection {
   words(): Promise<readonly string[]>;
-  ended(): void;
+  /** `failed`: the attempt failed as a connection can (transient); the master is not used again. */
+  ended(failed: boolean): void;
 }
 
 /** Pure: passes share a master only when every word of their ssh command would be the same. */
@@ -64,19 +65,47 @@ export function muxWords(role: 'make' | 'use' | 'bypass', socket: string): strin
   ];
 }
 
-/** $XDG_RUNTIME_DIR/syncmail, made 0700 if need be; undefined unless it is a directory only we can use. */
-export function socketDir(env: Env): string | undefined {
+/**
+ * Where the sockets go: $XDG_RUNTIME_DIR/syncmail; without XDG_RUNTIME_DIR (cron sets none) the
+ * login's /run/user/UID/syncmail if there is one, else STATE/run (no `state`: a dry run, which writes
+ * nothing of its own, does not make one). The first that is, or can be made, a
+ * 0700 directory of ours; undefined when none is (nothing is then shared).
+ */
+export function socketDir(env: Env, state: string | undefined): string | undefined {
+  const uid = process.getuid?.();
   const runtime = env['XDG_RUNTIME_DIR'];
-  if (runtime === undefined || !runtime.startsWith('/')) return undefined;
-  const dir = join(runtime, 'syncmail');
+  const candidates = [
+    runtime?.startsWith('/') ? join(runtime, 'syncmail') : undefined,
+    uid === undefined ? undefined : join('/run/user', String(uid), 'syncmail'),
+    state === undefined ? undefined : join(state, 'run'),
+  ];
+  for (const dir of candidates) if (dir !== undefined && privateDir(dir, uid)) return dir;
+  return undefined;
+}
+
+/** Whether `dir` is (made if its parent exists) a directory that only `uid` can use. */
+function privateDir(dir: string, uid: number | undefined): boolean {
   try {
-    if (!statSync(runtime).isDirectory()) return undefined;
-    mkdirSync(dir, { mode: 0o700, recursive: true });
+    if (!statSync(dirname(dir)).isDirectory()) return false;
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return false;
+  }
+  try {
     const st = lstatSync(dir);
-    const mine = process.getuid === undefined || st.uid === process.getuid();
-    return st.isDirectory() && mine && (st.mode & 0o077) === 0 ? dir : undefined;
+    return st.isDirectory() && (uid === undefined || st.uid === uid) && (st.mode & 0o077) === 0;
   } catch {
-    return undefined;
+    return false;
+  }
+}
+
+/** Whether a process lives (one of another user's counts: it is not ours to judge). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -96,7 +125,7 @@ export interface SharedConnectionsOptions {
   readonly pid: number;
   /** Runs `ssh … -O command`; resolves whether it succeeded within CHECK_MS. */
   readonly control?: (
-    mailbox: Mailbox,
+    mailbox: Mailbox | undefined,
     socket: string,
     command: 'check' | 'exit',
   ) => Promise<boolean>;
@@ -137,17 +166,23 @@ export class SharedConnections {
     }
     const s = server;
     let endMaking: (() => void) | undefined;
+    let usedMaster = false;
     return {
       words: async () => {
         while (s.making !== undefined) await s.making;
+        usedMaster = false;
         if (s.bypassed) return muxWords('bypass', s.socket);
         if (this.#exists(s.socket)) {
-          if (await this.#control(s.mailbox, s.socket, 'check')) return muxWords('use', s.socket);
+          if (await this.#control(s.mailbox, s.socket, 'check')) {
+            usedMaster = true;
+            return muxWords('use', s.socket);
+          }
           s.bypassed = true;
           return muxWords('bypass', s.socket);
         }
         // No master yet (or it exited when idle): this pass makes one.
         s.made = true;
+        usedMaster = true;
         s.making = new Promise<void>((resolve) => {
           const timer = setInterval(() => {
             if (this.#exists(s.socket)) done();
@@ -162,7 +197,12 @@ export class SharedConnections {
         });
         return muxWords('make', s.socket);
       },
-      ended: () => endMaking?.(),
+      ended: (failed) => {
+        endMaking?.();
+        // A master that answers -O check may still be wedged (its server side frozen): after a failed
+        // attempt through it, the retry and every later pass connect on their own.
+        if (failed && usedMaster) s.bypassed = true;
+      },
     };
   }
 
@@ -172,21 +212,58 @@ export class SharedConnections {
     await Promise.all(made.map((s) => this.#control(s.mailbox, s.socket, 'exit')));
   }
 
-  async #ssh(mailbox: Mailbox, socket: string, command: 'check' | 'exit'): Promise<boolean> {
-    if (mailbox.remote.kind !== 'ssh') return false;
-    const { user, host } = mailbox.remote;
+  /**
+   * Ends the masters that runs killed before their end left behind (the process named in the socket is
+   * gone), and removes sockets nobody answers on, so they neither linger for ControlPersist nor meet a
+   * later run with the same process id. Best effort; an orphaned rsync of that run loses its session
+   * and resumes next run, like any cut connection.
+   */
+  async reapStale(): Promise<void> {
+    const { dir } = this.#o;
+    if (dir === undefined) return;
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    const stale = names.filter((name) => {
+      const pid = Number(/^(\d+)-\d+$/.exec(name)?.[1]);
+      return Number.isInteger(pid) && pid !== this.#o.pid && !alive(pid);
+    });
+    await Promise.all(
+      stale.map(async (name) => {
+        const socket = join(dir, name);
+        if (!(await this.#control(undefined, socket, 'exit'))) rmSync(socket, { force: true });
+      }),
+    );
+  }
+
+  /** `ssh -O command` on a socket; without a mailbox (a stale socket) with no ssh options of its own. */
+  async #ssh(
+    mailbox: Mailbox | undefined,
+    socket: string,
+    command: 'check' | 'exit',
+  ): Promise<boolean> {
+    const remote = mailbox?.remote;
+    if (remote !== undefined && remote.kind !== 'ssh') return false;
+    // The host is not looked up for -O: the socket alone says which master.
+    const destination =
+      remote === undefined
+        ? 'syncmail-stale'
+        : `${remote.user === undefined ? '' : `${remote.user}@`}${remote.host}`;
     checkFilesForSpawn('ssh');
     const result = await execa(
       'ssh',
       [
-        ...mailbox.ssh,
+        ...(mailbox?.ssh ?? []),
         ...sshDefaults({ connectTimeout: this.#o.connectTimeout }),
         '-o',
         `ControlPath=${socket}`,
         '-O',
         command,
         '--',
-        `${user === undefined ? '' : `${user}@`}${host}`,
+        destination,
       ],
       {
         env: rsyncEnv(this.#o.env),

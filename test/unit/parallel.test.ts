@@ -1,6 +1,17 @@
 // Parallel mailboxes and the shared ssh connection, without processes: which mailboxes may run at once
 // (mailbox/lanes.ts), and the shared connection's choices for each pass (rsync/shared-connection.ts)
 // with a fake `ssh -O` and a fake socket. The real master, killed and frozen, is in e2e/parallel.test.ts.
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Mailbox } from '../../src/config/types.js';
@@ -12,6 +23,7 @@ import {
   SharedConnections,
   SOCKET_PATH_MAX,
   serverKey,
+  socketDir,
   socketPath,
 } from '../../src/rsync/shared-connection.js';
 
@@ -161,8 +173,8 @@ test('the first pass makes the master; one started meanwhile waits for its socke
   await waiting;
   assert.equal(waited, muxWords('use', '/run/sm/7-0'));
   assert.equal(w.calls, ['check /run/sm/7-0'], 'the socket is checked before it is used');
-  first.ended();
-  second.ended();
+  first.ended(false);
+  second.ended(false);
   await w.connections.close();
   assert.equal(w.calls.at(-1), 'exit /run/sm/7-0');
 });
@@ -174,9 +186,9 @@ test('a first pass that ends without a master lets the next pass try to make one
   assert.ok(a && b);
   await a.words();
   const next = b.words();
-  a.ended();
+  a.ended(false);
   assert.equal(await next, muxWords('make', '/run/sm/7-0'));
-  b.ended();
+  b.ended(false);
   await w.connections.close();
   assert.equal(w.calls, [], 'no socket: nothing to check, nothing to end');
 });
@@ -187,17 +199,87 @@ test('a master that does not answer -O check is bypassed for the rest of the run
   assert.ok(a);
   await a.words();
   w.sockets.add('/run/sm/7-0');
-  a.ended();
+  a.ended(false);
   w.refuse();
   assert.equal(await a.words(), muxWords('bypass', '/run/sm/7-0'));
   assert.equal(await a.words(), muxWords('bypass', '/run/sm/7-0'));
   assert.equal(w.calls, ['check /run/sm/7-0'], 'asked once; bypassed after that');
 });
 
+test('after an attempt through the master fails, the master is bypassed (it may answer and be wedged)', async () => {
+  const w = world();
+  const a = w.connections.forMailbox(mailbox());
+  assert.ok(a);
+  await a.words();
+  w.sockets.add('/run/sm/7-0');
+  a.ended(false);
+  assert.equal(await a.words(), muxWords('use', '/run/sm/7-0'));
+  a.ended(true);
+  assert.equal(await a.words(), muxWords('bypass', '/run/sm/7-0'));
+  a.ended(true);
+  assert.equal(w.calls, ['check /run/sm/7-0']);
+});
+
+test('reapStale: the sockets of runs whose process is gone are ended, or removed when nobody answers', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'syncmail-reap-'));
+  try {
+    // pid 1 lives; 2^22 + 1 is above Linux's pid_max, so it never does.
+    const dead = 2 ** 22 + 1;
+    for (const name of [`${dead}-0`, `${dead}-1`, '1-0', `${process.pid}-0`, 'notes.txt']) {
+      writeFileSync(path.join(dir, name), '');
+    }
+    const asked: string[] = [];
+    const connections = new SharedConnections({
+      dir,
+      env,
+      connectTimeout: 5,
+      pid: process.pid,
+      control: async (m, socket, command) => {
+        asked.push(
+          `${command} ${path.basename(socket)} ${m === undefined ? 'no mailbox' : m.name}`,
+        );
+        return socket.endsWith('-1'); // the -1 master answers and ends; the -0 one is stale
+      },
+    });
+    await connections.reapStale();
+    assert.equal(asked.sort(), [`exit ${dead}-0 no mailbox`, `exit ${dead}-1 no mailbox`]);
+    assert.equal(
+      readdirSync(dir).sort(),
+      ['1-0', `${dead}-1`, `${process.pid}-0`, 'notes.txt'].sort(),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('no socket dir, or a local remote: the passes connect on their own', () => {
   const none = new SharedConnections({ dir: undefined, env, connectTimeout: 5, pid: 1 });
   assert.is(none.forMailbox(mailbox()), undefined);
   assert.is(world().connections.forMailbox(mailbox({ remote: '/srv/m' })), undefined);
+});
+
+test('socketDir: $XDG_RUNTIME_DIR/syncmail, made 0700; a directory others can use is passed over', () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'syncmail-sockets-'));
+  try {
+    const runtime = path.join(root, 'runtime');
+    const state = path.join(root, 'state');
+    mkdirSync(runtime);
+    mkdirSync(state);
+    assert.is(socketDir({ XDG_RUNTIME_DIR: runtime }, state), path.join(runtime, 'syncmail'));
+    assert.is(statSync(path.join(runtime, 'syncmail')).mode & 0o777, 0o700);
+    chmodSync(path.join(runtime, 'syncmail'), 0o755);
+    const fallback = socketDir({ XDG_RUNTIME_DIR: runtime }, state);
+    assert.is.not(fallback, path.join(runtime, 'syncmail'), 'not a directory others can use');
+    // Without a usable runtime dir: the login's /run/user/UID if there is one, else the state dir.
+    const login = path.join('/run/user', String(process.getuid?.()), 'syncmail');
+    assert.ok(fallback === login || fallback === path.join(state, 'run'), String(fallback));
+    assert.is(socketDir({ XDG_RUNTIME_DIR: 'relative' }, state), fallback);
+    if (fallback !== login) {
+      assert.is(socketDir({}, undefined), undefined, 'a dry run makes no state dir of its own');
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test.run();
