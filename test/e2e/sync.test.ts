@@ -450,11 +450,13 @@ e2e('--print shows the exact commands, shell-quoted, and runs nothing', async ({
       .split('\n')
       .find((l) => l.startsWith(`${rsync} `) && !l.includes('--remove-source-files')) ?? '';
   // The directories syncmail's prepare step makes (the paths hold no character the shell would quote).
+  // The temp dir is relative to the stage, the fetch's destination.
   const temp = /--temp-dir=(\S+)/.exec(fetchLine)?.[1] ?? '';
   const compare = /--compare-dest=(\S+)/.exec(fetchLine)?.[1] ?? '';
   const stage = fetchLine.split(' ').at(-1) ?? '';
-  assert.ok(temp.startsWith(`${local}/tmp/syncmail/`), fetchLine);
-  for (const d of [temp, compare, stage]) mkdirSync(d, { recursive: true });
+  assert.is(temp, TEMP_DIR, fetchLine);
+  assert.ok(stage.startsWith(`${local}/tmp/syncmail/`), fetchLine);
+  for (const d of [path.join(stage, temp), compare, stage]) mkdirSync(d, { recursive: true });
   const pasted = await execa('bash', ['-c', fetchLine], { reject: false });
   assert.is(pasted.exitCode, 0, String(pasted.stderr));
   assert.is((await readdir(path.join(stage, 'new'))).length, 1);
