@@ -84,6 +84,7 @@ export const syncCommand: Command = {
       env: io.env,
       connectTimeout: config.connectTimeout,
       pid: process.pid,
+      mailboxes,
     });
     try {
       if (!options.dryRun) await connections.reapStale();

@@ -141,6 +141,7 @@ function world() {
     env,
     connectTimeout: 5,
     pid: 7,
+    mailboxes: [mailbox(), mailbox({ name: 'b', local: '/m/b', remote: 'me@mx:B' })],
     exists: (p) => sockets.has(p),
     control: async (_m, socket, command) => {
       calls.push(`${command} ${socket}`);
@@ -234,6 +235,7 @@ test('reapStale: the sockets of runs whose process is gone are ended, or removed
       env,
       connectTimeout: 5,
       pid: process.pid,
+      mailboxes: [],
       control: async (m, socket, command) => {
         asked.push(
           `${command} ${path.basename(socket)} ${m === undefined ? 'no mailbox' : m.name}`,
@@ -253,9 +255,21 @@ test('reapStale: the sockets of runs whose process is gone are ended, or removed
 });
 
 test('no socket dir, or a local remote: the passes connect on their own', () => {
-  const none = new SharedConnections({ dir: undefined, env, connectTimeout: 5, pid: 1 });
+  const none = new SharedConnections({
+    dir: undefined,
+    env,
+    connectTimeout: 5,
+    pid: 1,
+    mailboxes: [mailbox(), mailbox({ name: 'b', local: '/m/b' })],
+  });
   assert.is(none.forMailbox(mailbox()), undefined);
   assert.is(world().connections.forMailbox(mailbox({ remote: '/srv/m' })), undefined);
+});
+
+test('a server only one mailbox of the run uses gets no master: its passes connect on their own', () => {
+  const w = world();
+  assert.is(w.connections.forMailbox(mailbox({ remote: 'other@mx:Maildir' })), undefined);
+  assert.ok(w.connections.forMailbox(mailbox()), 'two mailboxes on me@mx share');
 });
 
 test('socketDir: $XDG_RUNTIME_DIR/syncmail, made 0700; a directory others can use is passed over', () => {
