@@ -1,6 +1,7 @@
-// One sync run over the selected mailboxes, up to `jobs` at once (lanes.ts): events in, outputs out. Every event goes to every output
-// (the transfer log, the terminal, --json) and to the tally of its mailbox, from which the mailbox's
-// summary and exit code come; the run's code is the worst of them, or 128+N after a signal.
+// One sync run over the selected mailboxes, up to `jobs` at once (lanes.ts): events in, outputs out.
+// Every event goes to every output (the transfer log, the terminal, --json) and to the tally of its
+// mailbox, from which the mailbox's summary and exit code come; the run's code is the worst of them, or
+// 128+N after a signal.
 import { randomBytes } from 'node:crypto';
 import type { Config, Mailbox } from './config/types.js';
 import { EXIT, worstExit } from './errors.js';

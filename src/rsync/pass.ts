@@ -8,7 +8,7 @@ import type { SignalGuard } from '../signals.js';
 import { rsyncEnv } from './argv.js';
 import { classifyPass, emptySummary, notice, type Outcome } from './classify.js';
 import type { RsyncEvent } from './events.js';
-import { spawnRsync } from './run.js';
+import { type RsyncHandle, spawnRsync } from './run.js';
 import type { PassConnection } from './shared-connection.js';
 import { Watchdog } from './watchdog.js';
 
@@ -45,25 +45,27 @@ export async function runPass(spec: PassSpec): Promise<Outcome> {
     const watchdog = new Watchdog(spec.stallMs, Date.now, spec.progress);
     const { onStdoutLine } = spec;
     const shared = (await spec.connection?.words()) ?? [];
-    const handle = spawnRsync({
-      program: config.rsync,
-      argv: spec.argv(shared),
-      env: rsyncEnv(spec.env),
-      cwd: spec.cwd,
-      lockFds: spec.lockFds,
-      onStdoutLine:
-        onStdoutLine === undefined
-          ? undefined
-          : (line) => {
-              watchdog.touch();
-              onStdoutLine(line);
-            },
-      onEvent: (event) => {
-        watchdog.touch();
-        notice(stderr, event);
-        spec.onEvent(event);
-      },
-    });
+    const handle = spawnOrRelease(spec.connection, () =>
+      spawnRsync({
+        program: config.rsync,
+        argv: spec.argv(shared),
+        env: rsyncEnv(spec.env),
+        cwd: spec.cwd,
+        lockFds: spec.lockFds,
+        onStdoutLine:
+          onStdoutLine === undefined
+            ? undefined
+            : (line) => {
+                watchdog.touch();
+                onStdoutLine(line);
+              },
+        onEvent: (event) => {
+          watchdog.touch();
+          notice(stderr, event);
+          spec.onEvent(event);
+        },
+      }),
+    );
     const untrack = guard.track(() => handle.terminate());
     let stalled = false;
     const timer = setInterval(
@@ -114,5 +116,21 @@ export async function runPass(spec: PassSpec): Promise<Outcome> {
     spec.onRetry(outcome, delay);
     await spec.sleep(delay);
     if (guard.pending !== undefined) return outcome;
+  }
+}
+
+/**
+ * Spawns rsync; if the spawn itself throws (no descriptors left), the shared connection still hears
+ * that the attempt is over: other passes may be waiting for the master this one was to make.
+ */
+function spawnOrRelease(
+  connection: PassConnection | undefined,
+  spawn: () => RsyncHandle,
+): RsyncHandle {
+  try {
+    return spawn();
+  } catch (error) {
+    connection?.ended(false);
+    throw error;
   }
 }
