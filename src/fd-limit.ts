@@ -7,18 +7,27 @@ import { readdirSync, readFileSync } from 'node:fs';
 /** Descriptors left below this many count as out of files: a spawn needs six, a lock and a log more. */
 const MARGIN = 16;
 
-export function outOfFiles(error: unknown): boolean {
+/** The descriptors this process has open and its soft limit, from /proc; throws when /proc cannot be read. */
+function descriptors(): { readonly open: number; readonly soft: number } {
+  const limits = readFileSync('/proc/self/limits', 'utf8');
+  const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
+  // Less the one the listing itself holds.
+  return { open: readdirSync('/proc/self/fd').length - 1, soft };
+}
+
+const tooManyCode = (error: unknown): boolean => {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'EMFILE' || code === 'ENFILE') return true;
+  return code === 'EMFILE' || code === 'ENFILE';
+};
+
+export function outOfFiles(error: unknown): boolean {
+  if (tooManyCode(error)) return true;
   try {
-    const limits = readFileSync('/proc/self/limits', 'utf8');
-    const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
-    if (!Number.isFinite(soft)) return false;
-    return readdirSync('/proc/self/fd').length - 1 + MARGIN >= soft;
+    const { open, soft } = descriptors();
+    return Number.isFinite(soft) && open + MARGIN >= soft;
   } catch (readError) {
     // Not even /proc could be opened: that is the answer too.
-    const again = (readError as NodeJS.ErrnoException).code;
-    return again === 'EMFILE' || again === 'ENFILE';
+    return tooManyCode(readError);
   }
 }
 
@@ -31,15 +40,14 @@ const SPAWN_FILES = 6;
  * catch, and the process dies of an unhandled 'error' event instead of saying what is wrong.
  */
 export function checkFilesForSpawn(program: string): void {
-  let soft: number;
-  let open: number;
+  let counted: { readonly open: number; readonly soft: number };
   try {
-    soft = Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1]);
-    open = readdirSync('/proc/self/fd').length - 1; // less the one this listing holds
+    counted = descriptors();
   } catch (error) {
-    if (outOfFiles(error)) throw tooFew(program, 'none');
+    if (tooManyCode(error)) throw tooFew(program, 'none');
     return; // no /proc: nothing to check, spawn and see
   }
+  const { open, soft } = counted;
   if (Number.isFinite(soft) && open + SPAWN_FILES > soft)
     throw tooFew(program, `${open} of ${soft} in use`);
 }
