@@ -141,11 +141,17 @@ export interface SharedConnectionsOptions {
 export class SharedConnections {
   readonly #o: SharedConnectionsOptions;
   readonly #servers = new Map<string, Server>();
+  /** The servers that two or more of the run's mailboxes use: only those get a master. */
+  readonly #sharedKeys: ReadonlySet<string>;
   readonly #control: NonNullable<SharedConnectionsOptions['control']>;
   readonly #exists: (path: string) => boolean;
 
   constructor(options: SharedConnectionsOptions) {
     this.#o = options;
+    const keys = options.mailboxes.map(serverKey);
+    this.#sharedKeys = new Set(
+      keys.filter((k, i): k is string => k !== undefined && keys.indexOf(k) !== i),
+    );
     this.#control = options.control ?? ((m, s, c) => this.#ssh(m, s, c));
     this.#exists =
       options.exists ??
@@ -162,8 +168,7 @@ export class SharedConnections {
   forMailbox(mailbox: Mailbox): PassConnection | undefined {
     const key = serverKey(mailbox);
     const { dir } = this.#o;
-    if (key === undefined || dir === undefined) return undefined;
-    if (this.#o.mailboxes.filter((m) => serverKey(m) === key).length < 2) return undefined;
+    if (key === undefined || dir === undefined || !this.#sharedKeys.has(key)) return undefined;
     let server = this.#servers.get(key);
     if (server === undefined) {
       const socket = socketPath(dir, this.#o.pid, this.#servers.size);
