@@ -32,6 +32,7 @@
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { waitFor } from '../helpers/holes.js';
 import { randomMessages } from '../helpers/maildir.js';
 import {
   alive,
@@ -48,7 +49,6 @@ import {
   sshdUse,
   told,
   untouched,
-  waitFor,
   within,
 } from '../helpers/parallel.js';
 import { type Sshd, withSshd } from '../helpers/sshd.js';

@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { mailboxPaths } from '../../src/maildir/layout.js';
 import { CLI, type Running, startProcess } from './faults.js';
+import { waitFor } from './holes.js';
 import { deliverAll, type Message, makeMaildir, nameKey, sha1, uniqueOf } from './maildir.js';
 import { inTempDir } from './routing.js';
 import type { Sshd } from './sshd.js';
@@ -87,20 +88,6 @@ export function openFiles(pid: number): string[] {
     }
   }
   return out;
-}
-
-/** Polls `check` every `stepMs` until it holds or `timeoutMs` passed; says whether it held. */
-export async function waitFor(
-  check: () => boolean,
-  timeoutMs: number,
-  stepMs = 10,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (check()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(stepMs);
-  }
 }
 
 /** SIGCONTs, then SIGKILLs, the processes until none is left (or 5 s passed). */
