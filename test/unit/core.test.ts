@@ -187,24 +187,27 @@ test('local errors are local trouble (74) naming what to do; anything else unkno
   assert.is(bug.exitCode, EXIT.software);
 });
 
+/** A terminal without colour whose stdout goes into `lines`; stderr is dropped. */
+function plainTerminal(lines: string[]): Terminal {
+  return new Terminal({
+    quiet: false,
+    verbose: false,
+    dryRun: false,
+    problemsOnly: false,
+    colorLevel: 0,
+    out: (s) => lines.push(s),
+    err: () => {},
+  });
+}
+
 test('summary line: a failed mailbox never says "no new mail"', () => {
   const summary = (delivered: number, code: number): string => {
-    let out = '';
-    const t = new Terminal({
-      quiet: false,
-      verbose: false,
-      dryRun: false,
-      problemsOnly: false,
-      colorLevel: 0,
-      out: (s) => {
-        out += s;
-      },
-      err: () => {},
-    });
+    const lines: string[] = [];
+    const t = plainTerminal(lines);
     const end = { mailbox: 'inbox', delivered, removed: 0, leftOnServer: 0, busy: false, ms: 1 };
     t.write({ event: 'run-start', version: '0', dryRun: false, mailboxes: ['inbox'] });
     t.write({ event: 'mailbox-end', ...end, code });
-    return out;
+    return lines.join('');
   };
   assert.is(summary(0, 0), 'inbox: no new mail\n');
   assert.is(summary(0, 75), 'inbox: not synced (tries again next run)\n');
@@ -214,15 +217,7 @@ test('summary line: a failed mailbox never says "no new mail"', () => {
 
 test('summary lines come in config order, whichever mailbox of a parallel run ends first', () => {
   const lines: string[] = [];
-  const t = new Terminal({
-    quiet: false,
-    verbose: false,
-    dryRun: false,
-    problemsOnly: false,
-    colorLevel: 0,
-    out: (s) => lines.push(s),
-    err: () => {},
-  });
+  const t = plainTerminal(lines);
   const end = (mailbox: string, delivered: number) =>
     t.write({
       event: 'mailbox-end',

@@ -194,13 +194,19 @@ test('a first pass that ends without a master lets the next pass try to make one
   assert.equal(w.calls, [], 'no socket: nothing to check, nothing to end');
 });
 
-test('a master that does not answer -O check is bypassed for the rest of the run', async () => {
+/** A world where a pass of mailbox() made the master (its socket is there) and ended. */
+async function withMaster() {
   const w = world();
   const a = w.connections.forMailbox(mailbox());
   assert.ok(a);
-  await a.words();
+  assert.equal(await a.words(), muxWords('make', '/run/sm/7-0'));
   w.sockets.add('/run/sm/7-0');
   a.ended(false);
+  return { w, a };
+}
+
+test('a master that does not answer -O check is bypassed for the rest of the run', async () => {
+  const { w, a } = await withMaster();
   w.refuse();
   assert.equal(await a.words(), muxWords('bypass', '/run/sm/7-0'));
   assert.equal(await a.words(), muxWords('bypass', '/run/sm/7-0'));
@@ -208,12 +214,7 @@ test('a master that does not answer -O check is bypassed for the rest of the run
 });
 
 test('after an attempt through the master fails, the master is bypassed (it may answer and be wedged)', async () => {
-  const w = world();
-  const a = w.connections.forMailbox(mailbox());
-  assert.ok(a);
-  await a.words();
-  w.sockets.add('/run/sm/7-0');
-  a.ended(false);
+  const { w, a } = await withMaster();
   assert.equal(await a.words(), muxWords('use', '/run/sm/7-0'));
   a.ended(true);
   assert.equal(await a.words(), muxWords('bypass', '/run/sm/7-0'));
