@@ -72,6 +72,11 @@ function labelOf(proc, tree) {
   return proc.comm;
 }
 
+/** A process first seen at `now` (ms), before its program, argv and memory are read. */
+function newProc(pid, ppid, now) {
+  return { pid, ppid, comm: '', argv: [], first: now, last: now, ended: false, hwm: 0, rss: 0 };
+}
+
 export class TreeSampler {
   /**
    * rootPid: the tree's root; t0: performance.now() at its spawn; adopt(argv): whether a process outside
@@ -106,34 +111,13 @@ export class TreeSampler {
     for (const pid of pids) {
       if (this.tree.has(pid) || this.outside.has(pid)) continue;
       if (pid === this.root) {
-        this.tree.set(pid, {
-          pid,
-          ppid: 0,
-          comm: '',
-          argv: [],
-          first: now,
-          last: now,
-          ended: false,
-          hwm: 0,
-          rss: 0,
-        });
+        this.tree.set(pid, newProc(pid, 0, now));
         continue;
       }
       const st = readStat(pid);
       const inTree = st !== undefined && this.tree.has(st.ppid);
       if (inTree || (st !== undefined && this.adopt?.(readCmdline(pid)))) {
-        this.tree.set(pid, {
-          pid,
-          ppid: st.ppid,
-          adopted: !inTree,
-          comm: '',
-          argv: [],
-          first: now,
-          last: now,
-          ended: false,
-          hwm: 0,
-          rss: 0,
-        });
+        this.tree.set(pid, { ...newProc(pid, st.ppid, now), adopted: !inTree });
       } else {
         this.outside.add(pid);
       }
