@@ -4,15 +4,17 @@
 //
 //   npm run build && node --import tsx scripts/fault-soak.mjs [options]
 //
-//   --runs N        runs killed per variant in scenario 1 (default 40); rounds in scenario 4 (N/5, at least 4)
-//   --messages N    messages per variant in scenario 1 (default 1000)
+//   --runs N        runs killed per variant in scenarios 1 and 10 (default 40); rounds in scenario 4 (N/5,
+//                   at least 4)
+//   --messages N    messages per variant in scenarios 1 and 10 (default 1000; in 10 dealt out to 3 mailboxes)
 //   --big N         multi-MB messages among them (default 10)
 //   --seconds N     how long the MDA of scenario 3 delivers (default 60)
 //   --repeat N      passes over the server-side faults of scenario 2 (default 3)
 //   --seed N        the seed (default: SYNCMAIL_FAULT_SEED or a fresh one; printed)
-//   --only LIST     comma-separated scenarios: 1a,1b,1c,1d,2,3,4,5a,5b,6,7a,7b,7c,8,9a,9b,9c,9d (default all;
-//                   9 is the routing rules: 9a random kills, 9b a kill at every step, 9c rules changed
-//                   after a cut, 9d a full disk; "9" runs all four)
+//   --only LIST     comma-separated scenarios: 1a,1b,1c,1d,2,3,4,5a,5b,6,7a,7b,7c,8,9a,9b,9c,9d,10 (default
+//                   all; 9 is the routing rules: 9a random kills, 9b a kill at every step, 9c rules changed
+//                   after a cut, 9d a full disk; "9" runs all four; 10 is three mailboxes at once over one
+//                   shared ssh connection, random kills of its master, of syncmail, its group, everything)
 //   --verbose       print every kill as it happens
 //
 // Every scenario runs once per test rsync as the client, against the other one as the server, as in
@@ -110,6 +112,7 @@ const seeds = Object.fromEntries(
     'routeSteps',
     'routeChange',
     'routeDisk',
+    'parallel',
   ].map((k) => [k, rng.child()]),
 );
 process.stdout.write(
@@ -245,6 +248,20 @@ try {
       routing: RULES_A,
       name: '9d full disk (delete), routed',
       log,
+    }),
+  );
+  // Parallel mailboxes over one shared ssh connection (test/e2e/faults.test.ts, scenario 10).
+  await scenario('10', (rsync) =>
+    randomKills({
+      ...killOpts,
+      rsync,
+      seed: seeds.parallel,
+      kind: 'master',
+      kinds: ['master', 'syncmail', 'all', 'group'],
+      name: '10 parallel, shared ssh',
+      boxes: ['inbox', 'lists', 'work'],
+      jobs: 3,
+      shareConnection: true,
     }),
   );
 } finally {

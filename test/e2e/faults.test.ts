@@ -1,7 +1,8 @@
 // Fault injection, CI-sized: SIGKILLs at random moments (syncmail, its group, everything), the server side
 // killed or frozen mid-transfer, an MDA delivering during syncs, concurrent runs, a full local disk, name
-// collisions, hand-built recovery states, a kill before every link/rename/unlink, and (9a-9d) such faults
-// with routing rules delivering into folders, the rules also changed between a cut run and the next. After
+// collisions, hand-built recovery states, a kill before every link/rename/unlink, (9a-9d) such faults
+// with routing rules delivering into folders, the rules also changed between a cut run and the next, and
+// (10) random kills of mailboxes synced in parallel over one shared ssh connection, its master too. After
 // each, one clean run must leave every message exactly once locally (in each folder its rules chose, and
 // no other), byte-identical, and nothing anywhere else; a monitor checks all along that nothing left the
 // server before it was local. The scenarios live in test/helpers/faults.ts; scripts/fault-soak.mjs runs
@@ -10,8 +11,8 @@
 // Every scenario runs once per test rsync as the client, against another one as the server (with two
 // versions: client 3.2.7 / server 3.5.0, then client 3.5.0 / server 3.2.7), so each version is exercised at
 // both ends without running the long scenarios for all four pairs; the routing ones (9a-9d) run for one
-// pair each (see there). Scenarios with a local-path remote have no server rsync: rsync plays both ends
-// itself.
+// pair each (see there), and so does 10. Scenarios with a local-path remote have no server rsync: rsync
+// plays both ends itself.
 //
 // Needs the build (npm run build): the runs are real `node dist/cli.js` processes, so they can be SIGKILLed.
 // SYNCMAIL_FAULT_SEED=N repeats a run's random choices (the timing of a real machine still varies).
@@ -69,6 +70,7 @@ const seeds = {
   routeSteps: rng.child(),
   routeChange: rng.child(),
   routeDisk: rng.child(),
+  parallel: rng.child(),
 };
 
 const log = (line: string): void => {
@@ -109,6 +111,28 @@ function check(fig: Figures): void {
   );
   assert.is(badCount(fig), 0, `${fig.name}: lost/duplicated/stranded/junk figures`);
   assert.is(fig.lost + fig.duplicated + fig.resurrected + fig.violations, 0);
+}
+
+/**
+ * What the random-kill scenarios (1a-1d, 10) share: multi-MB messages among the small ones, and a
+ * bandwidth limit and kill delays that make the kills land mid-transfer.
+ */
+const KILL_PACE = {
+  bigMin: 1_000_000,
+  bigMax: 3_000_000,
+  bwlimit: 2500,
+  minDelayMs: 300,
+  maxDelayMs: 2500,
+  log,
+} as const;
+
+/** Some kills of a random-kill scenario landed in a transfer, and the reader did something. */
+function checkKillsHitTransfers(fig: Figures): void {
+  assert.ok(
+    (fig.phases['fetch'] ?? 0) + (fig.phases['remove'] ?? 0) >= 1,
+    `some kills landed in a transfer: ${JSON.stringify(fig.phases)}`,
+  );
+  assert.ok(fig.readerMoved + fig.readerDeleted > 0, 'the reader did something');
 }
 
 const faults = suite<{ sshd: Sshd }>('fault injection', {} as { sshd: Sshd });
@@ -157,12 +181,7 @@ for (const [kind, key, label] of [
         kills: 8,
         messages: 150,
         big: 4,
-        bigMin: 1_000_000,
-        bigMax: 3_000_000,
-        bwlimit: 2500,
-        minDelayMs: 300,
-        maxDelayMs: 2500,
-        log,
+        ...KILL_PACE,
       });
       check(fig);
       assert.is(
@@ -170,11 +189,7 @@ for (const [kind, key, label] of [
         8,
         `8 runs killed (${fig.counts['finished before the kill'] ?? 0} others ended first)`,
       );
-      assert.ok(
-        (fig.phases['fetch'] ?? 0) + (fig.phases['remove'] ?? 0) >= 1,
-        `some kills landed in a transfer: ${JSON.stringify(fig.phases)}`,
-      );
-      assert.ok(fig.readerMoved + fig.readerDeleted > 0, 'the reader did something');
+      checkKillsHitTransfers(fig);
     },
   );
 }
@@ -191,13 +206,8 @@ scenario(
       kills: 6,
       messages: 120,
       big: 3,
-      bigMin: 1_000_000,
-      bigMax: 3_000_000,
-      bwlimit: 2500,
-      minDelayMs: 300,
-      maxDelayMs: 2500,
+      ...KILL_PACE,
       wipeTmp: 0.5,
-      log,
     });
     check(fig);
     assert.is(fig.kills['all'], 6, '6 runs killed');
@@ -478,5 +488,52 @@ if (noMount !== undefined) {
     1,
   );
 }
+
+// Parallel mailboxes (jobs) over the shared ssh connection (shareConnection: one master for the run's
+// passes to a server). The world's XDG_RUNTIME_DIR is in its temp dir, so the master's socket, and so its
+// title, name that dir: the kills of everything reach it, and the final check counts it if it is left.
+// Syncmail's own work, the same whichever rsyncs move the mail, so one pair only.
+scenario(
+  '10. parallel mailboxes over one shared ssh connection: three mailboxes of one server at once (jobs 3), random SIGKILLs of the ssh master mid-transfer (the run goes around it, exit 0), of syncmail alone (the master lives on until the next run reaps it), of its group and of everything; a reader in every mailbox',
+  async ({ sshd }, rsync) => {
+    const kinds = ['master', 'syncmail', 'all', 'group'] as const;
+    const fig = await randomKills({
+      sshd,
+      rsync,
+      seed: seeds.parallel,
+      kind: 'master',
+      kinds,
+      // Short: the world's dir is in the master's socket path, which must stay within 89 bytes.
+      name: '10 parallel, shared ssh',
+      boxes: ['inbox', 'lists', 'work'],
+      jobs: 3,
+      shareConnection: true,
+      kills: 8,
+      messages: 180,
+      big: 5,
+      ...KILL_PACE,
+    });
+    check(fig);
+    for (const kind of kinds)
+      assert.is(
+        fig.kills[kind],
+        2,
+        `2 kills of ${kind}: ${JSON.stringify(fig.kills)} (${fig.counts['finished before the kill'] ?? 0} runs ended first)`,
+      );
+    // Else nothing was shared (a socket path too long, say) and the master kills never happened.
+    assert.ok(
+      (fig.counts['ssh masters seen'] ?? 0) >= 2,
+      `ssh masters seen: ${JSON.stringify(fig.counts)}`,
+    );
+    // The passes the dead master cut failed, and their retry went around it.
+    assert.ok(
+      (fig.counts['retries (transfer log)'] ?? 0) >= 1,
+      `retries after the master kills: ${JSON.stringify(fig.counts)}`,
+    );
+    checkKillsHitTransfers(fig);
+  },
+  true,
+  1,
+);
 
 faults.run();

@@ -19,6 +19,12 @@
 // copy it deleted must not come back either). Scenarios 9a-9d are the faults above with routing, and a
 // change of the rules between a run cut short and the next.
 //
+// A World may also hold several mailboxes of one server (World.create's `boxes`), synced at once (the
+// config's `jobs`) over one shared ssh connection (`shareConnection`): the runs' XDG_RUNTIME_DIR is in the
+// world's dir, so the ssh master's socket, and so its title ("ssh: SOCKET [mux]"), name that dir, and
+// procs(), the kills and the final check see the master like any other process of the world. Scenario 10
+// is the random kills so, the master killed on its own too (randomKills' `boxes`, kill kind 'master').
+//
 // Every scenario returns Figures (counts of runs, kills, messages, problems). A scenario never throws for a
 // broken property: it records a problem, so the soak script can print the whole table. Tests assert that
 // the problem list is empty, and more.
@@ -39,6 +45,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { mailboxPaths, TEMP_DIR } from '../../src/maildir/layout.js';
 import { foldJournal, formatRecord } from '../../src/maildir/pending.js';
+import { socketPath } from '../../src/rsync/shared-connection.js';
 import { shellQuote } from '../../src/text/shell-quote.js';
 import {
   assertExactlyOnce,
@@ -524,9 +531,26 @@ export interface ConfigOptions {
   connectTimeout?: number;
   ioTimeout?: number;
   onConflict?: 'keep' | 'rename';
+  /** Mailboxes synced at once (the config's `jobs`, 1-8; syncmail's default 4). */
+  jobs?: number | undefined;
+  /** One ssh master per server two or more mailboxes use (the config's `shareConnection`; default true). */
+  shareConnection?: boolean | undefined;
 }
 
-export type KillKind = 'syncmail' | 'group' | 'all';
+/**
+ * What a kill hits: syncmail alone, its process group, everything of the world, or only the ssh master
+ * of the shared connection (the run goes on without it).
+ */
+export type KillKind = 'syncmail' | 'group' | 'all' | 'master';
+
+/**
+ * The ssh master of a shared connection: detached from the pass that made it, it titles itself
+ * "ssh: SOCKET [mux]" (the mux clients of the passes keep an `ssh … ControlPath=SOCKET` command line).
+ */
+function isMaster(p: Proc): boolean {
+  const title = p.argv[0] ?? '';
+  return title.startsWith('ssh:') && title.includes('[mux]');
+}
 
 /**
  * What goes after a scenario's name: the rsync pair, " [client 3.2.7 / server 3.5.0]"; with a local-path
@@ -543,6 +567,13 @@ export class World {
   readonly logFile: string;
   /** The config's `state` directory: the pending-removal journals and the server folder locks. */
   readonly stateDir: string;
+  /**
+   * XDG_RUNTIME_DIR of the runs (0700): the shared connection's sockets go in its syncmail/, so an ssh
+   * master's title names the world's dir and procs(), the kills and verify() see it.
+   */
+  readonly runtimeDir: string;
+  /** The pids of the ssh masters procs() has come across. */
+  readonly #masters = new Set<number>();
   readonly #began = Date.now();
   #monitor: NodeJS.Timeout | undefined;
   #ok = true;
@@ -560,6 +591,7 @@ export class World {
     this.configFile = path.join(dir, 'syncmail.yaml');
     this.logFile = path.join(dir, 'transfer.log');
     this.stateDir = path.join(dir, 'state');
+    this.runtimeDir = path.join(dir, 'run');
   }
 
   static async create(opts: {
@@ -567,7 +599,7 @@ export class World {
     seed: number;
     sshd?: Sshd | undefined;
     rsync?: RsyncPair | undefined;
-    boxes?: readonly string[];
+    boxes?: readonly string[] | undefined;
     localRoot?: string;
     /** Routing rules for the config, and where they send each message (see routed-mail.ts). */
     routing?: Routing | undefined;
@@ -604,6 +636,7 @@ export class World {
     const name = opts.name + rsyncSuffix(opts.rsync, opts.sshd !== undefined);
     log(`${name}: seed ${opts.seed}, dir ${dir}`);
     const world = new World(dir, opts.sshd, opts.rsync, boxes, newFigures(name, opts.seed), log);
+    await mkdir(world.runtimeDir, { mode: 0o700 });
     if (opts.routing !== undefined) world.route(opts.routing);
     return world;
   }
@@ -682,6 +715,8 @@ export class World {
     if (opts.connectTimeout !== undefined) lines.push(`connectTimeout: ${opts.connectTimeout}`);
     if (opts.ioTimeout !== undefined) lines.push(`ioTimeout: ${opts.ioTimeout}`);
     if (opts.onConflict !== undefined) lines.push(`onConflict: ${opts.onConflict}`);
+    if (opts.jobs !== undefined) lines.push(`jobs: ${opts.jobs}`);
+    if (opts.shareConnection !== undefined) lines.push(`shareConnection: ${opts.shareConnection}`);
     lines.push('mailboxes:');
     for (const box of this.boxes) {
       lines.push(`  - name: ${box.name}`);
@@ -712,7 +747,10 @@ export class World {
 
   // --- runs --------------------------------------------------------------------------------------------
 
-  /** Starts `node dist/cli.js --config CFG ...args`, optionally under a wrapper command (strace). */
+  /**
+   * Starts `node dist/cli.js --config CFG ...args`, optionally under a wrapper command (strace), with
+   * XDG_RUNTIME_DIR the world's runtimeDir unless `env` says otherwise.
+   */
   syncmail(
     args: readonly string[],
     opts: { wrap?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
@@ -720,7 +758,11 @@ export class World {
     this.fig.runs += 1;
     const cli = [process.execPath, CLI, '--config', this.configFile, ...args];
     const argv = [...(opts.wrap ?? []), ...cli];
-    return startProcess(argv[0] as string, argv.slice(1), { ...process.env, ...opts.env });
+    return startProcess(argv[0] as string, argv.slice(1), {
+      ...process.env,
+      XDG_RUNTIME_DIR: this.runtimeDir,
+      ...opts.env,
+    });
   }
 
   /** Runs syncmail to the end and checks its exit code is one of `allowed`. */
@@ -748,12 +790,33 @@ export class World {
     bump(this.fig.counts, key, by);
   }
 
-  /** Live processes of this world on the client side: anything whose command line names the world's dir. */
+  /**
+   * Live processes of this world on the client side: anything whose command line names the world's dir
+   * (an ssh master too: its title names its socket, in runtimeDir). Counts each master it comes across
+   * ("ssh masters seen").
+   */
   procs(): Proc[] {
-    return allProcs().filter((p) => {
+    const found = allProcs().filter((p) => {
       if (p.pid === process.pid || !p.argv.some((a) => a.includes(this.dir))) return false;
       return this.sshd === undefined || sshServerPort(p.pid) !== this.sshd.port;
     });
+    for (const p of found.filter(isMaster)) {
+      if (this.#masters.has(p.pid)) continue;
+      this.#masters.add(p.pid);
+      this.count('ssh masters seen');
+    }
+    return found;
+  }
+
+  /**
+   * The live ssh masters of this world's shared connections; of `run` only: the sockets syncmail names
+   * after its pid ($XDG_RUNTIME_DIR/syncmail/PID-N).
+   */
+  masters(run?: Running): Proc[] {
+    const mine = run === undefined ? undefined : `/${run.pid}-`;
+    return this.procs().filter(
+      (p) => isMaster(p) && (mine === undefined || (p.argv[0] ?? '').includes(mine)),
+    );
   }
 
   /** What the run is doing: its own rsync fetching or removing, only an orphaned rsync alive, or other. */
@@ -769,20 +832,27 @@ export class World {
     return rsyncs.length > 0 ? 'orphan' : 'other';
   }
 
-  /** Is a file being received (rsync's temp dir not empty)? */
-  receiving(box: Box = this.box): boolean {
-    return readdirSafe(path.join(box.work, 'stage', TEMP_DIR)).length > 0;
+  /** Is a file being received (rsync's temp dir not empty) in `box`, or in any box of the world? */
+  receiving(box?: Box): boolean {
+    return (box === undefined ? this.boxes : [box]).some(
+      (b) => readdirSafe(path.join(b.work, 'stage', TEMP_DIR)).length > 0,
+    );
   }
 
   /**
    * SIGKILLs the run: syncmail alone; syncmail's process group (rsync, in its own session, survives both as
-   * an orphan that keeps the lock); or everything, rsync's sessions included (a crash, minus the page cache).
+   * an orphan that keeps the lock); everything, rsync's sessions included (a crash, minus the page cache);
+   * or only the ssh master (detached, in a session of its own), and the run goes on to its end.
    */
   async kill(running: Running, kind: KillKind): Promise<string> {
     const phase = this.phase(running);
     if (kind === 'syncmail') signal(running.pid, 'SIGKILL');
     else if (kind === 'group') signal(-running.pid, 'SIGKILL');
-    else {
+    else if (kind === 'master') {
+      const masters = this.masters(running);
+      if (masters.length === 0) throw new Error(`run ${running.pid} has no ssh master to kill`);
+      for (const m of masters) signal(m.pid, 'SIGKILL');
+    } else {
       const groups = new Set([running.pid, ...this.procs().map((p) => p.pgid)]);
       for (const g of groups) if (g > 1 && g !== OWN_PGID) signal(-g, 'SIGKILL');
       await this.killStragglers();
@@ -976,11 +1046,11 @@ export class World {
   // --- the final check -------------------------------------------------------------------------------------
 
   /**
-   * The run every scenario ends with: no bandwidth limit, and --wait so an orphaned rsync still holding the
-   * lock finishes first; then the whole property is checked.
+   * The run every scenario ends with: no bandwidth limit (`opts`: the rest of the config, jobs say), and
+   * --wait so an orphaned rsync still holding the lock finishes first; then the whole property is checked.
    */
-  async finalCleanRun(): Promise<void> {
-    this.configure({});
+  async finalCleanRun(opts: ConfigOptions = {}): Promise<void> {
+    this.configure(opts);
     await this.run(['--wait', '60'], [0], 'final clean run');
     this.checkOnce();
     await this.verify('after the final run');
@@ -1288,6 +1358,14 @@ export interface RandomKillOptions extends Common {
   /** Kills take these kinds in turn (default: `kind` every time). */
   kinds?: readonly KillKind[];
   /**
+   * Mailboxes on the one server (default one, "inbox"): the mail is dealt out to them in turn, the reader
+   * reads in every one, and the kills aim at whatever any of them is doing.
+   */
+  boxes?: readonly string[];
+  /** The config's `jobs` and `shareConnection` (default: syncmail's, 4 and true), the final run's too. */
+  jobs?: number;
+  shareConnection?: boolean;
+  /**
    * Routing rules: the messages get headers the rules tell apart (routed-mail.ts), and the reader reads and
    * deletes in every folder.
    */
@@ -1320,11 +1398,22 @@ const KIND_LABEL: Record<KillKind, string> = {
   syncmail: 'a syncmail',
   group: 'b group',
   all: 'c all',
+  master: ' ssh master',
 };
 
-/** Where a kill is aimed: a random moment, or a moment inside one of the run's phases. */
-export type KillTarget = 'time' | 'fetch' | 'deliver' | 'remove';
+/**
+ * Where a kill is aimed: a random moment, or a moment inside one of the run's phases; `transfer`: a fetch
+ * or remove pass under way while the run's ssh master is up (where every kill of the master is aimed).
+ */
+export type KillTarget = 'time' | 'fetch' | 'deliver' | 'remove' | 'transfer';
 const KILL_TARGETS: readonly KillTarget[] = ['time', 'time', 'fetch', 'fetch', 'deliver', 'remove'];
+/** How long after reaching its phase a kill may still wait (ms, drawn from 0 up to this). */
+const KILL_JITTER_MS: Record<Exclude<KillTarget, 'time'>, number> = {
+  fetch: 600,
+  remove: 150,
+  deliver: 5,
+  transfer: 300,
+};
 
 /** Waits for the moment a kill is aimed at; false if the run ended first. */
 async function aim(
@@ -1335,7 +1424,9 @@ async function aim(
   o: { minDelayMs?: number; maxDelayMs?: number },
   typicalMs: number,
 ): Promise<boolean> {
-  const stage = path.join(world.box.work, 'stage', 'new');
+  const staged = () =>
+    world.boxes.some((b) => readdirSafe(path.join(b.work, 'stage', 'new')).length > 0);
+  const master = () => world.masters(run).length > 0;
   if (target === 'time') {
     // A moment within the length of a typical run (the last one that ran to its end).
     // Never later than most of a typical run, or fast runs would always end first.
@@ -1350,18 +1441,19 @@ async function aim(
     () => {
       if (run.exited) return true;
       const phase = world.phase(run);
-      if (target === 'fetch')
-        return phase === 'fetch' && (world.receiving() || Date.now() - run.started > 900);
+      const fetching = phase === 'fetch' && (world.receiving() || Date.now() - run.started > 900);
+      if (target === 'fetch') return fetching;
       if (target === 'remove') return phase === 'remove';
+      if (target === 'transfer') return (fetching || phase === 'remove') && master();
       // deliver: syncmail's own work between the passes, with something in the stage
-      return Date.now() - run.started > 300 && phase === 'other' && readdirSafe(stage).length > 0;
+      return Date.now() - run.started > 300 && phase === 'other' && staged();
     },
     60_000,
     3,
   );
   if (!reached || run.exited) return false;
-  await sleep(rng.int(0, target === 'fetch' ? 600 : target === 'remove' ? 150 : 5));
-  return !run.exited;
+  await sleep(rng.int(0, KILL_JITTER_MS[target]));
+  return !run.exited && (target !== 'transfer' || master());
 }
 
 /** Runs a scenario's body in its world: a crash of the body is one of its problems, and the world finishes. */
@@ -1382,10 +1474,14 @@ export async function randomKills(o: RandomKillOptions): Promise<Figures> {
     rsync: o.rsync,
     sshd: o.sshd,
     routing: o.routing,
+    boxes: o.boxes,
     ...(o.log ? { log: o.log } : {}),
   });
-  const box = world.box;
-  world.configure({ rsyncArgs: [`--bwlimit=${o.bwlimit ?? 2000}`] });
+  const parallel: ConfigOptions = { jobs: o.jobs, shareConnection: o.shareConnection };
+  // With too long a socket path nothing is shared: say so, rather than kill masters that never come.
+  if (socketPath(path.join(world.runtimeDir, 'syncmail'), 4_194_304, 9) === undefined)
+    world.problem(`${world.runtimeDir} is too deep for an ssh master's socket: use a shorter name`);
+  world.configure({ ...parallel, rsyncArgs: [`--bwlimit=${o.bwlimit ?? 2000}`] });
   const dressed = (m: Message[]) => (o.routing === undefined ? m : dressAll(m));
   const small = dressed(makeMessages(rng, `k${o.kind}${o.seed}`, o.messages - o.big));
   const big = dressed(makeMessages(rng, `k${o.kind}${o.seed}b`, o.big, o.big, o.bigMin, o.bigMax));
@@ -1395,6 +1491,7 @@ export async function randomKills(o: RandomKillOptions): Promise<Figures> {
   const perRun = Math.ceil((small.length - smallFirst) / Math.max(1, o.kills));
   let nextSmall = 0;
   let nextBig = 0;
+  let nextBox = 0;
   const feed = async (nSmall: number, nBig: number) => {
     const batch = [
       ...small.slice(nextSmall, nextSmall + nSmall),
@@ -1402,47 +1499,77 @@ export async function randomKills(o: RandomKillOptions): Promise<Figures> {
     ];
     nextSmall = Math.min(small.length, nextSmall + nSmall);
     nextBig = Math.min(big.length, nextBig + nBig);
-    await world.addMail(box, rng.shuffle(batch));
+    // Dealt out to the boxes in turn.
+    for (const m of rng.shuffle(batch))
+      await world.addOne(world.boxes[nextBox++ % world.boxes.length] as Box, m);
   };
   return finishing(world, async () => {
     await feed(smallFirst, bigFirst);
     world.startMonitor();
     // Until o.kills runs were really killed (a run may end before the moment aimed at), at most 6 × o.kills runs.
     let typicalMs = o.maxDelayMs ?? 2500;
+    // The ssh masters a kill of syncmail (or its group) left behind: the next run must end them.
+    let stale: Proc[] = [];
     for (let i = 0, killed = 0; killed < o.kills && i < 6 * o.kills; i++) {
       await feed(perRun, rng.chance(0.5) ? 1 : 0);
       const run = world.syncmail(['--quiet', '--wait', '60']);
       const targets = o.targets ?? KILL_TARGETS;
-      const target = targets[rng.int(0, targets.length - 1)] as KillTarget;
+      const kind = kinds[killed % kinds.length] as KillKind;
+      const drawn = targets[rng.int(0, targets.length - 1)] as KillTarget;
+      const target = kind === 'master' ? 'transfer' : drawn;
       // The first run is not killed: a kill of everything usually lands in the fetch (the longest step),
       // so without it the reader could find nothing to read or delete in any run.
+      let ended = true;
       if (i === 0 || !(await aim(world, run, rng, target, o, typicalMs))) {
         world.count('finished before the kill');
         const result = await run.done;
         typicalMs = Math.round(result.ms * 1.2);
         world.expectExit(result, [0], `run ${i + 1} (not killed)`);
       } else {
-        const phase = await world.kill(run, kinds[killed % kinds.length] as KillKind);
+        const at = Date.now() - run.started;
+        const phase = await world.kill(run, kind);
         killed += 1;
-        bump(world.fig.exitCodes, 'killed');
+        // Without its master the run goes on: the passes cut fail, and their retry goes around it.
+        if (kind === 'master')
+          world.expectExit(await run.done, [0], `run ${i + 1} (its ssh master killed)`);
+        else bump(world.fig.exitCodes, 'killed');
+        ended = kind === 'master';
         world.log(
-          `  ${world.fig.name}: run ${i + 1} aimed at ${target}, killed after ${Date.now() - run.started} ms (${phase})`,
+          `  ${world.fig.name}: run ${i + 1} aimed at ${target}, ${kind} killed after ${at} ms (${phase})`,
         );
       }
+      if (ended) {
+        // A run that ends ends its master, and reaps those of killed runs before it (`ssh -O exit`
+        // is answered before the master is gone: give it a moment).
+        await waitFor(() => world.masters().length === 0, 3000, 20);
+        const left = world.masters();
+        for (const p of left)
+          world.problem(
+            `run ${i + 1} ended, and the ssh master ${p.pid} (${p.argv[0] ?? ''}) is still there${stale.some((s) => s.pid === p.pid) ? ': a killed run left it, and this run did not reap it' : ''}`,
+          );
+        const reaped = stale.filter((s) => !left.some((p) => p.pid === s.pid));
+        if (reaped.length > 0) world.count('stale masters reaped', reaped.length);
+        stale = [];
+      } else stale = world.masters();
       // The reader acts after every run (moving at least one message when new/ has any), so every variant
       // exercises "read before the next run" and "deleted before the next run".
-      if (o.reader !== false) world.reader(box, rng, rng.int(1, 6), rng.int(0, 2));
+      if (o.reader !== false)
+        for (const box of world.boxes) world.reader(box, rng, rng.int(1, 6), rng.int(0, 2));
       // The first kill is always followed by a wipe, so every seed wipes at least once after a kill.
       const firstKill = killed === 1 && world.fig.counts['tmp/ wiped'] === undefined;
       if (o.wipeTmp !== undefined && (firstKill || rng.chance(o.wipeTmp))) {
-        const tmp = path.join(box.local, 'tmp');
-        for (const entry of readdirSafe(tmp))
-          rmSync(Buffer.concat([Buffer.from(`${tmp}/`), entry]), { recursive: true, force: true });
+        for (const tmp of world.boxes.map((b) => path.join(b.local, 'tmp')))
+          for (const entry of readdirSafe(tmp))
+            rmSync(joinRaw(tmp, entry), { recursive: true, force: true });
         world.count('tmp/ wiped');
       }
     }
     await feed(small.length, big.length);
-    await world.finalCleanRun();
+    await world.finalCleanRun(parallel);
+    // Passes cut by a kill of the master are retried (the retry goes around it).
+    const retries = world.records().filter((r) => r['event'] === 'retry').length;
+    if (retries > 0) world.count('retries (transfer log)', retries);
+    world.log(`  ${world.fig.name}: ${JSON.stringify(world.fig.counts)}`);
   });
 }
 
