@@ -283,6 +283,29 @@ function holdRoom(m: MailboxRun): void {
   }
 }
 
+/** How often the fetch looks for its first staged message. */
+const STAGED_POLL_MS = 100;
+
+/**
+ * A remove pass follows the fetch once something is staged or pending, and its connection can be made
+ * meanwhile (shared-connection.ts openAhead): at once when messages are pending, else as soon as the
+ * first message is in the stage, so the handshake overlaps the rest of the fetch and the delivery. An
+ * empty sync opens nothing. Returns what stops the watching.
+ */
+function openAheadOnceStaged(m: MailboxRun): () => void {
+  const open = () => m.ctx.connections.openAhead(m.mailbox);
+  if (m.openJournal.size > 0) {
+    open();
+    return () => undefined;
+  }
+  const timer = setInterval(() => {
+    if (m.fs.names(m.paths.stageNew).length === 0) return;
+    clearInterval(timer);
+    open();
+  }, STAGED_POLL_MS);
+  return () => clearInterval(timer);
+}
+
 const fetch: Step = {
   name: 'fetch',
   print: (s) => [
@@ -295,6 +318,7 @@ const fetch: Step = {
     const reportRsync = m.reportRsync('fetch');
     unmarkStage(m);
     holdRoom(m);
+    const stopWatching = openAheadOnceStaged(m);
     const outcome = await m.pass(
       'fetch',
       (shared) => fetchArgv(mailbox, ctx.config, paths, shared),
@@ -306,6 +330,7 @@ const fetch: Step = {
       // The fetch prints nothing per file: its progress is what arrives on disk.
       directoryProbe([paths.temp, paths.partial], [paths.stageNew]),
     );
+    stopWatching();
     m.fs.remove(paths.reserve);
     if (Object.keys(stats).length > 0) m.emit({ event: 'stats', pass: 'fetch', counts: stats });
     if (!outcome.ok) m.fail(outcome.error);
@@ -458,6 +483,8 @@ const deliver: Step = {
   async run(m) {
     const d = m.delivering;
     const entries = m.fs.entries(m.paths.stageNew);
+    // Staged in the fetch's last moments, between two looks (openAheadOnceStaged).
+    if (m.mayRemove && entries.length > 0) m.ctx.connections.openAhead(m.mailbox);
     for (let start = 0; start < entries.length; start += BATCH) {
       const decisions = decideBatch(m, entries.slice(start, start + BATCH));
       if (decisions.length === 0) continue;

@@ -10,6 +10,13 @@
 // connects on its own (ControlPath=none). A master that wedges mid-transfer is caught by the passes'
 // own stall watchdog, and after any failed attempt through it the master is bypassed too.
 //
+// A server only one mailbox of the run uses gets no master for its fetch: in the most common run, the
+// empty sync, a master costs more than it saves (measured: the fetch pass 60 ms longer, plus `ssh -O
+// exit`). When that fetch leaves something to remove, though, the remove pass needs a connection of its
+// own, and a handshake is the longest part of a short pass: openAhead() then starts a master (`ssh -N`,
+// which backgrounds itself once it is logged in) while the messages are delivered and flushed, and the
+// remove pass uses it. Without one by then (it failed, or was never opened) the pass connects on its own.
+//
 // The socket lives in $XDG_RUNTIME_DIR/syncmail/ (0700, ours; socketDir() says where else without it),
 // named for this process, so no other run ever uses it. At the end of the run `ssh -O exit` ends each
 // master; if syncmail is killed before that, the master exits by itself PERSIST_S after its last pass.
@@ -30,6 +37,7 @@ export const SOCKET_PATH_MAX = 89;
 const POLL_MS = 20;
 
 type Env = Readonly<Record<string, string | undefined>>;
+type Command = 'check' | 'exit' | 'open';
 
 /** The extra ssh words of one pass, and what to do when the pass is over. */
 export interface PassConnection {
@@ -116,6 +124,10 @@ interface Server {
   making: Promise<void> | undefined;
   made: boolean;
   bypassed: boolean;
+  /** Used by one mailbox only: no pass makes its master, openAhead() may (see the top). */
+  readonly ahead: boolean;
+  /** Stops an openAhead() still logging in. */
+  readonly stop: AbortController;
 }
 
 export interface SharedConnectionsOptions {
@@ -124,16 +136,16 @@ export interface SharedConnectionsOptions {
   readonly connectTimeout: number;
   readonly pid: number;
   /**
-   * The run's mailboxes: only a server that two or more of them use gets a master. For one mailbox the
-   * master costs more than it saves in the most common run, the empty sync (measured: the fetch pass
-   * 60 ms longer, plus `ssh -O exit`), and saves one handshake only when there is mail to remove.
+   * The run's mailboxes: a server that two or more of them use gets a master from its first pass; one
+   * that a single mailbox uses gets one only from openAhead().
    */
   readonly mailboxes: readonly Mailbox[];
-  /** Runs `ssh … -O command`; resolves whether it succeeded within CHECK_MS. */
+  /** Runs `ssh … -O command` (or opens a master, `open`); resolves whether it succeeded in time. */
   readonly control?: (
     mailbox: Mailbox | undefined,
     socket: string,
-    command: 'check' | 'exit',
+    command: Command,
+    stop?: AbortSignal,
   ) => Promise<boolean>;
   readonly exists?: (path: string) => boolean;
 }
@@ -152,7 +164,7 @@ export class SharedConnections {
     this.#sharedKeys = new Set(
       keys.filter((k, i): k is string => k !== undefined && keys.indexOf(k) !== i),
     );
-    this.#control = options.control ?? ((m, s, c) => this.#ssh(m, s, c));
+    this.#control = options.control ?? ((m, s, c, stop) => this.#ssh(m, s, c, stop));
     this.#exists =
       options.exists ??
       ((path) => {
@@ -168,12 +180,14 @@ export class SharedConnections {
   forMailbox(mailbox: Mailbox): PassConnection | undefined {
     const key = serverKey(mailbox);
     const { dir } = this.#o;
-    if (key === undefined || dir === undefined || !this.#sharedKeys.has(key)) return undefined;
+    if (key === undefined || dir === undefined) return undefined;
     let server = this.#servers.get(key);
     if (server === undefined) {
       const socket = socketPath(dir, this.#o.pid, this.#servers.size);
       if (socket === undefined) return undefined;
-      server = { socket, mailbox, making: undefined, made: false, bypassed: false };
+      const ahead = !this.#sharedKeys.has(key);
+      const stop = new AbortController();
+      server = { socket, mailbox, making: undefined, made: false, bypassed: false, ahead, stop };
       this.#servers.set(key, server);
     }
     const s = server;
@@ -183,15 +197,17 @@ export class SharedConnections {
       words: async () => {
         while (s.making !== undefined) await s.making;
         usedMaster = false;
-        if (s.bypassed) return muxWords('bypass', s.socket);
+        if (s.bypassed) return s.ahead ? [] : muxWords('bypass', s.socket);
         if (this.#exists(s.socket)) {
           if (await this.#control(s.mailbox, s.socket, 'check')) {
             usedMaster = true;
             return muxWords('use', s.socket);
           }
           s.bypassed = true;
-          return muxWords('bypass', s.socket);
+          return s.ahead ? [] : muxWords('bypass', s.socket);
         }
+        // No master opened ahead: as without sharing, the user's own ssh settings decide.
+        if (s.ahead) return [];
         // No master yet (or it exited when idle): this pass makes one.
         s.made = true;
         usedMaster = true;
@@ -218,8 +234,30 @@ export class SharedConnections {
     };
   }
 
+  /**
+   * Starts the master of a server only this mailbox uses, for its passes to come (the remove pass), and
+   * returns at once; those passes wait for it. Once per run and server; nothing for a shared server
+   * (its first pass made the master) or one not shared at all.
+   */
+  openAhead(mailbox: Mailbox): void {
+    const key = serverKey(mailbox);
+    const s = key === undefined ? undefined : this.#servers.get(key);
+    if (s === undefined || !s.ahead || s.made || s.bypassed) return;
+    s.made = true;
+    // Whatever goes wrong here (no descriptors left, say), the passes meet it again and report it.
+    s.making = this.#control(s.mailbox, s.socket, 'open', s.stop.signal)
+      .catch(() => false)
+      .then((opened) => {
+        if (!opened) s.bypassed = true;
+        s.making = undefined;
+      });
+  }
+
   /** Ends every master this run made (a wedged one's socket is left for ControlPersist to end). */
   async close(): Promise<void> {
+    // A master still logging in (opened ahead for a pass that never came) is stopped, not waited for.
+    for (const s of this.#servers.values()) s.stop.abort();
+    await Promise.all([...this.#servers.values()].map((s) => s.making));
     const made = [...this.#servers.values()].filter((s) => s.made && this.#exists(s.socket));
     await Promise.all(made.map((s) => this.#control(s.mailbox, s.socket, 'exit')));
   }
@@ -251,17 +289,37 @@ export class SharedConnections {
     );
   }
 
-  /** `ssh -O command` on a socket; without a mailbox (a stale socket) with no ssh options of its own. */
+  /**
+   * `ssh -O command` on a socket, without a mailbox (a stale socket) with no ssh options of its own; or
+   * `open`: the master of an ahead server, `ssh -N`, which logs in, backgrounds itself (ControlPersist)
+   * and exits, so its exit says the socket is ready (it may take as long as any connection).
+   */
   async #ssh(
     mailbox: Mailbox | undefined,
     socket: string,
-    command: 'check' | 'exit',
+    command: Command,
+    stop?: AbortSignal,
   ): Promise<boolean> {
     const remote = mailbox?.remote;
     if (remote !== undefined && remote.kind !== 'ssh') return false;
+    if (command === 'open') {
+      const ms = (this.#o.connectTimeout + 5) * 1000;
+      return this.#run(mailbox, [...muxWords('make', socket), '-N'], ms, stop);
+    }
     // The host is not looked up for -O: the socket alone says which master.
+    return this.#run(mailbox, ['-o', `ControlPath=${socket}`, '-O', command], CHECK_MS);
+  }
+
+  /** Runs ssh with these options for the mailbox's server; resolves whether it succeeded within `ms`. */
+  async #run(
+    mailbox: Mailbox | undefined,
+    words: readonly string[],
+    ms: number,
+    cancelSignal?: AbortSignal,
+  ): Promise<boolean> {
+    const remote = mailbox?.remote;
     const destination =
-      remote === undefined
+      remote?.kind !== 'ssh'
         ? 'syncmail-stale'
         : `${remote.user === undefined ? '' : `${remote.user}@`}${remote.host}`;
     checkFilesForSpawn('ssh');
@@ -269,11 +327,8 @@ export class SharedConnections {
       'ssh',
       [
         ...(mailbox?.ssh ?? []),
+        ...words,
         ...sshDefaults({ connectTimeout: this.#o.connectTimeout }),
-        '-o',
-        `ControlPath=${socket}`,
-        '-O',
-        command,
         '--',
         destination,
       ],
@@ -282,10 +337,11 @@ export class SharedConnections {
         extendEnv: false,
         // Its own session: a Ctrl-C meant for the run must not cut the check or the goodbye short.
         detached: true,
-        stdin: 'ignore',
+        stdio: 'ignore',
         reject: false,
-        timeout: CHECK_MS,
+        timeout: ms,
         killSignal: 'SIGKILL',
+        ...(cancelSignal === undefined ? {} : { cancelSignal }),
       },
     );
     return result.exitCode === 0;

@@ -545,11 +545,13 @@ export type KillKind = 'syncmail' | 'group' | 'all' | 'master';
 
 /**
  * The ssh master of a shared connection: detached from the pass that made it, it titles itself
- * "ssh: SOCKET [mux]" (the mux clients of the passes keep an `ssh … ControlPath=SOCKET` command line).
+ * "ssh: SOCKET [mux]" (the mux clients of the passes keep an `ssh … ControlPath=SOCKET` command line);
+ * one opened ahead for a lone mailbox's remove pass (`ssh -N`) keeps its command line.
  */
 function isMaster(p: Proc): boolean {
   const title = p.argv[0] ?? '';
-  return title.startsWith('ssh:') && title.includes('[mux]');
+  if (title.startsWith('ssh:')) return title.includes('[mux]');
+  return p.argv.includes('-N') && p.argv.some((a) => a.startsWith('ControlPersist='));
 }
 
 /**
@@ -815,7 +817,7 @@ export class World {
   masters(run?: Running): Proc[] {
     const mine = run === undefined ? undefined : `/${run.pid}-`;
     return this.procs().filter(
-      (p) => isMaster(p) && (mine === undefined || (p.argv[0] ?? '').includes(mine)),
+      (p) => isMaster(p) && (mine === undefined || p.argv.some((a) => a.includes(mine))),
     );
   }
 

@@ -143,17 +143,22 @@ function world() {
     pid: 7,
     mailboxes: [mailbox(), mailbox({ name: 'b', local: '/m/b', remote: 'me@mx:B' })],
     exists: (p) => sockets.has(p),
-    control: async (_m, socket, command) => {
+    control: async (_m, socket, command, stop) => {
       calls.push(`${command} ${socket}`);
-      return answers;
+      return command === 'open' ? opening(socket, stop) : answers;
     },
   });
+  let opening: (socket: string, stop?: AbortSignal) => Promise<boolean> = async () => answers;
   return {
     connections,
     sockets,
     calls,
     refuse: () => {
       answers = false;
+    },
+    /** How an `ssh -N` master opened ahead goes. */
+    onOpen: (how: typeof opening) => {
+      opening = how;
     },
   };
 }
@@ -267,10 +272,86 @@ test('no socket dir, or a local remote: the passes connect on their own', () => 
   assert.is(world().connections.forMailbox(mailbox({ remote: '/srv/m' })), undefined);
 });
 
-test('a server only one mailbox of the run uses gets no master: its passes connect on their own', () => {
+test('a server only one mailbox uses: its passes connect on their own until a master is opened ahead', async () => {
   const w = world();
-  assert.is(w.connections.forMailbox(mailbox({ remote: 'other@mx:Maildir' })), undefined);
-  assert.ok(w.connections.forMailbox(mailbox()), 'two mailboxes on me@mx share');
+  const lone = mailbox({ remote: 'other@mx:Maildir' });
+  const c = w.connections.forMailbox(lone);
+  assert.ok(c);
+  assert.equal(await c.words(), [], 'the fetch: no master, the user ssh settings decide');
+  c.ended(false);
+  assert.equal(w.calls, [], 'nothing asked, nothing opened');
+  await w.connections.close();
+  assert.equal(w.calls, [], 'and nothing to end');
+});
+
+test('openAhead: the next pass waits for the master being opened, then uses it; it is ended at the end', async () => {
+  const w = world();
+  const lone = mailbox({ remote: 'other@mx:Maildir' });
+  const c = w.connections.forMailbox(lone);
+  assert.ok(c);
+  let open: (ok: boolean) => void = () => undefined;
+  w.onOpen(
+    (socket) =>
+      new Promise((resolve) => {
+        open = (ok) => {
+          if (ok) w.sockets.add(socket);
+          resolve(ok);
+        };
+      }),
+  );
+  w.connections.openAhead(lone);
+  w.connections.openAhead(lone);
+  let words: readonly string[] | undefined;
+  const waiting = c.words().then((x) => {
+    words = x;
+  });
+  await new Promise((r) => setTimeout(r, 30));
+  assert.is(words, undefined, 'waits while the master logs in');
+  open(true);
+  await waiting;
+  assert.equal(words, muxWords('use', '/run/sm/7-0'));
+  assert.equal(w.calls, ['open /run/sm/7-0', 'check /run/sm/7-0'], 'opened once');
+  await w.connections.close();
+  assert.equal(w.calls.at(-1), 'exit /run/sm/7-0');
+});
+
+test('openAhead that fails: the pass connects on its own, with the user ssh settings', async () => {
+  const w = world();
+  const lone = mailbox({ remote: 'other@mx:Maildir' });
+  const c = w.connections.forMailbox(lone);
+  assert.ok(c);
+  w.onOpen(async () => false);
+  w.connections.openAhead(lone);
+  assert.equal(await c.words(), []);
+  await w.connections.close();
+  assert.equal(w.calls, ['open /run/sm/7-0'], 'no master to end');
+});
+
+test('close() stops a master still logging in instead of waiting for it', async () => {
+  const w = world();
+  const lone = mailbox({ remote: 'other@mx:Maildir' });
+  assert.ok(w.connections.forMailbox(lone));
+  let stopped = false;
+  w.onOpen(
+    (_socket, stop) =>
+      new Promise((r) =>
+        stop?.addEventListener('abort', () => {
+          stopped = true;
+          r(false);
+        }),
+      ),
+  );
+  w.connections.openAhead(lone);
+  await w.connections.close();
+  assert.ok(stopped, 'the login was stopped');
+  assert.equal(w.calls, ['open /run/sm/7-0']);
+});
+
+test('openAhead does nothing for a server two mailboxes share (their first pass makes the master)', async () => {
+  const w = world();
+  w.connections.forMailbox(mailbox());
+  w.connections.openAhead(mailbox());
+  assert.equal(w.calls, []);
 });
 
 test('socketDir: $XDG_RUNTIME_DIR/syncmail, made 0700; a directory others can use is passed over', () => {
