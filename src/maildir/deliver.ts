@@ -208,6 +208,25 @@ export function placeholder(d: Delivering, name: Buffer, size: number, mtime: nu
 }
 
 /**
+ * The stand-in for a message just made visible as `at`, for this run's remove pass: a hard link to it,
+ * which has its size and mtime for one link(2), where a sparse placeholder costs a new inode and three
+ * more calls (measured: about 100 µs a message here, most of the delivery). Made after the rename, so a
+ * stand-in only ever exists for a visible message. It lives until this run's remove pass: every run's
+ * settle rebuilds pending/new from the journal as sparse files, so a reader who rewrites a message in
+ * place can at worst make the remove pass see it as changed and leave the server copy for the next run.
+ * The sparse placeholder where there is no link to be had (the reader moved it already, or no links).
+ */
+function standIn(d: Delivering, staged: Staged, at: Buffer): void {
+  try {
+    d.fs.link(at, joinName(d.paths.pendingNew, staged.name));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (code !== 'ENOENT' && !NO_LINK.has(code)) throw error;
+    placeholder(d, staged.name, staged.size, staged.mtime);
+  }
+}
+
+/**
  * Makes the staged message visible as `target` with rename(2), which is atomic: the message is in the
  * stage or in its folder, never in both or neither, so a crash leaves nothing to guess. False when the
  * name is taken. rename(2) would replace a name created after this check; only syncmail writes server
@@ -306,7 +325,7 @@ export function apply(d: Delivering, x: Decision): Delivery | undefined {
         d.journal.sync();
       }
       d.journal.delivered(staged.name);
-      placeholder(d, staged.name, staged.size, staged.mtime);
+      standIn(d, staged, targetPath(primary(dest), as));
       return {
         kind: 'delivered',
         name: staged.name,

@@ -155,7 +155,9 @@ export const realFs: MaildirFs = {
     }
   },
   placeholder: (file, size, mtime) => {
-    const fd = openSync(file, 'w', 0o600);
+    // Never written through an existing name: in pending/new that may be a message's hard link.
+    rmSync(file, { force: true });
+    const fd = openSync(file, 'wx', 0o600);
     try {
       ftruncateSync(fd, size);
     } finally {
