@@ -10,6 +10,8 @@ export interface Io {
   readonly cwd: string;
   readonly homedir: string;
   readonly isTTY: boolean;
+  /** The terminal's width, when stdout is one. */
+  readonly columns?: number | undefined;
   /** The Maildir layer's filesystem calls (a test may make one fail or crash). */
   readonly fs: MaildirFs;
 }
@@ -22,6 +24,7 @@ export function processIo(): Io {
     cwd: process.cwd(),
     homedir: homedir(),
     isTTY: process.stdout.isTTY === true,
+    columns: process.stdout.columns,
     fs: realFs,
   };
 }

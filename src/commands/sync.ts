@@ -6,6 +6,7 @@ import type { Io } from '../io.js';
 import { printMailboxes } from '../mailbox/sequence.js';
 import { rsyncVersionCache } from '../maildir/layout.js';
 import { JsonLines } from '../outputs/json-lines.js';
+import { LiveBlock } from '../outputs/live-lines.js';
 import { colorLevel, Terminal } from '../outputs/terminal.js';
 import { TransferLog } from '../outputs/transfer-log.js';
 import { rsyncEnv } from '../rsync/argv.js';
@@ -36,6 +37,11 @@ function outputsFor(options: Options, config: Config, runId: string, io: Io): Ou
   // A dry run changes nothing anywhere, the transfer log included.
   if (!options.dryRun) outputs.push(new TransferLog(config.log, runId));
   if (options.json) outputs.push(new JsonLines(io.out, runId));
+  // Live lines only where a person watches: a terminal that can move its cursor, and not --quiet.
+  const live =
+    io.isTTY && io.env['TERM'] !== 'dumb' && !options.quiet && !options.json
+      ? new LiveBlock({ write: io.out, columns: io.columns ?? 80 })
+      : undefined;
   outputs.push(
     new Terminal({
       quiet: options.quiet,
@@ -45,6 +51,7 @@ function outputsFor(options: Options, config: Config, runId: string, io: Io): Ou
       colorLevel: colorLevel(options.color, io.env, io.isTTY),
       out: io.out,
       err: io.err,
+      live,
     }),
   );
   return outputs;

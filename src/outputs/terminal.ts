@@ -6,6 +6,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { EXIT } from '../errors.js';
 import type { NotAMessage, Output, SyncEvent } from '../events.js';
 import { displayName } from '../text/display-name.js';
+import type { LiveBlock } from './live-lines.js';
 
 export interface TerminalOptions {
   readonly quiet: boolean;
@@ -16,6 +17,8 @@ export interface TerminalOptions {
   readonly colorLevel: 0 | 1 | 2 | 3;
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+  /** On a terminal: the running mailboxes' live lines (live-lines.ts), erased before each line here. */
+  readonly live?: LiveBlock | undefined;
 }
 
 /** NO_COLOR (any non-empty value), --no-color and a non-terminal all mean plain text. */
@@ -53,15 +56,23 @@ export class Terminal implements Output {
   }
 
   #problem(text: string, hint?: string): void {
-    this.#o.err(`${this.#c.red('syncmail:')} ${text}\n`);
-    if (hint !== undefined && hint !== '') this.#o.err(`  ${this.#c.dim(hint)}\n`);
+    this.#err(`${this.#c.red('syncmail:')} ${text}\n`);
+    if (hint !== undefined && hint !== '') this.#err(`  ${this.#c.dim(hint)}\n`);
   }
 
   #line(text: string): void {
-    if (!this.#o.problemsOnly) this.#o.out(`${text}\n`);
+    if (this.#o.problemsOnly) return;
+    this.#o.live?.clear();
+    this.#o.out(`${text}\n`);
+  }
+
+  #err(text: string): void {
+    this.#o.live?.clear();
+    this.#o.err(text);
   }
 
   write(e: SyncEvent): void {
+    this.#o.live?.event(e);
     const { quiet, verbose, dryRun } = this.#o;
     const show = verbose && !this.#o.problemsOnly;
     switch (e.event) {
@@ -122,7 +133,7 @@ export class Terminal implements Output {
         break;
       case 'busy':
         if (!quiet && !this.#o.problemsOnly) {
-          this.#o.err(
+          this.#err(
             `${e.mailbox}: skipped, another syncmail is syncing it (use --wait SECONDS to wait)\n`,
           );
         }
@@ -146,7 +157,7 @@ export class Terminal implements Output {
         const transfer = e.forced
           ? 'the running transfer was stopped and resumes on the next run'
           : 'the transfer that was running finished';
-        this.#o.err(`syncmail: interrupted by ${e.signal}${skipped}; ${transfer}\n`);
+        this.#err(`syncmail: interrupted by ${e.signal}${skipped}; ${transfer}\n`);
         break;
       }
       default:
