@@ -217,8 +217,16 @@ export function placeholder(d: Delivering, name: Buffer, size: number, mtime: nu
  * The sparse placeholder where there is no link to be had (the reader moved it already, or no links).
  */
 function standIn(d: Delivering, staged: Staged, at: Buffer): void {
+  const to = joinName(d.paths.pendingNew, staged.name);
   try {
-    d.fs.link(at, joinName(d.paths.pendingNew, staged.name));
+    try {
+      d.fs.link(at, to);
+    } catch (error) {
+      // The stand-in of an earlier version still pending (it changed on the server): this one replaces it.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      d.fs.unlink(to);
+      d.fs.link(at, to);
+    }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? '';
     if (code !== 'ENOENT' && !NO_LINK.has(code)) throw error;

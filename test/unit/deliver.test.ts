@@ -45,9 +45,19 @@ function setup(fs: MaildirFs = realFs) {
     d.journal.intend(staged.name, staged.size, staged.mtime);
     return apply(d, x);
   };
+  /** A new version of the message staged under the same name (it changed on the server), delivered. */
+  const deliverChanged = () => {
+    writeFileSync(file, 'Subject: hello again\n\nbody\n', { mode: 0o600 });
+    realFs.utimes(file, MTIME + 60);
+    const again: Staged = { ...staged, size: 27, mtime: MTIME + 60 };
+    const x = decide(d, again, { action: 'deliver', changedOnServer: true });
+    d.journal.intend(again.name, again.size, again.mtime, x.kind === 'move' ? x.as : again.name);
+    return apply(d, x);
+  };
   return {
     paths,
     deliver,
+    deliverChanged,
     cleanup: () => rmSync(root, { recursive: true, force: true }),
   };
 }
@@ -62,6 +72,23 @@ test('a delivered message stands in pending/new as a hard link to itself: its si
     assert.is(message.nlink, 2);
     assert.is(Math.floor(standIn.mtimeMs / 1000), MTIME);
     assert.is(standIn.size, 21);
+  } finally {
+    w.cleanup();
+  }
+});
+
+test('a new version of a still pending message: its stand-in replaces the old one', () => {
+  const w = setup();
+  try {
+    w.deliver();
+    const second = w.deliverChanged();
+    assert.is(second?.kind, 'delivered');
+    const as = second?.kind === 'delivered' ? second.as.toString() : '';
+    assert.is.not(as, NAME, 'delivered beside the first, under a fresh name');
+    const standIn = statSync(path.join(w.paths.pendingNew, NAME));
+    assert.is(standIn.ino, statSync(path.join(w.paths.new, as)).ino);
+    assert.is(standIn.size, 27);
+    assert.is(readFileSync(path.join(w.paths.new, NAME), 'utf8'), 'Subject: hello\n\nbody\n');
   } finally {
     w.cleanup();
   }
