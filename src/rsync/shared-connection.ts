@@ -14,8 +14,9 @@
 // empty sync, a master costs more than it saves (measured: the fetch pass 60 ms longer, plus `ssh -O
 // exit`). When that fetch leaves something to remove, though, the remove pass needs a connection of its
 // own, and a handshake is the longest part of a short pass: openAhead() then starts a master (`ssh -N`,
-// which backgrounds itself once it is logged in) while the messages are delivered and flushed, and the
-// remove pass uses it. Without one by then (it failed, or was never opened) the pass connects on its own.
+// which backgrounds itself once it is logged in) as soon as the fetch has staged a message (steps.ts), so
+// the handshake overlaps the rest of the fetch, the delivery and the flush, and the remove pass uses it.
+// Without one by then (it failed, or was never opened) the pass connects on its own.
 //
 // The socket lives in $XDG_RUNTIME_DIR/syncmail/ (0700, ours; socketDir() says where else without it),
 // named for this process, so no other run ever uses it. At the end of the run `ssh -O exit` ends each
