@@ -40,7 +40,8 @@ function outputsFor(options: Options, config: Config, runId: string, io: Io): Ou
   // Live lines only where a person watches: a terminal that can move its cursor, and not --quiet.
   const live =
     io.isTTY && io.env['TERM'] !== 'dumb' && !options.quiet && !options.json
-      ? new LiveBlock({ write: io.out, columns: io.columns ?? 80 })
+      ? // A terminal that reports no width (0: a pty nobody sized, as under script(1)) counts as 80.
+        new LiveBlock({ write: io.out, columns: io.columns || 80 })
       : undefined;
   outputs.push(
     new Terminal({
