@@ -34,7 +34,7 @@ tests(
     assert.match(out, /\x1b\[J {2}inbox: fetching \(\d+ s\)\n|^ {2}inbox: fetching \(\d+ s\)\n/);
     assert.not.match(out, /^…$/m, 'not cut to nothing');
     // The last live line erased, then the summary (bold: a terminal gets colour).
-  assert.match(out, /\x1b\[1F\x1b\[Jinbox: \x1b\[1m4 new\x1b\[22m\n$/);
+    assert.match(out, /\x1b\[1F\x1b\[Jinbox: \x1b\[1m4 new\x1b\[22m\n$/);
   },
 );
 
