@@ -211,9 +211,10 @@ export function placeholder(d: Delivering, name: Buffer, size: number, mtime: nu
  * The stand-in for a message just made visible as `at`, for this run's remove pass: a hard link to it,
  * which has its size and mtime for one link(2), where a sparse placeholder costs a new inode and three
  * more calls (measured: about 100 µs a message here, most of the delivery). Made after the rename, so a
- * stand-in only ever exists for a visible message. It lives until this run's remove pass: every run's
- * settle rebuilds pending/new from the journal as sparse files, so a reader who rewrites a message in
- * place can at worst make the remove pass see it as changed and leave the server copy for the next run.
+ * stand-in only ever exists for a visible message. The remove pass removes it with the server copy; if
+ * that pass does not get there, the next run's settle rebuilds pending/new from the journal as sparse
+ * files. So a reader who rewrites a message in place can at worst make the remove pass see it as
+ * changed and leave the server copy for the next run.
  * The sparse placeholder where there is no link to be had (the reader moved it already, or no links).
  */
 function standIn(d: Delivering, staged: Staged, at: Buffer): void {

@@ -121,9 +121,7 @@ export class LiveBlock {
   /** Erases the block (before other output); it comes back with the next redraw. */
   clear(): void {
     if (this.#shown === 0) return;
-    // Up to the block's first line, then erase to the end of the screen.
-    this.#o.write(`\x1b[${this.#shown}F\x1b[J`);
-    this.#shown = 0;
+    this.#o.write(this.#erase());
     this.#schedule();
   }
 
@@ -133,9 +131,14 @@ export class LiveBlock {
     clearInterval(this.#tick);
     this.#pending = undefined;
     this.#tick = undefined;
-    this.clear();
-    clearTimeout(this.#pending);
-    this.#pending = undefined;
+    if (this.#shown > 0) this.#o.write(this.#erase());
+  }
+
+  /** Up to the block's first line, then erase to the end of the screen; nothing when none is shown. */
+  #erase(): string {
+    const text = this.#shown === 0 ? '' : `\x1b[${this.#shown}F\x1b[J`;
+    this.#shown = 0;
+    return text;
   }
 
   #schedule(): void {
@@ -149,8 +152,7 @@ export class LiveBlock {
 
   #draw(): void {
     const lines = this.#state.lines(this.#now(), this.#o.columns);
-    const erase = this.#shown === 0 ? '' : `\x1b[${this.#shown}F\x1b[J`;
-    this.#o.write(erase + lines.map((l) => `${l}\n`).join(''));
+    this.#o.write(this.#erase() + lines.map((l) => `${l}\n`).join(''));
     this.#shown = lines.length;
     if (lines.length === 0) {
       clearInterval(this.#tick);

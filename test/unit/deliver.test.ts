@@ -62,9 +62,18 @@ function setup(fs: MaildirFs = realFs) {
   };
 }
 
-test('a delivered message stands in pending/new as a hard link to itself: its size and mtime, no new inode', () => {
-  const w = setup();
+/** Runs `body` with a fresh setup, and removes its temp dir, pass or fail. */
+function withSetup(body: (w: ReturnType<typeof setup>) => void, fs: MaildirFs = realFs): void {
+  const w = setup(fs);
   try {
+    body(w);
+  } finally {
+    w.cleanup();
+  }
+}
+
+test('a delivered message stands in pending/new as a hard link to itself: its size and mtime, no new inode', () => {
+  withSetup((w) => {
     assert.is(w.deliver()?.kind, 'delivered');
     const message = statSync(path.join(w.paths.new, NAME));
     const standIn = statSync(path.join(w.paths.pendingNew, NAME));
@@ -72,14 +81,11 @@ test('a delivered message stands in pending/new as a hard link to itself: its si
     assert.is(message.nlink, 2);
     assert.is(Math.floor(standIn.mtimeMs / 1000), MTIME);
     assert.is(standIn.size, 21);
-  } finally {
-    w.cleanup();
-  }
+  });
 });
 
 test('a new version of a still pending message: its stand-in replaces the old one', () => {
-  const w = setup();
-  try {
+  withSetup((w) => {
     w.deliver();
     const second = w.deliverChanged();
     assert.is(second?.kind, 'delivered');
@@ -89,9 +95,7 @@ test('a new version of a still pending message: its stand-in replaces the old on
     assert.is(standIn.ino, statSync(path.join(w.paths.new, as)).ino);
     assert.is(standIn.size, 27);
     assert.is(readFileSync(path.join(w.paths.new, NAME), 'utf8'), 'Subject: hello\n\nbody\n');
-  } finally {
-    w.cleanup();
-  }
+  });
 });
 
 test('without hard links (EPERM), the stand-in is a sparse placeholder with the staged size and mtime', () => {
@@ -101,8 +105,7 @@ test('without hard links (EPERM), the stand-in is a sparse placeholder with the 
       throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
     },
   };
-  const w = setup(noLinks);
-  try {
+  withSetup((w) => {
     assert.is(w.deliver()?.kind, 'delivered');
     const message = statSync(path.join(w.paths.new, NAME));
     const standIn = statSync(path.join(w.paths.pendingNew, NAME));
@@ -110,23 +113,18 @@ test('without hard links (EPERM), the stand-in is a sparse placeholder with the 
     assert.is(standIn.size, 21);
     assert.is(standIn.blocks, 0, 'sparse: no data');
     assert.is(Math.floor(standIn.mtimeMs / 1000), MTIME);
-  } finally {
-    w.cleanup();
-  }
+  }, noLinks);
 });
 
 test('a placeholder is never written through an existing name (a message linked there keeps its bytes)', () => {
-  const w = setup();
-  try {
+  withSetup((w) => {
     w.deliver();
     const standIn = path.join(w.paths.pendingNew, NAME);
     realFs.placeholder(Buffer.from(standIn), 5, 1);
     assert.is(readFileSync(path.join(w.paths.new, NAME), 'utf8'), 'Subject: hello\n\nbody\n');
     assert.is(statSync(standIn).size, 5);
     assert.is.not(statSync(standIn).ino, statSync(path.join(w.paths.new, NAME)).ino);
-  } finally {
-    w.cleanup();
-  }
+  });
 });
 
 test.run();
