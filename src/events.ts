@@ -31,6 +31,8 @@ export type SyncEvent =
       readonly file: Buffer;
       readonly size?: number;
       readonly as?: Buffer;
+      /** Where it is now: the absolute path in the local new/ (or cur/); absent in a dry run. */
+      readonly path?: Buffer;
       /** Delivered by the remove pass: the server copy changed after the fetch. */
       readonly changedOnServer?: true;
       /** With routing rules: the folder it went to (INBOX: the mailbox's own), and the rule that chose it. */
@@ -133,6 +135,26 @@ export type SyncEvent =
       readonly busy: boolean;
       readonly code: number;
       readonly ms: number;
+    }
+  /** A hook ran (hooks.afterSync): for one mailbox, or for the run (no mailbox). */
+  | {
+      readonly event: 'hook';
+      readonly hook: 'afterSync';
+      readonly scope: string; // the mailbox's name, or "run"
+      readonly command: string;
+      readonly delivered: number;
+      /** The exit code, or null when it was killed (timedOut) or could not be started (failed). */
+      readonly code: number | null;
+      readonly timedOut?: true;
+      readonly failed?: string;
+      readonly output: string;
+      readonly ms: number;
+    }
+  /** A desktop notification was sent (or could not be: `failed`). */
+  | {
+      readonly event: 'notified';
+      readonly messages: number;
+      readonly failed?: string;
     }
   /** A signal stopped the run: the running mailbox finished (or was forced), `skipped` did not run. */
   | {

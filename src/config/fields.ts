@@ -187,3 +187,49 @@ export const yesNo = v.boolean(({ input }) => {
   const advice = meant === undefined ? '' : `; write ${meant}, without quotes`;
   return `expected true or false, got ${describe(input)}${advice}`;
 });
+
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  s: 1,
+  m: 60,
+  h: 3600,
+  d: 86_400,
+  w: 7 * 86_400,
+  y: 365 * 86_400,
+};
+
+/** A duration: seconds as a number, or a number with s, m, h, d, w or y ("90s", "2h", "1y"). */
+export function parseDuration(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhdwy])\s*$/i.exec(value);
+  if (m === null) return undefined;
+  return Number(m[1]) * (DURATION_UNITS[(m[2] as string).toLowerCase()] as number);
+}
+
+/** A duration within `range` (in seconds), as a number of seconds. */
+export function duration(range: Range) {
+  const message = ({ input }: v.BaseIssue<unknown>): string =>
+    `expected a duration from ${range.min} to ${range.max} seconds, like 90s, 30m, 2h, 7d or 1y, got ${describe(input)}`;
+  return oneProblem(
+    v.pipe(
+      v.custom<string | number>((x) => parseDuration(x) !== undefined, message),
+      v.transform((x) => parseDuration(x) as number),
+      v.minValue(range.min, message),
+      v.maxValue(range.max, message),
+    ),
+  );
+}
+
+/** A byte size within `range`: bytes as a number, or with K, M or G (1024-based). */
+export function byteSize(range: Range, parse: (value: unknown) => number | undefined) {
+  const message = ({ input }: v.BaseIssue<unknown>): string =>
+    `expected a size from ${range.min} to ${range.max} bytes, like 512K or 10M, got ${describe(input)}`;
+  return oneProblem(
+    v.pipe(
+      v.custom<string | number>((x) => parse(x) !== undefined, message),
+      v.transform((x) => parse(x) as number),
+      v.minValue(range.min, message),
+      v.maxValue(range.max, message),
+    ),
+  );
+}

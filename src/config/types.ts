@@ -12,6 +12,14 @@ export type Remote =
     }
   | { readonly kind: 'local'; readonly path: string };
 
+/** A hook's command: a string is run by /bin/sh -c, a list is the program and its arguments. */
+export type HookCommand =
+  | { readonly kind: 'shell'; readonly command: string }
+  | { readonly kind: 'argv'; readonly argv: readonly string[] };
+
+/** What a notification says about new mail: senders and subjects, senders only, or only how many. */
+export type NotifyDetail = 'subjects' | 'senders' | 'count';
+
 /** What to do with a server message whose unique name already exists locally with different content. */
 export type OnConflict = 'keep' | 'rename';
 
@@ -27,6 +35,8 @@ export interface Mailbox {
   readonly folders: string;
   /** The mailbox's own rules, then the top level's; empty: everything goes to `local`. */
   readonly rules: readonly Rule[];
+  /** Run after this mailbox delivered something (hooks.afterSync in the mailbox). */
+  readonly afterSync?: HookCommand | undefined;
 }
 
 /** How a folder name becomes a directory: Maildir++ (`folders/.a.b`) or plain (`folders/a/b`). */
@@ -57,5 +67,20 @@ export interface Config {
   /** One ssh connection per server for all of a run's passes, through syncmail's own ControlMaster. */
   readonly shareConnection: boolean;
   readonly folderStyle: FolderStyle;
+  /** How often the user runs syncmail (seconds): `status` calls a mailbox stale after 3 times this. */
+  readonly schedule: number;
+  /** With --quiet, a temporary failure is reported once it has lasted this long (seconds). */
+  readonly quietFailuresFor: number;
+  /** The transfer log is rotated when it is larger (bytes) or its first record older (seconds). */
+  readonly logMaxSize: number;
+  readonly logMaxAge: number;
+  /** Rotated logs older than this (seconds) are deleted. */
+  readonly logKeep: number;
+  /** Run after a run delivered something (hooks.afterSync at the top), and how long any hook may take. */
+  readonly afterSync?: HookCommand | undefined;
+  readonly hookTimeout: number; // seconds
+  /** A desktop notification of new mail (notify-send), and what it shows. */
+  readonly notify: boolean;
+  readonly notifyDetail: NotifyDetail;
   readonly mailboxes: readonly Mailbox[];
 }

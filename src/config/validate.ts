@@ -15,7 +15,9 @@ import { ConfigError } from '../errors.js';
 import { INBOX } from '../rules/types.js';
 import { type Env, type ExpandMode, expand, xdgDir } from './expand.js';
 import {
+  byteSize,
   choice,
+  duration,
   mapping,
   missingKey,
   numberIn,
@@ -33,8 +35,8 @@ import {
 import { describe, isMapping, problemLines } from './problems.js';
 import { checkRemotePath, type SplitRemote, splitRemote } from './remote.js';
 import { checkRsyncArg } from './rsync-args.js';
-import { type ConfigRule, folderProblem, parseRules, resolveTrash } from './rules.js';
-import type { Config, Remote } from './types.js';
+import { type ConfigRule, folderProblem, parseRules, parseSize, resolveTrash } from './rules.js';
+import type { Config, HookCommand, Remote } from './types.js';
 
 export const TOP_KEYS = [
   'ssh',
@@ -53,6 +55,14 @@ export const TOP_KEYS = [
   'folderStyle',
   'trashFolder',
   'rules',
+  'schedule',
+  'quietFailuresFor',
+  'logMaxSize',
+  'logMaxAge',
+  'logKeep',
+  'hooks',
+  'notify',
+  'notifyDetail',
   'mailboxes',
 ] as const;
 
@@ -64,7 +74,11 @@ export const MAILBOX_KEYS = [
   'rsyncArgs',
   'folders',
   'rules',
+  'hooks',
 ] as const;
+
+const HOOK_KEYS = ['afterSync', 'timeout'] as const;
+const MAILBOX_HOOK_KEYS = ['afterSync'] as const;
 
 export const DEFAULTS = {
   onConflict: 'keep',
@@ -78,6 +92,14 @@ export const DEFAULTS = {
   shareConnection: true,
   folderStyle: 'maildir++',
   trashFolder: 'Trash',
+  schedule: 300,
+  quietFailuresFor: 3600,
+  logMaxSize: 10 * 1024 * 1024,
+  logMaxAge: 30 * 86_400,
+  logKeep: 365 * 86_400,
+  hookTimeout: 60,
+  notify: false,
+  notifyDetail: 'subjects',
 } as const;
 
 /**
@@ -188,6 +210,39 @@ const rulesList = v.pipe(
   }),
 );
 
+/** A hook's command: a shell command line, or a list of the program and its arguments. */
+const hookCommand = v.union(
+  [
+    v.pipe(
+      text(),
+      v.transform((command): HookCommand => ({ kind: 'shell', command })),
+    ),
+    v.pipe(
+      stringList(),
+      v.minLength(1, 'the list is empty; give the program and its arguments'),
+      v.transform((argv): HookCommand => ({ kind: 'argv', argv })),
+    ),
+  ],
+  ({ input }) =>
+    `expected a command (a string run by /bin/sh, or a list of the program and its arguments), got ${describe(input)}`,
+);
+
+function hooksOf<const E extends v.ObjectEntries>(keys: readonly string[], entries: E) {
+  return v.pipe(
+    mapping(`a mapping with ${keys.join(', ')}`),
+    v.intersect([onlyKeys(keys), v.object(entries)]),
+  );
+}
+
+const topHooks = hooksOf(HOOK_KEYS, {
+  afterSync: v.optional(hookCommand),
+  timeout: v.optional(numberIn({ min: 1, max: 3600, unit: 'seconds' }), DEFAULTS.hookTimeout),
+} satisfies Record<(typeof HOOK_KEYS)[number], v.GenericSchema>);
+
+const mailboxHooks = hooksOf(MAILBOX_HOOK_KEYS, {
+  afterSync: v.optional(hookCommand),
+} satisfies Record<(typeof MAILBOX_HOOK_KEYS)[number], v.GenericSchema>);
+
 /** A folder name from the config (the trash folder): the same names a rule may give. */
 const folderName = oneProblem(
   v.pipe(
@@ -280,6 +335,7 @@ function mailbox(ctx: Context) {
     rsyncArgs: v.optional(rsyncArgs, []),
     folders: v.optional(localPath(ctx)),
     rules: v.optional(rulesList, []),
+    hooks: v.optional(mailboxHooks),
   } satisfies Record<(typeof MAILBOX_KEYS)[number], v.GenericSchema>;
 
   const checked = v.pipe(
@@ -338,6 +394,14 @@ function configSchema(ctx: Context) {
     folderStyle: v.optional(choice(['maildir++', 'plain']), DEFAULTS.folderStyle),
     trashFolder: v.optional(folderName, DEFAULTS.trashFolder),
     rules: v.optional(rulesList, []),
+    schedule: v.optional(duration({ min: 60, max: 7 * 86_400 }), DEFAULTS.schedule),
+    quietFailuresFor: v.optional(duration({ min: 0, max: 30 * 86_400 }), DEFAULTS.quietFailuresFor),
+    logMaxSize: v.optional(byteSize({ min: 4096, max: 2 ** 40 }, parseSize), DEFAULTS.logMaxSize),
+    logMaxAge: v.optional(duration({ min: 3600, max: 10 * 365 * 86_400 }), DEFAULTS.logMaxAge),
+    logKeep: v.optional(duration({ min: 0, max: 100 * 365 * 86_400 }), DEFAULTS.logKeep),
+    hooks: v.optional(topHooks),
+    notify: v.optional(yesNo, DEFAULTS.notify),
+    notifyDetail: v.optional(choice(['subjects', 'senders', 'count']), DEFAULTS.notifyDetail),
     mailboxes: required(
       missing('add a list of mailboxes, each with name, remote and local'),
       v.pipe(
@@ -367,6 +431,15 @@ function configSchema(ctx: Context) {
         jobs: top.jobs,
         shareConnection: top.shareConnection,
         folderStyle: top.folderStyle,
+        schedule: top.schedule,
+        quietFailuresFor: top.quietFailuresFor,
+        logMaxSize: top.logMaxSize,
+        logMaxAge: top.logMaxAge,
+        logKeep: top.logKeep,
+        ...(top.hooks?.afterSync === undefined ? {} : { afterSync: top.hooks.afterSync }),
+        hookTimeout: top.hooks?.timeout ?? DEFAULTS.hookTimeout,
+        notify: top.notify,
+        notifyDetail: top.notifyDetail,
         mailboxes: top.mailboxes.map((mailbox) => ({
           name: mailbox.name,
           remote: mailbox.remote.remote,
@@ -378,6 +451,7 @@ function configSchema(ctx: Context) {
           folders: mailbox.folders ?? top.folders ?? mailbox.local,
           // The mailbox's own rules first, then the ones for every mailbox.
           rules: resolveTrash([...mailbox.rules, ...top.rules], top.trashFolder),
+          ...(mailbox.hooks?.afterSync === undefined ? {} : { afterSync: mailbox.hooks.afterSync }),
         })),
       }),
     ),

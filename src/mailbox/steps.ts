@@ -43,7 +43,7 @@ import {
 import { fetchArgv, listArgv, REMOVE_TEMP_DIR, removeArgv } from '../rsync/argv.js';
 import { parseListLine } from '../rsync/parse-list.js';
 import { directoryProbe } from '../rsync/watchdog.js';
-import { type Destination, destinationOf, mailboxMaildirs } from '../rules/folders.js';
+import { type Destination, destinationOf, mailboxMaildirs, targetPath } from '../rules/folders.js';
 import { routeFile } from '../rules/route-file.js';
 import { shellCommand } from '../text/shell-quote.js';
 import { asSyncmailError, MAILDIR_DIRS, type MailboxRun } from './mailbox-run.js';
@@ -84,6 +84,7 @@ function reportDelivery(m: MailboxRun, d: Delivery): void {
         file: d.name,
         size: d.size,
         ...(d.renamed ? { as: d.as } : {}),
+        ...(first === undefined ? {} : { path: targetPath(first, d.as) }),
         ...(d.changedOnServer ? { changedOnServer: true } : {}),
         ...(routed && first !== undefined ? { folder: first.folder } : {}),
         ...(d.dest.rule === undefined ? {} : { rule: d.dest.rule }),

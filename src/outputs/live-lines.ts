@@ -29,7 +29,7 @@ export class LiveState {
       this.#running.set(e.mailbox, { phase: 'fetching', since: now, delivered: 0, removed: 0 });
       return true;
     }
-    if (e.event === 'run-start' || e.event === 'run-end' || e.event === 'interrupted') return false;
+    if (!('mailbox' in e)) return false;
     const r = this.#running.get(e.mailbox);
     if (r === undefined) return false;
     switch (e.event) {

@@ -38,6 +38,14 @@ test('defaults for everything optional', () => {
     jobs: 4,
     shareConnection: true,
     folderStyle: 'maildir++',
+    schedule: 300,
+    quietFailuresFor: 3600,
+    logMaxSize: 10 * 1024 * 1024,
+    logMaxAge: 30 * 86_400,
+    logKeep: 365 * 86_400,
+    hookTimeout: 60,
+    notify: false,
+    notifyDetail: 'subjects',
     mailboxes: [
       {
         name: 'inbox',
@@ -127,7 +135,7 @@ test('all problems are reported at once, in file order, one line each', () => {
     ],
   });
   assert.equal(problems, [
-    'colour: unknown key; known keys are: ssh, log, state, onConflict, connectTimeout, ioTimeout, maxMinutes, retries, retryDelay, rsync, jobs, shareConnection, folders, folderStyle, trashFolder, rules, mailboxes',
+    'colour: unknown key; known keys are: ssh, log, state, onConflict, connectTimeout, ioTimeout, maxMinutes, retries, retryDelay, rsync, jobs, shareConnection, folders, folderStyle, trashFolder, rules, schedule, quietFailuresFor, logMaxSize, logMaxAge, logKeep, hooks, notify, notifyDetail, mailboxes',
     'retries: expected a whole number from 0 to 10, got "two"',
     'mailboxes[0].name: "a b" may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit',
     'mailboxes[0].remote: "host::path" is rsync daemon syntax, which syncmail does not support; use host:path (one colon) to go over ssh',
@@ -186,7 +194,7 @@ test('a value gets one problem, the first; checks across keys still run when ano
   assert.equal(
     problemsOf({ mailboxes: [{ name: 'a b', remote: '/m/inbox/', local: '/m/inbox', x: 1 }] }),
     [
-      'mailboxes[0].x: unknown key; known keys are: name, remote, local, ssh, rsyncArgs, folders, rules',
+      'mailboxes[0].x: unknown key; known keys are: name, remote, local, ssh, rsyncArgs, folders, rules, hooks',
       'mailboxes[0].name: "a b" may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit',
       'mailboxes[0].local: is the same directory as remote (/m/inbox); a Maildir cannot be moved onto itself',
     ],
