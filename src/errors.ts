@@ -49,6 +49,8 @@ export type ErrorReason =
   | 'no-rsync' // the local rsync cannot be run
   | 'old-rsync'
   | 'host-key'
+  | 'unknown-host' // ssh: the host name does not exist (a typo in the host or its alias)
+  | 'forced-command' // the server's forced command (rrsync) refused the transfer
   | 'auth'
   | 'disk-full'
   | 'local-write'

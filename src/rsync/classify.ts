@@ -101,6 +101,9 @@ export interface PassEnd {
 
 const TRY_AGAIN = 'syncmail will try again on its next run';
 
+const RRSYNC_HINT =
+  "the key's forced command in the server's ~/.ssh/authorized_keys limits what rsync may do: with rrsync DIR, give the remote path relative to DIR (no leading / and no ..), and do not use rrsync's -ro, -wo or -no-del, which refuse syncmail's --remove-source-files";
+
 /** rsync's errno words at the end of a line: `...: Permission denied (13)` → "Permission denied". */
 function errnoText(line: string): string | undefined {
   return /: ([^":]+) \([0-9]+\)$/.exec(line)?.[1];
@@ -161,6 +164,20 @@ function fromFailure(reason: FailureReason, line: string, i: PassEnd, seen?: See
         'server-remove-denied',
       );
     }
+    case 'unknown-host':
+      return new ConfigError(
+        undefined,
+        [`${i.mailbox}: the server's host name does not exist: ${line}`],
+        'check the host in the mailbox\'s "remote" (or its Host and HostName in ~/.ssh/config) for a typo; test with: ssh HOST true',
+        'unknown-host',
+      );
+    case 'forced-command':
+      return new ConfigError(
+        undefined,
+        [`${i.mailbox}: the server's forced command refused the transfer (${line})`],
+        RRSYNC_HINT,
+        'forced-command',
+      );
     case 'host-key':
       return new PermissionError(
         `${i.mailbox}: the host key of ${i.server} is unknown or has changed`,
@@ -177,13 +194,18 @@ function fromFailure(reason: FailureReason, line: string, i: PassEnd, seen?: See
       return localIoError('ENOSPC', i.mailbox, line);
     case 'local-write':
       return localIoError('EROFS', i.mailbox, line);
-    case 'no-remote-dir':
+    case 'no-remote-dir': {
+      // rsync names the directory it looked in; under rrsync DIR that is DIR joined with the path asked.
+      const looked = /"([^"]*)" failed: No such file/.exec(line)?.[1];
       return new ConfigError(
         undefined,
-        [`${i.mailbox}: the server has no Maildir at ${i.server}`],
-        'check the mailbox\'s "remote" in the config',
+        [
+          `${i.mailbox}: the server has no Maildir at ${i.server}${looked === undefined ? '' : ` (rsync looked in ${looked})`}`,
+        ],
+        `check the mailbox's "remote" in the config; if the server's authorized_keys gives the key a forced command (rrsync DIR), the path is relative to DIR`,
         'no-remote-maildir',
       );
+    }
     case 'no-server-rsync':
       return new ConfigError(
         undefined,

@@ -6,6 +6,8 @@
 export type FailureReason =
   | 'host-key' // the server's host key is unknown or changed
   | 'auth' // the server refused the login
+  | 'unknown-host' // the host name does not exist (DNS says so for sure; not a temporary failure)
+  | 'forced-command' // a forced command on the server (rrsync) refused what rsync asked for
   | 'server-shell-output' // the server's login shell prints text before rsync starts
   | 'old-server-rsync' // the server's rsync does not know an option it was sent (3.0.x: --info)
   | 'disk-full' // ENOSPC or EDQUOT on the local side

@@ -87,8 +87,10 @@ const STAT =
  * (rsync/classify.ts).
  */
 const RANK: readonly FailureReason[] = [
+  'unknown-host',
   'host-key',
   'auth',
+  'forced-command',
   'server-shell-output',
   'old-server-rsync',
   'disk-full',
@@ -118,6 +120,16 @@ const FAILURES: ReadonlyArray<readonly [FailureReason, RegExp]> = [
     /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No \S+ host key is known/,
   ],
   ['auth', /Permission denied \((publickey|password|keyboard-interactive|gssapi)/],
+  // ssh: "Could not resolve hostname mial-server: Name or service not known" (glibc's EAI_NONAME) is a
+  // name that does not exist: a typo, not an outage. "Temporary failure in name resolution" (EAI_AGAIN)
+  // is an outage and stays unreachable below.
+  [
+    'unknown-host',
+    /Could not resolve hostname .*: (Name or service not known|No address associated with hostname|Name does not resolve)/,
+  ],
+  // rrsync (rsync's restricted forced command) says why it refused, then the connection closes, which
+  // alone would read as unreachable: "/usr/bin/rrsync error: do not use .. in arg ...".
+  ['forced-command', /rrsync error: /],
   // The client read the server shell's text as rsync's protocol version (rsync 3.2.7 and 3.5.0 print
   // this, then "(see the rsync manpage for an explanation)", and exit 2). The whole line: a file name
   // is never at the start of one.

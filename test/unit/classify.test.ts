@@ -592,3 +592,50 @@ test('each case is classified the same whichever rsync versions printed it', () 
 });
 
 test.run();
+
+test('a host name that does not exist is a config error (78); a DNS outage stays temporary (75)', () => {
+  const typo = failure(
+    run(255, [
+      'ssh: Could not resolve hostname mial-server: Name or service not known\r',
+      'rsync: connection unexpectedly closed (0 bytes received so far) [Receiver]',
+    ]),
+  );
+  assert.is(typo.error.exitCode, 78);
+  assert.is(typo.error.reason, 'unknown-host');
+  assert.is(typo.transient, false);
+  assert.match(typo.error.message, /host name does not exist: .*mial-server/);
+  assert.match(typo.error.hint ?? '', /check the host/);
+
+  const outage = failure(
+    run(255, [
+      'ssh: Could not resolve hostname mail-server: Temporary failure in name resolution\r',
+      'rsync: connection unexpectedly closed (0 bytes received so far) [Receiver]',
+    ]),
+  );
+  assert.is(outage.error.exitCode, 75);
+  assert.is(outage.transient, true);
+});
+
+test("rrsync's refusal is a config error naming the fix, not a connection failure", () => {
+  const refused = failure(
+    run(12, [
+      '/usr/bin/rrsync error: do not use .. in arg (anchor the path at the root of your restricted dir)',
+      'rsync: connection unexpectedly closed (0 bytes received so far) [Receiver]',
+      'rsync error: error in rsync protocol data stream (code 12) at io.c(232) [Receiver=3.2.7]',
+    ]),
+  );
+  assert.is(refused.error.exitCode, 78);
+  assert.is(refused.error.reason, 'forced-command');
+  assert.match(refused.error.message, /forced command refused the transfer \(.*do not use \.\./);
+  assert.match(refused.error.hint ?? '', /relative to DIR/);
+
+  // Under rrsync DIR an absolute path is joined to DIR; the message shows where rsync looked.
+  const doubled = failure(
+    run(23, [
+      'rsync: [sender] change_dir "/srv/rr/srv/rr/Maildir/new" failed: No such file or directory (2)',
+    ]),
+  );
+  assert.is(doubled.error.exitCode, 78);
+  assert.match(doubled.error.message, /rsync looked in \/srv\/rr\/srv\/rr\/Maildir\/new/);
+  assert.match(doubled.error.hint ?? '', /rrsync DIR/);
+});
