@@ -3,9 +3,10 @@
 // mails whatever is printed. With --json only the problems are shown here (on stderr); stdout is the
 // JSON Lines.
 import { Chalk, type ChalkInstance } from 'chalk';
-import { EXIT } from '../errors.js';
+import { type ErrorReason, EXIT } from '../errors.js';
 import type { NotAMessage, Output, SyncEvent } from '../events.js';
 import { displayName } from '../text/display-name.js';
+import { failureSummary } from './failure-words.js';
 import type { LiveBlock } from './live-lines.js';
 
 export interface TerminalOptions {
@@ -139,7 +140,11 @@ export class Terminal implements Output {
         }
         break;
       case 'error':
+        if (!this.#failures.has(e.mailbox)) this.#failures.set(e.mailbox, e.reason);
         this.#problem(e.message, e.hint);
+        break;
+      case 'mailbox-start':
+        this.#remotes.set(e.mailbox, e.remote);
         break;
       case 'run-start':
         this.#order.push(...e.mailboxes);
@@ -184,6 +189,10 @@ export class Terminal implements Output {
     }
   }
 
+  /** Per mailbox: its remote as written, and the reason of its first error, for its summary line. */
+  readonly #remotes = new Map<string, string>();
+  readonly #failures = new Map<string, ErrorReason>();
+
   /** Per mailbox, how many messages each folder got in this run (routing rules). */
   readonly #folders = new Map<string, Map<string, number>>();
 
@@ -222,7 +231,7 @@ export class Terminal implements Output {
             ? 'no new mail'
             : // A failed mailbox may well have new mail: it just did not arrive.
               this.#c.red(
-                `not synced (${e.code === EXIT.tempfail ? 'tries again next run' : 'see above'})`,
+                failureSummary(this.#failures.get(e.mailbox), e.code, this.#remotes.get(e.mailbox)),
               ),
     ];
     if (n > 0 && e.code !== EXIT.ok) parts.push(this.#c.red('then failed (see above)'));

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseSyncOptions } from '../../src/commands/sync-options.js';
+import type { ErrorReason } from '../../src/errors.js';
 import { EXIT, UsageError, worstExit } from '../../src/errors.js';
 import { asSyncmailError } from '../../src/mailbox/mailbox-run.js';
 import { renamedName } from '../../src/maildir/deliver.js';
@@ -213,6 +214,31 @@ test('summary line: a failed mailbox never says "no new mail"', () => {
   assert.is(summary(0, 75), 'inbox: not synced (tries again next run)\n');
   assert.is(summary(0, 74), 'inbox: not synced (see above)\n');
   assert.is(summary(3, 65), 'inbox: 3 new, then failed (see above)\n');
+});
+
+test('summary line: a failed mailbox says what failed, in words from its first error', () => {
+  const summary = (remote: string, code: number, reason: ErrorReason): string => {
+    const lines: string[] = [];
+    const t = plainTerminal(lines);
+    t.write({ event: 'run-start', version: '0', dryRun: false, mailboxes: ['inbox'] });
+    t.write({ event: 'mailbox-start', mailbox: 'inbox', remote, local: '/l' });
+    const error = { mailbox: 'inbox', class: 'X', message: 'm' } as const;
+    t.write({ event: 'error', ...error, code, reason });
+    t.write({ event: 'error', ...error, code: 74, reason: 'disk-full' });
+    const end = { mailbox: 'inbox', delivered: 0, removed: 0, leftOnServer: 0, busy: false };
+    t.write({ event: 'mailbox-end', ...end, ms: 1, code });
+    return lines.join('');
+  };
+  assert.is(
+    summary('me@mail-server:Maildir', 75, 'unreachable'),
+    'inbox: cannot reach mail-server (tries again next run)\n',
+  );
+  assert.is(
+    summary('mial-server:Maildir', 78, 'unknown-host'),
+    'inbox: no such host: mial-server (see above)\n',
+  );
+  assert.is(summary('h:M', 77, 'auth'), 'inbox: h refused the login (see above)\n');
+  assert.is(summary('/srv/M', 70, 'bug'), 'inbox: not synced (see above)\n');
 });
 
 test('summary lines come in config order, whichever mailbox of a parallel run ends first', () => {
