@@ -156,6 +156,12 @@ export type SyncEvent =
       readonly messages: number;
       readonly failed?: string;
     }
+  /** The run's time limit (--max-time) ran out: running transfers stopped, `skipped` did not run. */
+  | {
+      readonly event: 'timed-out';
+      readonly seconds: number;
+      readonly skipped: readonly string[];
+    }
   /** A signal stopped the run: the running mailbox finished (or was forced), `skipped` did not run. */
   | {
       readonly event: 'interrupted';

@@ -86,8 +86,14 @@ export function explain(signal: HeldSignal, verdict: Verdict): string {
 export interface SignalGuard {
   /** The first signal received, if any: the run ends by it. */
   readonly pending: HeldSignal | undefined;
-  /** A person forced the running transfers to stop. */
+  /** A person forced the running transfers to stop, or the run's time limit did. */
   readonly forced: boolean;
+  /** The run's time limit (--max-time) ran out: the running transfers were stopped. */
+  readonly expired: boolean;
+  /** A signal came or the time ran out: start nothing new (no next mailbox, no retry). */
+  readonly stopping: boolean;
+  /** Ends the run's time: stops the running transfers now, as a forced stop (they resume next run). */
+  expire(): void;
   /** Aborted at the first signal: for waits that should give up at once (a busy lock, a retry pause). */
   readonly abortSignal: AbortSignal;
   /** Registers a running transfer's stop function (called on a forced stop); returns its un-register. */
@@ -110,6 +116,7 @@ export function holdSignals(
   const arrivals: Arrival[] = [];
   const running = new Set<() => void>();
   let forced = false;
+  let expired = false;
   const controller = new AbortController();
   const listeners = HELD_SIGNALS.map((signal) => {
     const listener = (): void => {
@@ -132,6 +139,19 @@ export function holdSignals(
     },
     get forced() {
       return forced;
+    },
+    get expired() {
+      return expired;
+    },
+    get stopping() {
+      return arrivals.length > 0 || expired;
+    },
+    expire() {
+      if (expired) return;
+      expired = true;
+      forced = true;
+      controller.abort();
+      for (const stop of running) stop();
     },
     abortSignal: controller.signal,
     track(stop) {

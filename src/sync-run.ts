@@ -34,6 +34,8 @@ export interface SyncRun {
   readonly outputs: readonly Output[];
   readonly context: Omit<RunContext, 'config' | 'runId' | 'emit' | 'guard' | 'sleep'>;
   readonly guard: SignalGuard;
+  /** --max-time: the seconds the whole run may take; the caller calls guard.expire() then. */
+  readonly maxTime?: number | undefined;
   /** Told when an output failed on the way (the transfer log could not be written). */
   readonly outputFailed: (error: Error) => void;
 }
@@ -106,7 +108,7 @@ export async function runSync(run: SyncRun): Promise<number> {
   const worker = async (): Promise<void> => {
     for (let lane = queue.shift(); lane !== undefined; lane = queue.shift()) {
       for (const mailbox of lane) {
-        if (guard.pending !== undefined) return;
+        if (guard.stopping) return;
         await one(mailbox);
       }
     }
@@ -114,9 +116,13 @@ export async function runSync(run: SyncRun): Promise<number> {
   await Promise.all(Array.from({ length: Math.min(run.config.jobs, queue.length) }, worker));
   const signal = guard.pending;
   let code = worstExit(done.map((name) => mailboxCode(tallies.get(name) ?? newTally())));
+  const skipped = names.filter((n) => !done.includes(n));
+  if (guard.expired && run.maxTime !== undefined) {
+    emit({ event: 'timed-out', seconds: run.maxTime, skipped });
+    code = worstExit([code, EXIT.tempfail]);
+  }
   if (signal !== undefined) {
     code = 128 + signalNumber(signal);
-    const skipped = names.filter((n) => !done.includes(n));
     emit({ event: 'interrupted', signal, forced: guard.forced, skipped });
   }
   emit({ event: 'run-end', code, ...(signal === undefined ? {} : { signal }) });

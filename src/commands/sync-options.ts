@@ -14,6 +14,8 @@ export interface Options {
   readonly verbose: boolean;
   /** Seconds to wait for a busy mailbox lock; 0 means skip a busy mailbox at once. */
   readonly wait: number;
+  /** Seconds the whole run may take (--max-time), connecting and retries included. */
+  readonly maxTime: number | undefined;
   readonly color: boolean | undefined; // undefined: decide from the terminal and NO_COLOR
   readonly help: boolean;
   readonly version: boolean;
@@ -28,6 +30,7 @@ const OPTIONS = {
   quiet: { type: 'boolean', short: 'q' },
   verbose: { type: 'boolean', short: 'v' },
   wait: { type: 'string', short: 'w' },
+  'max-time': { type: 'string', short: 't' },
   color: { type: 'boolean' },
   'no-color': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -63,6 +66,17 @@ export function parseSyncOptions(argv: readonly string[]): Options {
     }
     wait = Number(v.wait);
   }
+  let maxTime: number | undefined;
+  if (v['max-time'] !== undefined) {
+    const t = v['max-time'];
+    if (!/^\d+(\.\d+)?$/.test(t) || Number(t) < 1 || Number(t) > 86_400) {
+      throw new UsageError(
+        `--max-time expects a number of seconds from 1 to 86400, got "${t}"`,
+        USAGE_HINT,
+      );
+    }
+    maxTime = Number(t);
+  }
   if (v.config === '')
     throw new UsageError('--config expects a file name, got an empty string', USAGE_HINT);
   for (const name of parsed.positionals) {
@@ -83,6 +97,7 @@ export function parseSyncOptions(argv: readonly string[]): Options {
     quiet: v.quiet ?? false,
     verbose: v.verbose ?? false,
     wait,
+    maxTime,
     color: v['no-color'] ? false : v.color ? true : undefined,
     help: v.help ?? false,
     version: v.version ?? false,
@@ -103,6 +118,10 @@ Options:
   -q, --quiet         print nothing unless something went wrong (for cron)
   -v, --verbose       list every message
   -w, --wait SECONDS  wait up to SECONDS for a mailbox another syncmail is syncing
+  -t, --max-time SECONDS
+                      end the whole run within about SECONDS, connecting and
+                      retries included: what is moving then stops and resumes
+                      on the next run (exit 75); for a sync right before mutt
       --no-color      never colour the output (NO_COLOR is honoured too)
   -h, --help          show this help
   -V, --version       show the version

@@ -58,6 +58,16 @@ function outputsFor(options: Options, config: Config, runId: string, io: Io): Ou
   return outputs;
 }
 
+/**
+ * Under --max-time no single step may outwait the run: ssh gives up connecting in time, and a stalled
+ * transfer is not waited for longer than the run may take (the timer in run() stops the rest).
+ */
+function withinTime(config: Config, maxTime: number | undefined): Config {
+  if (maxTime === undefined) return config;
+  const seconds = Math.max(1, Math.ceil(maxTime));
+  return { ...config, connectTimeout: Math.min(config.connectTimeout, seconds) };
+}
+
 export const syncCommand: Command = {
   name: 'sync',
   summary: 'move new mail from the servers to the local Maildirs (the default command)',
@@ -72,7 +82,7 @@ export const syncCommand: Command = {
       io.out(`syncmail ${VERSION}\n`);
       return 0;
     }
-    const config = await commandConfig(io, options.config);
+    const config = withinTime(await commandConfig(io, options.config), options.maxTime);
     const mailboxes = selectMailboxes(config, options.mailboxes);
     if (options.print) {
       io.out(printMailboxes(config, mailboxes));
@@ -94,6 +104,10 @@ export const syncCommand: Command = {
       pid: process.pid,
       mailboxes,
     });
+    const timer =
+      options.maxTime === undefined
+        ? undefined
+        : setTimeout(() => guard.expire(), options.maxTime * 1000);
     try {
       if (!options.dryRun) await connections.reapStale();
       return await runSync({
@@ -104,10 +118,12 @@ export const syncCommand: Command = {
         outputs,
         context: { wait: options.wait, env: io.env, fs: io.fs, connections },
         guard,
+        maxTime: options.maxTime,
         outputFailed: (failure) =>
           io.err(`syncmail: could not write the transfer log ${config.log}: ${failure.message}\n`),
       });
     } finally {
+      clearTimeout(timer);
       await connections.close();
       guard.release();
     }

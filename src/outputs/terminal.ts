@@ -156,6 +156,14 @@ export class Terminal implements Output {
       case 'run-end':
         this.#flushSummaries(true);
         break;
+      case 'timed-out': {
+        const n = e.skipped.length;
+        const skipped = n > 0 ? `; ${n} ${n === 1 ? 'mailbox' : 'mailboxes'} not synced` : '';
+        this.#err(
+          `syncmail: stopped at --max-time ${e.seconds} s${skipped}; what was moving resumes on the next run\n`,
+        );
+        break;
+      }
       case 'interrupted': {
         const n = e.skipped.length;
         const skipped = n > 0 ? `; ${n} ${n === 1 ? 'mailbox' : 'mailboxes'} not synced` : '';

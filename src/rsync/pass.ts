@@ -83,8 +83,9 @@ export async function runPass(spec: PassSpec): Promise<Outcome> {
     if (guard.forced) {
       spec.connection?.ended(false);
       // rsync's own complaints about the stop (broken pipe, code 20) would read like a network failure.
+      const why = guard.expired ? 'at the time limit (--max-time)' : 'on request';
       const error = new TransientError(
-        `${spec.mailbox}: the ${spec.label} was stopped on request; it resumes on the next run`,
+        `${spec.mailbox}: the ${spec.label} was stopped ${why}; it resumes on the next run`,
         undefined,
         'stopped',
       );
@@ -111,11 +112,11 @@ export async function runPass(spec: PassSpec): Promise<Outcome> {
     // A connection that failed this attempt is not trusted with the next (shared-connection.ts).
     spec.connection?.ended(!outcome.ok && outcome.transient);
     if (outcome.ok || !outcome.transient) return outcome;
-    if (attempt >= config.retries || guard.pending !== undefined) return outcome;
+    if (attempt >= config.retries || guard.stopping) return outcome;
     const delay = config.retryDelay * 1000 * 2 ** attempt;
     spec.onRetry(outcome, delay);
     await spec.sleep(delay);
-    if (guard.pending !== undefined) return outcome;
+    if (guard.stopping) return outcome;
   }
 }
 

@@ -33,6 +33,9 @@ test('parseOptions: flags, names and defaults', () => {
   assert.is(parseSyncOptions([]).wait, 0);
   assert.is(parseSyncOptions(['--no-color']).color, false);
   assert.is(parseSyncOptions(['-n', '--json']).dryRun, true);
+  assert.is(parseSyncOptions(['--max-time', '20']).maxTime, 20);
+  assert.is(parseSyncOptions(['-t', '2.5']).maxTime, 2.5);
+  assert.is(parseSyncOptions([]).maxTime, undefined);
 });
 
 test('parseOptions: bad command lines are UsageErrors (exit 64) with a hint', () => {
@@ -43,6 +46,8 @@ test('parseOptions: bad command lines are UsageErrors (exit 64) with a hint', ()
     ['--config'],
     ['--json', '--print'],
     ['--wait=-1'],
+    ['--max-time', '0'],
+    ['--max-time', 'soon'],
     ['inbox', 'status'],
   ]) {
     try {

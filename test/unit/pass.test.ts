@@ -34,6 +34,15 @@ interface Attempt {
 class FakeGuard implements SignalGuard {
   pending: SignalGuard['pending'] = undefined;
   forced = false;
+  expired = false;
+  get stopping(): boolean {
+    return this.pending !== undefined || this.expired;
+  }
+  expire(): void {
+    this.expired = true;
+    this.forced = true;
+    for (const stop of this.stops) stop();
+  }
   readonly abortSignal = new AbortController().signal;
   readonly stops = new Set<() => void>();
   track(stop: () => void): () => void {
@@ -153,6 +162,21 @@ pass(
     assert.is(t.guard.stops.size, 0, 'untracked once it ended');
   },
 );
+
+pass("the run's time limit stops rsync, says so, and retries nothing", async ({ dir }) => {
+  const t = setup(dir, [{ exit: 0, hangMs: 30_000 }], {
+    config: { rsync: FAKE, retries: 3, retryDelay: 0 },
+  });
+  const pending = runPass(t.spec);
+  while (t.guard.stops.size === 0) await new Promise((r) => setTimeout(r, 10));
+  t.guard.expire();
+  const outcome = await pending;
+  if (outcome.ok) throw new Error('expected a failure');
+  assert.is(outcome.error.reason, 'stopped');
+  assert.is(outcome.error.exitCode, 75);
+  assert.match(outcome.error.message, /stopped at the time limit \(--max-time\); it resumes/);
+  assert.equal(t.retries, [], 'no retry after the time ran out');
+});
 
 pass(
   'a pass with no output and no progress on disk for stallMs is stopped as stalled',
