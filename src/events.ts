@@ -91,6 +91,13 @@ export type SyncEvent =
   | { readonly event: 'vanished'; readonly mailbox: string; readonly file: Buffer }
   /** It changed on the server during the sync: left there. */
   | { readonly event: 'changed'; readonly mailbox: string; readonly file: Buffer }
+  /** Another syncmail holds this mailbox: waiting up to `seconds` (--wait) for it; `holders` its pids. */
+  | {
+      readonly event: 'waiting';
+      readonly mailbox: string;
+      readonly seconds: number;
+      readonly holders: readonly number[];
+    }
   /** Another syncmail holds this mailbox: skipped. */
   | { readonly event: 'busy'; readonly mailbox: string }
   /** A pass failed for a transient reason and runs again after `delayMs`. */

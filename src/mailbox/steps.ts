@@ -19,6 +19,7 @@ import type { Dirent } from 'node:fs';
 import type { Config, Mailbox } from '../config/types.js';
 import { ConfigError, LocalIoError } from '../errors.js';
 import { lockPath } from '../lock.js';
+import { lockHolders } from '../lock-holder.js';
 import {
   apply,
   type Decision,
@@ -197,7 +198,13 @@ const prepare: Step = {
 
 /** Takes one lock; false when the mailbox is busy or the run is interrupted. */
 async function take(m: MailboxRun, target: string, kind: 'file' | 'directory'): Promise<boolean> {
-  const result = await lockPath(target, kind, m.ctx.wait, m.ctx.guard.abortSignal);
+  const abort = m.ctx.guard.abortSignal;
+  let result = await lockPath(target, kind, 0, abort);
+  if (result.kind === 'busy' && m.ctx.wait > 0) {
+    // Said before the wait, so a person at the terminal knows why nothing happens, and for whom.
+    m.emit({ event: 'waiting', seconds: m.ctx.wait, holders: lockHolders(target, process.pid) });
+    result = await lockPath(target, kind, m.ctx.wait, abort);
+  }
   if (result.kind === 'failed') {
     throw new LocalIoError(
       result.message,

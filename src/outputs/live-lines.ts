@@ -8,15 +8,24 @@
 import type { SyncEvent } from '../events.js';
 import { displayName } from '../text/display-name.js';
 
-type Phase = 'fetching' | 'delivering' | 'removing' | 'retrying';
+type Phase = 'fetching' | 'delivering' | 'removing' | 'retrying' | 'waiting';
 
 interface Running {
   phase: Phase;
   readonly since: number;
   delivered: number;
+  /** Bytes of the messages delivered so far. */
+  bytes: number;
   removed: number;
   /** The pass a retry waits to run again. */
   retrying?: string;
+}
+
+/** "3 KB", "1.4 MB", "12 MB": enough to see it move. */
+function megabytes(bytes: number): string {
+  if (bytes < 1e6) return `${Math.ceil(bytes / 1e3)} KB`;
+  const mb = bytes / 1e6;
+  return `${mb < 10 ? mb.toFixed(1) : Math.round(mb)} MB`;
 }
 
 /** Pure: which mailboxes run and what each does, from the run's events. */
@@ -26,7 +35,13 @@ export class LiveState {
   /** Takes one event; true when what the block shows changed. */
   apply(e: SyncEvent, now: number): boolean {
     if (e.event === 'mailbox-start') {
-      this.#running.set(e.mailbox, { phase: 'fetching', since: now, delivered: 0, removed: 0 });
+      this.#running.set(e.mailbox, {
+        phase: 'fetching',
+        since: now,
+        delivered: 0,
+        bytes: 0,
+        removed: 0,
+      });
       return true;
     }
     if (!('mailbox' in e)) return false;
@@ -43,6 +58,10 @@ export class LiveState {
       case 'delivered':
         r.phase = 'delivering';
         r.delivered += 1;
+        r.bytes += e.size ?? 0;
+        return true;
+      case 'waiting':
+        r.phase = 'waiting';
         return true;
       case 'removed':
         r.phase = 'removing';
@@ -54,6 +73,7 @@ export class LiveState {
         return true;
       default:
         if (r.phase === 'retrying') r.phase = r.retrying === 'remove' ? 'removing' : 'fetching';
+        if (r.phase === 'waiting') r.phase = 'fetching';
         return false;
     }
   }
@@ -70,10 +90,12 @@ export class LiveState {
         r.phase === 'fetching'
           ? 'fetching'
           : r.phase === 'delivering'
-            ? `delivering, ${r.delivered} new`
+            ? `delivering, ${r.delivered} new${r.bytes > 0 ? `, ${megabytes(r.bytes)}` : ''}`
             : r.phase === 'removing'
               ? `removing from the server, ${r.removed} of ${r.delivered}`
-              : `waiting to retry the ${r.retrying ?? 'pass'}`;
+              : r.phase === 'waiting'
+                ? 'waiting for another syncmail'
+                : `waiting to retry the ${r.retrying ?? 'pass'}`;
       const line = `  ${displayName(Buffer.from(name))}: ${what} (${seconds} s)`;
       return line.length < columns ? line : `${line.slice(0, Math.max(0, columns - 2))}…`;
     });

@@ -132,6 +132,14 @@ export class Terminal implements Output {
             `${e.mailbox}: ${displayName(e.file)} vanished from the server before it was sent`,
           );
         break;
+      case 'waiting':
+        if (!quiet && !this.#o.problemsOnly) {
+          const pids = e.holders.length === 0 ? '' : ` (pid ${e.holders.join(', ')})`;
+          this.#err(
+            `${e.mailbox}: waiting up to ${e.seconds} s for another syncmail${pids}, which is syncing it\n`,
+          );
+        }
+        break;
       case 'busy':
         if (!quiet && !this.#o.problemsOnly) {
           this.#err(

@@ -58,6 +58,13 @@ test('LiveState: one line per running mailbox, in start order, saying what it do
   assert.ok(s.apply(end('inbox', 2), 3_100));
   assert.equal(s.lines(3_100, 80), ['  lists: waiting to retry the fetch (2 s)']);
   assert.equal(s.lines(3_100, 12), ['  lists: w…'], 'cut short of the last column (no wrap)');
+  s.apply(start('big'), 3_100);
+  s.apply({ event: 'waiting', mailbox: 'big', seconds: 30, holders: [] }, 3_200);
+  assert.equal(s.lines(3_300, 80)[1], '  big: waiting for another syncmail (0 s)');
+  s.apply({ event: 'stats', mailbox: 'big', pass: 'fetch', counts: {} }, 3_300);
+  s.apply({ ...delivered('big'), size: 2_500_000 }, 3_400);
+  s.apply({ ...delivered('big'), size: 9_000_000 }, 3_500);
+  assert.equal(s.lines(4_200, 80)[1], '  big: delivering, 2 new, 12 MB (1 s)');
   assert.not.ok(s.apply(end('other', 0), 3_200), 'a mailbox that never started changes nothing');
 });
 
@@ -111,7 +118,7 @@ test('on the screen: the live lines under the printed ones while the run goes on
   await sleep(150);
   assert.equal(screen(out), [
     'inbox: + 1.M1P1.host',
-    '  inbox: delivering, 1 new (0 s)',
+    '  inbox: delivering, 1 new, 1 KB (0 s)',
     '  lists: fetching (0 s)',
   ]);
   terminal.write(end('inbox', 1));
