@@ -2,6 +2,7 @@
 // call it directly; cli.ts is the only place that touches process.exit. It dispatches to a subcommand:
 // `syncmail [sync] …` is the default, `syncmail help [COMMAND]` and `syncmail COMMAND --help` explain.
 import { COMMAND_NAMES, type CommandName } from './command-names.js';
+import { checkCommand } from './commands/check.js';
 import type { Command } from './commands/command.js';
 import { USAGE_HINT } from './commands/command.js';
 import { rulesCommand } from './commands/rules.js';
@@ -13,6 +14,7 @@ import { type Io, processIo } from './io.js';
 const COMMANDS: ReadonlyMap<CommandName, Command> = new Map([
   [syncCommand.name, syncCommand],
   [rulesCommand.name, rulesCommand],
+  [checkCommand.name, checkCommand],
 ]);
 
 function overview(): string {

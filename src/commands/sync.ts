@@ -3,6 +3,7 @@ import type { Config, Mailbox } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import type { Output } from '../events.js';
 import type { Io } from '../io.js';
+import { rotateBeforeRun } from '../log/rotate.js';
 import { printMailboxes } from '../mailbox/sequence.js';
 import { rsyncVersionCache } from '../maildir/layout.js';
 import { JsonLines } from '../outputs/json-lines.js';
@@ -19,7 +20,7 @@ import type { Command } from './command.js';
 import { commandConfig } from './command-config.js';
 import { type Options, parseSyncOptions, SYNC_HELP } from './sync-options.js';
 
-function selectMailboxes(config: Config, names: readonly string[]): Mailbox[] {
+export function selectMailboxes(config: Config, names: readonly string[]): Mailbox[] {
   if (names.length === 0) return [...config.mailboxes];
   const known = new Map(config.mailboxes.map((m) => [m.name, m]));
   const unknown = names.filter((n) => !known.has(n));
@@ -93,6 +94,7 @@ export const syncCommand: Command = {
       remember: !options.dryRun,
     });
     const runId = newRunId(new Date());
+    if (!options.dryRun) await rotateBeforeRun(config, io.err);
     const outputs = outputsFor(options, config, runId, io);
     const guard = holdSignals((message) => io.err(`syncmail: ${message}\n`));
     const connections = new SharedConnections({

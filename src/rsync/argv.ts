@@ -192,6 +192,27 @@ export function listArgv(mailbox: Mailbox, config: RunConfig, shared: Shared = [
 }
 
 /**
+ * `syncmail check`: list the server folder's cur/ new/ tmp/ and the entries directly in tmp/ (their
+ * mtimes tell mail a delivery left behind), never what is in new/ or cur/: one short listing, read-only.
+ */
+export function checkArgv(mailbox: Mailbox, config: RunConfig): string[] {
+  return [
+    ...transportArgs(mailbox, config, []),
+    '--list-only',
+    '--recursive',
+    '--one-file-system',
+    '--filter=+ /cur/',
+    '--filter=+ /new/',
+    '--filter=+ /tmp/',
+    '--filter=+ /tmp/*',
+    '--filter=- *',
+    ...mailbox.rsyncArgs.filter((arg) => !arg.startsWith('--bwlimit')),
+    '--',
+    remoteSpec(mailbox.remote),
+  ];
+}
+
+/**
  * The environment rsync runs in. LC_ALL=C makes rsync escape every byte >= 0x80 in names, so its output
  * is plain ASCII that decodes back to the exact bytes. The RSYNC_* variables would silently change
  * argument splitting (RSYNC_OLD_ARGS lets the server's shell split paths), where partial files go, or

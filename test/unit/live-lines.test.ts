@@ -14,11 +14,11 @@ const start = (mailbox: string): SyncEvent => ({
   remote: 'mx:Maildir',
   local: `/m/${mailbox}`,
 });
-const delivered = (mailbox: string): SyncEvent => ({
+const delivered = (mailbox: string, size = 10): SyncEvent => ({
   event: 'delivered',
   mailbox,
   file: Buffer.from('1.M1P1.host'),
-  size: 10,
+  size,
 });
 const end = (mailbox: string, n: number): SyncEvent => ({
   event: 'mailbox-end',
@@ -62,8 +62,8 @@ test('LiveState: one line per running mailbox, in start order, saying what it do
   s.apply({ event: 'waiting', mailbox: 'big', seconds: 30, holders: [] }, 3_200);
   assert.equal(s.lines(3_300, 80)[1], '  big: waiting for another syncmail (0 s)');
   s.apply({ event: 'stats', mailbox: 'big', pass: 'fetch', counts: {} }, 3_300);
-  s.apply({ ...delivered('big'), size: 2_500_000 }, 3_400);
-  s.apply({ ...delivered('big'), size: 9_000_000 }, 3_500);
+  s.apply(delivered('big', 2_500_000), 3_400);
+  s.apply(delivered('big', 9_000_000), 3_500);
   assert.equal(s.lines(4_200, 80)[1], '  big: delivering, 2 new, 12 MB (1 s)');
   assert.not.ok(s.apply(end('other', 0), 3_200), 'a mailbox that never started changes nothing');
 });
