@@ -2,12 +2,21 @@
 // Every event goes to every output (the transfer log, the terminal, --json) and to the tally of its
 // mailbox, from which the mailbox's summary and exit code come; the run's code is the worst of them, or
 // 128+N after a signal.
+//
+// After a mailbox that delivered something its afterSync hook runs, and after the last mailbox the
+// run's hook and the notification (hooks/, notify/), with what was delivered. Not in a dry run, and not
+// once a signal or --max-time stopped the run: it ends as soon as it can, and the next run's hook sees
+// the mail anyway (a mail indexer indexes what is there). A hook's failure is reported and logged but
+// does not change the exit code: the mail it is about is delivered and safe, and a hook cannot undo that.
 import type { Config, Mailbox } from './config/types.js';
 import { EXIT, worstExit } from './errors.js';
 import type { Output, SyncEvent } from './events.js';
+import { HeaderCache, runAfterSync } from './hooks/after-sync.js';
+import type { DeliveredEvent } from './hooks/payload.js';
 import { lanes } from './mailbox/lanes.js';
 import type { RunContext } from './mailbox/mailbox-run.js';
 import { type Mode, syncMailbox } from './mailbox/sequence.js';
+import { notifyNewMail } from './notify/notify-new-mail.js';
 import { mailboxMaildirs } from './rules/folders.js';
 import { type SignalGuard, signalNumber } from './signals.js';
 import { count, mailboxCode, newTally, type Tally } from './tally.js';
@@ -59,7 +68,20 @@ function interruptibleSleep(guard: SignalGuard): (ms: number) => Promise<void> {
 export async function runSync(run: SyncRun): Promise<number> {
   const { guard, outputs } = run;
   const tallies = new Map<string, Tally>();
+  /** Each mailbox's delivered messages that are on disk, for its hook, the run's and the notification. */
+  const delivered = new Map<string, DeliveredEvent[]>();
+  // Kept only when something will read them: a large run's events are not held for nothing.
+  const keep =
+    run.mode === 'sync' &&
+    (run.config.notify ||
+      run.config.afterSync !== undefined ||
+      run.mailboxes.some((m) => m.afterSync !== undefined));
   const emit = (event: SyncEvent): void => {
+    if (keep && event.event === 'delivered' && event.path !== undefined) {
+      const list = delivered.get(event.mailbox) ?? [];
+      delivered.set(event.mailbox, list);
+      list.push(event);
+    }
     if ('mailbox' in event) {
       const tally = tallies.get(event.mailbox) ?? newTally();
       tallies.set(event.mailbox, tally);
@@ -75,6 +97,15 @@ export async function runSync(run: SyncRun): Promise<number> {
     emit,
     sleep: interruptibleSleep(guard),
   };
+  const headers = new HeaderCache(run.context.fs);
+  const hookContext = {
+    runId: run.runId,
+    env: run.context.env,
+    headers,
+    timeoutSeconds: run.config.hookTimeout,
+    track: (stop: () => void) => guard.track(stop),
+  };
+  const afterwards = (): boolean => run.mode === 'sync' && !guard.stopping;
   const names = run.mailboxes.map((m) => m.name);
   emit({ event: 'run-start', version: VERSION, dryRun: run.mode === 'dry-run', mailboxes: names });
   const done: string[] = [];
@@ -99,6 +130,9 @@ export async function runSync(run: SyncRun): Promise<number> {
       ms: Date.now() - started,
     });
     done.push(mailbox.name);
+    const own = delivered.get(mailbox.name) ?? [];
+    if (mailbox.afterSync !== undefined && own.length > 0 && afterwards())
+      emit(await runAfterSync(mailbox.afterSync, mailbox.name, own, hookContext));
   };
   const style = run.config.folderStyle;
   const claims = (m: Mailbox) => [...mailboxMaildirs(m, style), `server ${m.remoteText}`];
@@ -114,6 +148,12 @@ export async function runSync(run: SyncRun): Promise<number> {
     }
   };
   await Promise.all(Array.from({ length: Math.min(run.config.jobs, queue.length) }, worker));
+  // In config order, whichever mailbox finished first.
+  const all = run.mailboxes.flatMap((m) => delivered.get(m.name) ?? []);
+  if (all.length > 0 && run.config.afterSync !== undefined && afterwards())
+    emit(await runAfterSync(run.config.afterSync, undefined, all, hookContext));
+  if (all.length > 0 && run.config.notify && afterwards())
+    emit(await notifyNewMail(all, run.config, run.context.env, headers));
   const signal = guard.pending;
   let code = worstExit(done.map((name) => mailboxCode(tallies.get(name) ?? newTally())));
   const skipped = names.filter((n) => !done.includes(n));

@@ -45,6 +45,17 @@ const NOT_A_MESSAGE: Record<NotAMessage, string> = {
   special: 'not a regular file',
 };
 
+/** A hook that did not end well, in one line; undefined when it exited 0. */
+export function hookTrouble(e: Extract<SyncEvent, { event: 'hook' }>): string | undefined {
+  const who = `hook ${e.hook}${e.scope === 'run' ? '' : ` (${e.scope})`}`;
+  const said = e.output.trim().split('\n')[0]?.trim() ?? '';
+  const first = said === '' ? '' : `: ${said}`;
+  if (e.timedOut) return `${who} was killed after ${Math.round(e.ms / 1000)} s${first}`;
+  if (e.failed !== undefined) return `${who} failed: ${e.failed}`;
+  if (e.code !== 0) return `${who} exited with ${e.code}${first}`;
+  return undefined;
+}
+
 const LOOK_ON_SERVER = 'look at it on the server and remove or move it by hand';
 
 export class Terminal implements Output {
@@ -181,6 +192,20 @@ export class Terminal implements Output {
         this.#err(`syncmail: interrupted by ${e.signal}${skipped}; ${transfer}\n`);
         break;
       }
+      case 'hook': {
+        // Its output goes to the log only, unless it failed: then its first line, to say why.
+        const trouble = hookTrouble(e);
+        if (trouble !== undefined) this.#problem(trouble);
+        break;
+      }
+      case 'notified':
+        if (show)
+          this.#line(
+            e.failed === undefined
+              ? `notified of ${plural(e.messages, 'new message')}`
+              : `no notification: ${e.failed}`,
+          );
+        break;
       default:
         break;
     }
