@@ -9,6 +9,7 @@ import { chmodSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { writeMan } from './man.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -35,3 +36,5 @@ await build({
   logLevel: 'warning',
 });
 chmodSync(path.join(dist, 'cli.js'), 0o755);
+// The man page is made from the --help texts of the bundle just built (scripts/man.mjs).
+await writeMan(root);

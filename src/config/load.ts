@@ -5,6 +5,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError, InternalError } from '../errors.js';
+import { shippedFile } from '../package-files.js';
+import { shellCommand } from '../text/shell-quote.js';
 import type { Env } from './expand.js';
 import { asConfigError, errorCode, loadFile } from './loaders.js';
 import { checkLocalPaths } from './local-paths.js';
@@ -60,10 +62,23 @@ async function loadExplicit(file: string, env: Env, homedir: string): Promise<Fo
 async function search(options: LoadOptions): Promise<Found> {
   const found = await searchConfig(options);
   if (found !== undefined) return found;
+  const dir = globalConfigDir(options.env, options.homedir);
   throw new ConfigError(
     undefined,
     ['no config file found'],
-    `${describeSearch(options)}; create ${globalConfigDir(options.env, options.homedir)}/config.yaml (start from .syncmailrc.example), or pass --config FILE`,
+    `${describeSearch(options)}; ${startHint(dir, shippedFile('.syncmailrc.example'))}`,
+  );
+}
+
+/** How to make a first config: by copying the example that came with this syncmail, when it is found. */
+export function startHint(dir: string, example: string | undefined): string {
+  const file = `${dir}/config.yaml`;
+  if (example === undefined)
+    return `create ${file} (start from .syncmailrc.example), or pass --config FILE`;
+  return (
+    `create ${file}, or pass --config FILE; to start from the example that came with syncmail, ` +
+    `which explains every setting:\n    ${shellCommand(['mkdir', '-p', dir])} && ` +
+    shellCommand(['cp', example, file])
   );
 }
 

@@ -427,6 +427,12 @@ test('search order: working directory, then parents up to home, then XDG; nothin
     assert.equal(none.problems, ['no config file found']);
     assert.match(none.hint ?? '', `in ${cwd} and the directories above it up to ${sb.home}`);
     assert.match(none.hint ?? '', join(sb.home, '.config/syncmail'));
+    // The way to start: copy the example that ships with this syncmail, by its absolute path.
+    const dir = join(sb.home, '.config/syncmail');
+    assert.ok(
+      (none.hint ?? '').includes(`\n    mkdir -p ${dir} && cp ${example} ${dir}/config.yaml`),
+      none.hint,
+    );
   }));
 
 test('in one directory, package.json (with a "syncmail" key) comes first, then .syncmailrc', () =>
