@@ -5,8 +5,13 @@ import { COMMAND_NAMES, type CommandName } from './command-names.js';
 import { checkCommand } from './commands/check.js';
 import type { Command } from './commands/command.js';
 import { USAGE_HINT } from './commands/command.js';
+import { completionCommand } from './commands/completion.js';
+import { installSystemdCommand } from './commands/install-systemd.js';
+import { logCommand } from './commands/log.js';
 import { rulesCommand } from './commands/rules.js';
+import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
+import { verifyCommand } from './commands/verify.js';
 import { InternalError, localIoError, SyncmailError, UsageError } from './errors.js';
 import { outOfFiles } from './fd-limit.js';
 import { type Io, processIo } from './io.js';
@@ -15,6 +20,12 @@ const COMMANDS: ReadonlyMap<CommandName, Command> = new Map([
   [syncCommand.name, syncCommand],
   [rulesCommand.name, rulesCommand],
   [checkCommand.name, checkCommand],
+  [logCommand.name, logCommand],
+  [statusCommand.name, statusCommand],
+  [verifyCommand.name, verifyCommand],
+  [installSystemdCommand.name, installSystemdCommand],
+  // Completes what COMMANDS holds when it runs (the map is complete by then).
+  ['completion', completionCommand(() => [...COMMANDS.values()])],
 ]);
 
 function overview(): string {

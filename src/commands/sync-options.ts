@@ -115,7 +115,8 @@ Options:
   -n, --dry-run       change nothing anywhere; say what would move
       --print         print the exact commands that would run, shell-quoted
       --json          print transfer events as JSON Lines instead of text
-  -q, --quiet         print nothing unless something went wrong (for cron)
+  -q, --quiet         print nothing unless something went wrong (for cron); a
+                      temporary failure once it has lasted quietFailuresFor
   -v, --verbose       list every message
   -w, --wait SECONDS  wait up to SECONDS for a mailbox another syncmail is syncing
   -t, --max-time SECONDS

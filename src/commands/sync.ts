@@ -8,6 +8,7 @@ import { printMailboxes } from '../mailbox/sequence.js';
 import { rsyncVersionCache } from '../maildir/layout.js';
 import { JsonLines } from '../outputs/json-lines.js';
 import { LiveBlock } from '../outputs/live-lines.js';
+import { withStatus } from '../outputs/status-outputs.js';
 import { colorLevel, Terminal } from '../outputs/terminal.js';
 import { TransferLog } from '../outputs/transfer-log.js';
 import { rsyncEnv } from '../rsync/argv.js';
@@ -33,7 +34,13 @@ export function selectMailboxes(config: Config, names: readonly string[]): Mailb
   return [...new Set(names)].map((n) => known.get(n) as Mailbox);
 }
 
-function outputsFor(options: Options, config: Config, runId: string, io: Io): Output[] {
+function outputsFor(
+  options: Options,
+  config: Config,
+  run: { runId: string; mailboxes: readonly Mailbox[]; stopping: () => boolean },
+  io: Io,
+): Output[] {
+  const { runId } = run;
   const outputs: Output[] = [];
   // A dry run changes nothing anywhere, the transfer log included.
   if (!options.dryRun) outputs.push(new TransferLog(config.log, runId));
@@ -44,16 +51,25 @@ function outputsFor(options: Options, config: Config, runId: string, io: Io): Ou
       ? // A terminal that reports no width (0: a pty nobody sized, as under script(1)) counts as 80.
         new LiveBlock({ write: io.out, columns: io.columns || 80 })
       : undefined;
+  const terminal = new Terminal({
+    quiet: options.quiet,
+    verbose: options.verbose,
+    dryRun: options.dryRun,
+    problemsOnly: options.json,
+    colorLevel: colorLevel(options.color, io.env, io.isTTY),
+    out: io.out,
+    err: io.err,
+    live,
+  });
+  // --quiet's gate in front of the terminal, and the status files (outputs/status-outputs.ts).
   outputs.push(
-    new Terminal({
-      quiet: options.quiet,
-      verbose: options.verbose,
-      dryRun: options.dryRun,
-      problemsOnly: options.json,
-      colorLevel: colorLevel(options.color, io.env, io.isTTY),
+    ...withStatus(terminal, config, {
+      ...options,
+      runId,
+      mailboxes: run.mailboxes.map((m) => m.name),
+      stopping: run.stopping,
       out: io.out,
       err: io.err,
-      live,
     }),
   );
   return outputs;
@@ -95,7 +111,12 @@ export const syncCommand: Command = {
     });
     const runId = newRunId(new Date());
     if (!options.dryRun) await rotateBeforeRun(config, io.err);
-    const outputs = outputsFor(options, config, runId, io);
+    const outputs = outputsFor(
+      options,
+      config,
+      { runId, mailboxes, stopping: () => guard.stopping },
+      io,
+    );
     const guard = holdSignals((message) => io.err(`syncmail: ${message}\n`));
     const connections = new SharedConnections({
       dir: config.shareConnection

@@ -30,13 +30,21 @@ const WORDS: Partial<Record<ErrorReason, (host: string) => string>> = {
   stopped: () => 'stopped',
 };
 
+/** The failure in a few words ("cannot reach mail-server"), when its reason has words. */
+export function failureWords(
+  reason: ErrorReason | undefined | null,
+  remote: string | undefined,
+): string | undefined {
+  return reason === undefined || reason === null ? undefined : WORDS[reason]?.(hostOf(remote));
+}
+
 /** "cannot reach mail-server (tries again next run)", or "… (see above)" for what a person must fix. */
 export function failureSummary(
   reason: ErrorReason | undefined,
   code: number,
   remote: string | undefined,
 ): string {
-  const said = reason === undefined ? undefined : WORDS[reason]?.(hostOf(remote));
+  const said = failureWords(reason, remote);
   const next = code === EXIT.tempfail ? 'tries again next run' : 'see above';
   return said === undefined ? `not synced (${next})` : `${said} (${next})`;
 }

@@ -332,7 +332,8 @@ e2e('an unreachable server gives 75 quickly and names the server', async ({ sshd
     dir,
     sshd,
     [{ name: 'inbox', server, local, host: 'mail-server-closed' }],
-    ['retries: 1'],
+    // Every failure said under --quiet (the default holds a temporary one back for an hour).
+    ['retries: 1', 'quietFailuresFor: 0'],
   );
   const started = Date.now();
   const result = await run(['--config', file, '--quiet']);
@@ -380,7 +381,8 @@ e2e(
       dir,
       sshd,
       [{ name: 'inbox', server, local, rsyncArgs: ['--bwlimit=300'] }],
-      ['retries: 0', keepalive],
+      // Every failure said under --quiet (the default holds a temporary one back for an hour).
+      ['retries: 0', 'quietFailuresFor: 0', keepalive],
     );
     const pending = run(['--config', config, '--quiet']);
     // rsync's temp dir, tmp/syncmail/FOLDER/stage/.syncmail-temp: a message is arriving once it holds a file.
