@@ -3,7 +3,6 @@
 // fixes), ssh to each server, the server folder, the local Maildir and what an interrupted sync left,
 // and what cron lacks. The checks are in src/doctor/, one module per group, each returning findings;
 // the exit code is the one the worst problem gives a sync, so a script can act on it.
-import { parseArgs } from 'node:util';
 import type { Config, Mailbox } from '../config/types.js';
 import { checkEnvironment } from '../doctor/environment.js';
 import { checkExit, count, type Finding, fromError, ok } from '../doctor/finding.js';
@@ -14,7 +13,7 @@ import { checkRemoteMaildir } from '../doctor/remote-maildir.js';
 import { probeServer, serverKey } from '../doctor/ssh-probe.js';
 import { EXIT, SyncmailError } from '../errors.js';
 import type { Io } from '../io.js';
-import { badCommandLine, type Command } from './command.js';
+import { type Command, parseCommandLine } from './command.js';
 import { commandConfig } from './command-config.js';
 import { selectMailboxes } from './sync.js';
 
@@ -47,13 +46,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function parse(argv: readonly string[]) {
-  try {
-    return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: OPTIONS });
-  } catch (error) {
-    throw badCommandLine(error);
-  }
-}
+const parse = (argv: readonly string[]) => parseCommandLine(argv, OPTIONS);
 
 async function loaded(io: Io, file: string | undefined): Promise<Config | Finding> {
   try {

@@ -2,7 +2,6 @@
 // included): when it was fetched, where it was delivered and under which name, when it was removed
 // from which server, and what else happened to it. Reads only. Like grep, it exits 1 when no
 // message matches, so scripts can ask "did this message arrive?".
-import { parseArgs } from 'node:util';
 import { EXIT, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { type Found, formatStoryJson, formatStoryText } from '../log/format.js';
@@ -11,7 +10,7 @@ import { type Headers, isOpen, type LogQuery, parseWhen, selectStories } from '.
 import { logFiles, readRecords } from '../log/records.js';
 import { deliveredPath, type Story, stories } from '../log/story.js';
 import { loadHeaderDecoders } from '../rules/headers.js';
-import { badCommandLine, type Command } from './command.js';
+import { type Command, parseCommandLine } from './command.js';
 import { commandConfig } from './command-config.js';
 
 export const LOG_HELP = `Usage: syncmail log [options] [QUERY]
@@ -53,13 +52,7 @@ const OPTIONS = {
 
 const NO_MATCH = 1;
 
-function parse(argv: readonly string[]) {
-  try {
-    return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: OPTIONS });
-  } catch (error) {
-    throw badCommandLine(error);
-  }
-}
+const parse = (argv: readonly string[]) => parseCommandLine(argv, OPTIONS);
 
 function queryOf(parsed: ReturnType<typeof parse>): LogQuery {
   const v = parsed.values;

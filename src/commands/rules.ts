@@ -3,7 +3,6 @@
 // file the way a sync does (rules/route-file.ts), so what it says is what a sync would do.
 
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Config, Mailbox } from '../config/types.js';
 import { EXIT, UsageError, worstExit } from '../errors.js';
 import type { Io } from '../io.js';
@@ -14,7 +13,7 @@ import { loadHeaderDecoders } from '../rules/headers.js';
 import { routeFile } from '../rules/route-file.js';
 import type { Route } from '../rules/types.js';
 import { displayName } from '../text/display-name.js';
-import { badCommandLine, type Command } from './command.js';
+import { type Command, parseCommandLine } from './command.js';
 import { commandConfig } from './command-config.js';
 
 export const RULES_HELP = `Usage: syncmail rules test [options] FILE|MAILDIR...
@@ -41,13 +40,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function parse(argv: readonly string[]) {
-  try {
-    return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: OPTIONS });
-  } catch (error) {
-    throw badCommandLine(error);
-  }
-}
+const parse = (argv: readonly string[]) => parseCommandLine(argv, OPTIONS);
 
 function pickMailbox(config: Config, name: string | undefined): Mailbox {
   const mailbox =

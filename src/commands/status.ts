@@ -2,13 +2,12 @@
 // files the syncs keep (status/store.ts): its last sync and how long ago, its last attempt's outcome,
 // what it delivered. Reads the config and those small files only, never the network or rsync, so a
 // shell prompt or a status bar can run it often. Its exit code says whether all is well, for scripts.
-import { parseArgs } from 'node:util';
 import { EXIT, UsageError } from '../errors.js';
 import { readStatus } from '../status/store.js';
 import { formatTable } from '../status/table.js';
 import { parseTemplate, renderTemplate } from '../status/template.js';
 import { viewJson, viewOf } from '../status/view.js';
-import { badCommandLine, type Command } from './command.js';
+import { type Command, parseCommandLine } from './command.js';
 import { commandConfig } from './command-config.js';
 import { selectMailboxes } from './sync.js';
 
@@ -50,13 +49,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function parse(argv: readonly string[]) {
-  try {
-    return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: OPTIONS });
-  } catch (error) {
-    throw badCommandLine(error);
-  }
-}
+const parse = (argv: readonly string[]) => parseCommandLine(argv, OPTIONS);
 
 export const statusCommand: Command = {
   name: 'status',

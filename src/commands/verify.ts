@@ -3,7 +3,6 @@
 // its Maildir (or a reader took it), none is there twice, and no server copy remains of one the log
 // says was removed. Reads only. The checks are pure (src/verify/checks.ts); this module lists and
 // prints.
-import { parseArgs } from 'node:util';
 import { EXIT } from '../errors.js';
 import type { Io } from '../io.js';
 import { logFiles, readRecords } from '../log/records.js';
@@ -19,7 +18,7 @@ import { formatJson, formatText } from '../verify/format.js';
 import { readLedger } from '../verify/ledger.js';
 import { listMaildirs } from '../verify/local-listing.js';
 import { listServer } from '../verify/server-listing.js';
-import { badCommandLine, type Command } from './command.js';
+import { type Command, parseCommandLine } from './command.js';
 import { commandConfig } from './command-config.js';
 import { selectMailboxes } from './sync.js';
 
@@ -65,13 +64,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function parse(argv: readonly string[]) {
-  try {
-    return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: OPTIONS });
-  } catch (error) {
-    throw badCommandLine(error);
-  }
-}
+const parse = (argv: readonly string[]) => parseCommandLine(argv, OPTIONS);
 
 export const verifyCommand: Command = {
   name: 'verify',

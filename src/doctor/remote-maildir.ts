@@ -2,13 +2,12 @@
 // files older than Maildir's 36 hours: a delivery that never finished, which never becomes mail. One
 // rsync listing over the same ssh as a sync (rsync/argv.ts checkArgv), so it also works under rrsync;
 // a failed listing is told by the sync's own classifier (rsync/classify.ts).
-import { execa } from 'execa';
+
 import type { Config, Mailbox } from '../config/types.js';
 import { EXIT } from '../errors.js';
 import { MAILDIR_DIRS } from '../mailbox/mailbox-run.js';
 import { checkArgv, rsyncEnv } from '../rsync/argv.js';
-import { classifyPass, emptySummary, notice } from '../rsync/classify.js';
-import { parseRsyncLine } from '../rsync/parse.js';
+import { runListing } from '../rsync/listing.js';
 import { parseListLine } from '../rsync/parse-list.js';
 import { displayName } from '../text/display-name.js';
 import {
@@ -98,38 +97,23 @@ export async function checkRemoteMaildir(
   now: number,
 ): Promise<Finding[]> {
   const subject = `${mailbox.name}: server Maildir`;
+  // UTC, so the listed times read back exactly whatever this machine's zone.
+  const listEnv = { ...rsyncEnv(env), TZ: 'UTC' };
+  const timeout = (config.connectTimeout + config.ioTimeout) * 1000;
+  const { lines, timedOut, outcome } = await runListing(
+    mailbox,
+    config,
+    checkArgv(mailbox, config),
+    listEnv,
+    timeout,
+  );
+  if (timedOut)
+    return [problem(subject, EXIT.tempfail, `listing ${mailbox.remoteText} took too long`)];
   const entries: Listed[] = [];
-  const stderr = emptySummary();
-  const result = await execa(config.rsync, checkArgv(mailbox, config), {
-    // UTC, so the listed times read back exactly whatever this machine's zone.
-    env: { ...rsyncEnv(env), TZ: 'UTC' },
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-    encoding: 'latin1',
-    timeout: (config.connectTimeout + config.ioTimeout) * 1000,
-  });
-  for (const line of String(result.stdout ?? '').split('\n')) {
+  for (const line of lines) {
     const entry = parseListed(line);
     if (entry !== undefined) entries.push(entry);
   }
-  for (const line of String(result.stderr ?? '').split('\n')) {
-    const event = parseRsyncLine(line, 'stderr');
-    if (event !== undefined) notice(stderr, event);
-  }
-  if (result.timedOut)
-    return [problem(subject, EXIT.tempfail, `listing ${mailbox.remoteText} took too long`)];
-  const outcome = classifyPass({
-    exit: {
-      exitCode: result.exitCode,
-      signal: result.signal ?? undefined,
-      spawnError: result.exitCode === undefined ? result.shortMessage : undefined,
-    },
-    stderr,
-    mailbox: mailbox.name,
-    server: mailbox.remoteText,
-    rsyncProgram: config.rsync,
-  });
   if (!outcome.ok) return [fromError(subject, outcome.error)];
   return listingFindings(subject, mailbox.remoteText, entries, now);
 }

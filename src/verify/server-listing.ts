@@ -3,14 +3,13 @@
 // dry run's listing, rsync/argv.ts listArgv: the same ssh, timeouts and rsyncArgs, so it works
 // under rrsync too) and cur/'s files added; a failure is told by the sync's own classifier. A
 // local-path remote is read directly.
-import { execa } from 'execa';
+
 import type { Config, Mailbox } from '../config/types.js';
 import { InternalError } from '../errors.js';
 import type { MaildirFs } from '../maildir/fs.js';
 import { PARTIAL_DIR } from '../maildir/layout.js';
 import { listArgv, rsyncEnv } from '../rsync/argv.js';
-import { classifyPass, emptySummary, notice } from '../rsync/classify.js';
-import { parseRsyncLine } from '../rsync/parse.js';
+import { runListing } from '../rsync/listing.js';
 import { parseListLine } from '../rsync/parse-list.js';
 import type { ServerFile, ServerListing, Sub } from './checks.js';
 
@@ -77,38 +76,21 @@ async function listOverSsh(
   config: Config,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<ServerListing> {
-  const result = await execa(config.rsync, verifyListArgv(mailbox, config), {
-    env: rsyncEnv(env),
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-    encoding: 'latin1',
+  const { lines, timedOut, outcome } = await runListing(
+    mailbox,
+    config,
+    verifyListArgv(mailbox, config),
+    rsyncEnv(env),
     // A listing of a big new/ is longer than a check's, but silence is what --timeout already
     // bounds.
-    timeout: (config.connectTimeout + config.ioTimeout * 4) * 1000,
-  });
-  if (result.timedOut)
+    (config.connectTimeout + config.ioTimeout * 4) * 1000,
+  );
+  if (timedOut)
     return {
       kind: 'failed',
       message: `listing ${mailbox.remoteText} took too long`,
       hint: AGAIN,
     };
-  const stderr = emptySummary();
-  for (const line of String(result.stderr ?? '').split('\n')) {
-    const event = parseRsyncLine(line, 'stderr');
-    if (event !== undefined) notice(stderr, event);
-  }
-  const outcome = classifyPass({
-    exit: {
-      exitCode: result.exitCode,
-      signal: result.signal ?? undefined,
-      spawnError: result.exitCode === undefined ? result.shortMessage : undefined,
-    },
-    stderr,
-    mailbox: mailbox.name,
-    server: mailbox.remoteText,
-    rsyncProgram: config.rsync,
-  });
   if (!outcome.ok) {
     // The classifier words it for a sync: the mailbox is already named, and "the next run" is not ours.
     const prefix = `${mailbox.name}: `;
@@ -119,7 +101,7 @@ async function listOverSsh(
       hint: outcome.transient ? AGAIN : hint,
     };
   }
-  return { kind: 'listed', files: serverFiles(String(result.stdout ?? '').split('\n')) };
+  return { kind: 'listed', files: serverFiles(lines) };
 }
 
 export function listServer(

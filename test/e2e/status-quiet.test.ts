@@ -8,29 +8,10 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { realFs } from '../../src/maildir/fs.js';
-import { type Io, main } from '../../src/main.js';
+import { runMain } from '../helpers/capture-io.js';
 import { deliver, makeMaildir, makeTempDir } from '../helpers/maildir.js';
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    env: process.env,
-    cwd: process.cwd(),
-    homedir: process.env['HOME'] ?? '/root',
-    isTTY: false,
-    fs: realFs,
-  };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+const run = (argv: string[]) => runMain(argv);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,6 +1,6 @@
 // An Io for running main() in-process: the real environment, and every byte it prints collected.
-import type { MaildirFs } from '../../src/maildir/fs.js';
-import type { Io } from '../../src/main.js';
+import { type MaildirFs, realFs } from '../../src/maildir/fs.js';
+import { type Io, main } from '../../src/main.js';
 
 export function capturingIo(fs: MaildirFs): Io & { output: () => string } {
   let output = '';
@@ -18,4 +18,34 @@ export function capturingIo(fs: MaildirFs): Io & { output: () => string } {
     fs,
     output: () => output,
   };
+}
+
+export interface MainRun {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+}
+
+/** main(argv) in-process with stdout and stderr kept apart; env, cwd and home default to the real ones. */
+export async function runMain(
+  argv: readonly string[],
+  place: Partial<Pick<Io, 'env' | 'cwd' | 'homedir'>> = {},
+): Promise<MainRun> {
+  let out = '';
+  let err = '';
+  const io: Io = {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+    env: place.env ?? process.env,
+    cwd: place.cwd ?? process.cwd(),
+    homedir: place.homedir ?? process.env['HOME'] ?? '/root',
+    isTTY: false,
+    fs: realFs,
+  };
+  const code = await main(argv, io);
+  return { code, out, err };
 }

@@ -12,27 +12,9 @@ import { bashCompletion } from '../../src/completion/bash.js';
 import { helpOptions, usageShape } from '../../src/completion/help-options.js';
 import { completionSpecs } from '../../src/completion/spec.js';
 import { zshCompletion } from '../../src/completion/zsh.js';
-import { realFs } from '../../src/maildir/fs.js';
-import { type Io, main } from '../../src/main.js';
+import { runMain } from '../helpers/capture-io.js';
 
-async function syncmail(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    env: {},
-    cwd: tmpdir(),
-    homedir: tmpdir(),
-    isTTY: false,
-    fs: realFs,
-  };
-  return { code: await main(argv, io), out, err };
-}
+const syncmail = (argv: string[]) => runMain(argv, { env: {}, cwd: tmpdir(), homedir: tmpdir() });
 
 test('helpOptions reads every option line of the sync help, with its argument', () => {
   const options = helpOptions(SYNC_HELP);

@@ -7,8 +7,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compare } from '../../src/commands/install-systemd.js';
-import { realFs } from '../../src/maildir/fs.js';
-import { type Io, main } from '../../src/main.js';
+import { runMain } from '../helpers/capture-io.js';
 
 interface World {
   readonly dir: string;
@@ -30,23 +29,7 @@ async function withWorld(schedule: string, body: (w: World) => Promise<void>): P
     );
     const env = { XDG_CONFIG_HOME: path.join(dir, 'xdg'), PATH: process.env['PATH'] };
     const run = async (argv: string[]) => {
-      let out = '';
-      let err = '';
-      const io: Io = {
-        out: (t) => {
-          out += t;
-        },
-        err: (t) => {
-          err += t;
-        },
-        env,
-        cwd: dir,
-        homedir: path.join(dir, 'home'),
-        isTTY: false,
-        fs: realFs,
-      };
-      const code = await main(argv, io);
-      return { code, out, err };
+      return runMain(argv, { env, cwd: dir, homedir: path.join(dir, 'home') });
     };
     await body({ dir, config, units: path.join(dir, 'xdg', 'systemd', 'user'), run });
   } finally {
