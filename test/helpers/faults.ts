@@ -713,6 +713,9 @@ export class World {
     lines.push(`state: ${JSON.stringify(this.stateDir)}`);
     lines.push(`retries: ${opts.retries ?? 1}`);
     lines.push(`retryDelay: ${opts.retryDelay ?? 0.2}`);
+    // Every failure printed, --quiet or not: these runs check that each is explained (the quiet policy
+    // that holds back a short outage is tested in status-quiet.test.ts).
+    lines.push('quietFailuresFor: 0');
     if (this.#routing !== undefined) lines.push(...this.#routing.yaml);
     if (opts.connectTimeout !== undefined) lines.push(`connectTimeout: ${opts.connectTimeout}`);
     if (opts.ioTimeout !== undefined) lines.push(`ioTimeout: ${opts.ioTimeout}`);

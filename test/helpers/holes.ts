@@ -88,6 +88,8 @@ export function writeConfig(world: World, o: HoleConfig): string {
   lines.push(`log: ${JSON.stringify(world.logFile)}`);
   lines.push(`state: ${JSON.stringify(o.state ?? world.stateDir)}`);
   lines.push(`retries: ${o.retries ?? 1}`);
+  // Every failure printed under --quiet too (the quiet policy is tested in status-quiet.test.ts).
+  lines.push('quietFailuresFor: 0');
   lines.push(`retryDelay: ${o.retryDelay ?? 0.2}`);
   if (o.connectTimeout !== undefined) lines.push(`connectTimeout: ${o.connectTimeout}`);
   if (o.ioTimeout !== undefined) lines.push(`ioTimeout: ${o.ioTimeout}`);
