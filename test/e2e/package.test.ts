@@ -61,6 +61,8 @@ test('npm pack, npm install -g, then the installed syncmail moves mail', async (
   assert.ok(listing.stdout.includes('package/dist/cli.js'));
   assert.not.ok(listing.stdout.includes('package/src/'), 'sources are not shipped, only dist');
   assert.not.ok(listing.stdout.includes('package/test/'));
+  for (const file of ['dist/syncmail.1', 'contrib/syncmail.service', 'contrib/muttrc.example'])
+    assert.ok(listing.stdout.includes(`package/${file}`), `${file} is shipped`);
   // --prefer-offline: whatever the npm cache holds is taken from there, the rest from the registry. With
   // --offline an empty cache (a fresh CI machine), or one `npm ci` filled with tarballs but not the
   // package documents `npm install` reads, failed with ENOTCACHED.
@@ -99,6 +101,36 @@ test('npm pack, npm install -g, then the installed syncmail moves mail', async (
   assert.is(run.stdout, 'inbox: 5 new');
   await assertExactlyOnce(expectedOf(messages), path.join(dir, 'local'));
   assert.equal(await readdir(path.join(server, 'new')), []);
+
+  // The everyday commands of the installed package, in a real bash with it on PATH.
+  const sh = (line: string) =>
+    execa('bash', ['-c', line], {
+      reject: false,
+      env: { ...process.env, PATH: `${path.dirname(bin)}:${process.env['PATH']}` },
+    });
+  const c = `--config ${config}`;
+  const status = await sh(`syncmail status ${c} --format '{name}:{today}:{state}'`);
+  assert.is(status.stdout, 'inbox:5:ok', String(status.stderr));
+  const story = await sh(`syncmail log ${c} ${messages[0]?.name}`);
+  assert.is(story.exitCode, 0, String(story.stderr));
+  assert.match(story.stdout, /delivered → .*local\/new\//);
+  assert.match(story.stdout, /removed from /);
+  const verify = await sh(`syncmail verify ${c}`);
+  assert.is(verify.exitCode, 0, String(verify.stdout));
+  assert.match(verify.stdout, /5 messages delivered/);
+  const check = await sh(`syncmail check --offline ${c}`);
+  assert.is(check.exitCode, 0, String(check.stdout));
+  const completion = await sh('syncmail completion bash | bash -n && echo parsed');
+  assert.is(completion.stdout, 'parsed', String(completion.stderr));
+  // The man page is linked where man looks for it, and the no-config message names the shipped example.
+  const manLink = path.join(dir, 'prefix', 'share', 'man', 'man1', 'syncmail.1');
+  assert.match(readFileSync(manLink, 'utf8'), /^\.TH SYNCMAIL 1/m);
+  const none = await sh(`HOME=${dir}/nohome XDG_CONFIG_HOME= syncmail status`);
+  assert.is(none.exitCode, 78);
+  assert.match(
+    String(none.stderr),
+    /cp \S*prefix\/lib\/node_modules\/syncmail\/\.syncmailrc\.example /,
+  );
 });
 
 test.run();
