@@ -259,8 +259,11 @@ export class SharedConnections {
     // A master still logging in (opened ahead for a pass that never came) is stopped, not waited for.
     for (const s of this.#servers.values()) s.stop.abort();
     await Promise.all([...this.#servers.values()].map((s) => s.making));
-    const made = [...this.#servers.values()].filter((s) => s.made && this.#exists(s.socket));
-    await Promise.all(made.map((s) => this.#control(s.mailbox, s.socket, 'exit')));
+    // Every socket that exists, made or not: a login stopped just as ssh had put its master in the
+    // background (ControlPersist) leaves a master that the stop did not reach (fault scenario 1a
+    // caught one).
+    const left = [...this.#servers.values()].filter((s) => this.#exists(s.socket));
+    await Promise.all(left.map((s) => this.#control(s.mailbox, s.socket, 'exit')));
   }
 
   /**
