@@ -74,8 +74,6 @@ function safe(line: string, max = 120): string {
   return shown.length > max ? `${shown.slice(0, max)}…` : shown;
 }
 
-const DNS_NO_SUCH_NAME =
-  /Could not resolve hostname .*: (?:Name or service not known|No address associated with hostname|nodename nor servname provided, or not known|Name does not resolve)/;
 const DNS_NOT_ANSWERING = /Could not resolve hostname .*: Temporary failure in name resolution/;
 
 /** The first reason the sync would give for these stderr lines, and its line. */
@@ -164,7 +162,7 @@ export function classifyProbe(
       `${server} refused the ssh login (${said})`,
       'check that your key is authorized on the server and available without a prompt (under cron there is often no ssh-agent); test with: ssh -o BatchMode=yes HOST true',
     );
-  if (err.some((l) => DNS_NO_SUCH_NAME.test(l)))
+  if (reason === 'unknown-host')
     return fail(
       EXIT.config,
       `the host name does not resolve (${said})`,

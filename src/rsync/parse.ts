@@ -125,7 +125,7 @@ const FAILURES: ReadonlyArray<readonly [FailureReason, RegExp]> = [
   // is an outage and stays unreachable below.
   [
     'unknown-host',
-    /Could not resolve hostname .*: (Name or service not known|No address associated with hostname|Name does not resolve)/,
+    /Could not resolve hostname .*: (Name or service not known|No address associated with hostname|nodename nor servname provided, or not known|Name does not resolve)/,
   ],
   // rrsync (rsync's restricted forced command) says why it refused, then the connection closes, which
   // alone would read as unreachable: "/usr/bin/rrsync error: do not use .. in arg ...".

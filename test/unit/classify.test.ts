@@ -605,6 +605,10 @@ test('a host name that does not exist is a config error (78); a DNS outage stays
   assert.is(typo.transient, false);
   assert.match(typo.error.message, /host name does not exist: .*mial-server/);
   assert.match(typo.error.hint ?? '', /check the host/);
+  const bsd = failure(
+    run(255, ['ssh: Could not resolve hostname x: nodename nor servname provided, or not known']),
+  );
+  assert.is(bsd.error.reason, 'unknown-host');
 
   const outage = failure(
     run(255, [
