@@ -8,7 +8,7 @@
 // bash without a trap then abandons the rest of the line (no mutt), with the trap it goes on. The built
 // CLI (dist/cli.js) as a real process, the real rsync, a local-path remote slowed by --bwlimit.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
@@ -40,9 +40,17 @@ async function ctrlC(script: string, log: string): Promise<Shell> {
   const ended = new Promise<Shell>((resolve) =>
     bash.on('exit', (code, signal) => resolve({ out, code, signal })),
   );
-  // The run is underway once its log has the mailbox's start.
+  // The transfer is underway once rsync's temp file of the message is on the local side (a SIGINT
+  // before the fetch starts ends the run there, with nothing for --max-time to stop).
+  const places = ['state', 'local'].map((d) => path.join(path.dirname(log), d));
+  const fetching = () =>
+    places.some(
+      (d) =>
+        existsSync(d) &&
+        readdirSync(d, { recursive: true }).some((n) => String(n).includes('M1P1.big')),
+    );
   const until = Date.now() + 30_000;
-  while (!(existsSync(log) && readFileSync(log, 'utf8').includes('"mailbox-start"'))) {
+  while (!fetching()) {
     if (Date.now() > until) throw new Error(`syncmail did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -299,7 +299,10 @@ export class Bench {
     if (!(await waitFor(() => run.exited || this.sockets().length > 0, 20_000, 5)) || run.exited)
       throw problem('socket');
     const socket = path.join(this.socketDir, this.sockets()[0] as string);
-    const pid = await this.masterPid(socket);
+    // The socket can be there a moment before its master answers: ask again for up to 5 s.
+    let pid: number | undefined;
+    for (const until = Date.now() + 5000; pid === undefined && Date.now() < until; )
+      pid = await this.masterPid(socket);
     if (pid === undefined) throw new Error(`ssh -O check found no master at ${socket}`);
     const mid = () => boxes.every((b) => staged(b) > 0 && staged(b) <= b.messages.size - 2);
     if (!(await waitFor(() => run.exited || mid(), 20_000, 5)) || run.exited)
